@@ -1,0 +1,168 @@
+/* inworldttssrc: protocol layer
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* Pure protocol code: builds the JSON frames a protocol sends and parses
+ * the frames that come back into typed events. No I/O, no GStreamer. One
+ * implementation per protocol behind the InworldProtocol table, so the
+ * connection layer can speak either without knowing which. */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Hard limit of the API on one send_text message, in characters. */
+#define INWORLD_MAX_TEXT_CHARS 1000
+
+typedef enum
+{
+  INWORLD_PROTOCOL_INWORLD,
+  INWORLD_PROTOCOL_SLNG,
+} InworldProtocolKind;
+
+/* Wire encodings, in the API's own spelling (see inworld_encoding_to_string). */
+typedef enum
+{
+  INWORLD_ENCODING_PCM,
+  INWORLD_ENCODING_LINEAR16,
+  INWORLD_ENCODING_WAV,
+  INWORLD_ENCODING_MP3,
+  INWORLD_ENCODING_OGG_OPUS,
+  INWORLD_ENCODING_FLAC,
+  INWORLD_ENCODING_ALAW,
+  INWORLD_ENCODING_MULAW,
+} InworldEncoding;
+
+typedef enum
+{
+  INWORLD_TIMESTAMP_NONE,
+  INWORLD_TIMESTAMP_WORD,
+  INWORLD_TIMESTAMP_CHARACTER,
+} InworldTimestampType;
+
+typedef enum
+{
+  INWORLD_TEXT_NORMALIZATION_AUTO,      /* field not sent */
+  INWORLD_TEXT_NORMALIZATION_ON,
+  INWORLD_TEXT_NORMALIZATION_OFF,
+} InworldTextNormalization;
+
+/* Synthesis settings of one context. Strings are borrowed by the builders.
+ * Numeric fields at 0 (or negative) and NULL strings are "unset": the field
+ * is left out of the frame and the server default applies. */
+typedef struct
+{
+  const gchar *voice;
+  const gchar *model;
+  const gchar *language;
+  gdouble temperature;
+  gdouble speaking_rate;
+  InworldEncoding encoding;
+  gint sample_rate;
+  gint bitrate;
+  InworldTimestampType timestamp_type;
+  InworldTextNormalization text_normalization;
+  gboolean auto_mode;
+  gint buffer_char_threshold;   /* -1 = unset */
+  gint max_buffer_delay_ms;     /* -1 = unset */
+} InworldSynthConfig;
+
+void inworld_synth_config_init (InworldSynthConfig * config);
+
+const gchar *inworld_encoding_to_string (InworldEncoding encoding);
+gboolean inworld_encoding_from_string (const gchar * str, InworldEncoding * out);
+
+typedef enum
+{
+  INWORLD_EVENT_CONTEXT_CREATED,
+  INWORLD_EVENT_CONTEXT_UPDATED,
+  INWORLD_EVENT_AUDIO,          /* audio bytes and/or timings */
+  INWORLD_EVENT_FLUSH_COMPLETED,
+  INWORLD_EVENT_CONTEXT_CLOSED,
+  INWORLD_EVENT_ERROR,          /* server error; context_id NULL when top-level */
+  INWORLD_EVENT_DISCONNECTED,   /* set by the connection layer, never by a parser */
+} InworldEventType;
+
+/* Word or character timings of one audio chunk, in seconds relative to the
+ * start of the current generation (they restart after every flush). */
+typedef struct
+{
+  gboolean characters;          /* TRUE: one entry per character */
+  guint n;
+  gchar **tokens;               /* n strings, NULL-terminated */
+  gdouble *start;               /* n */
+  gdouble *end;                 /* n */
+} InworldTimings;
+
+typedef struct
+{
+  InworldEventType type;
+  gchar *context_id;            /* NULL: connection-wide */
+
+  /* AUDIO */
+  GBytes *audio;                /* decoded audio bytes; NULL when the chunk has none */
+  gint processed_chars;         /* usage.processedCharactersCount, -1 if absent */
+  gint64 sequence;              /* SLNG sequence number, -1 if absent */
+  InworldTimings *timings;      /* NULL when absent or empty */
+
+  /* FLUSH_COMPLETED (SLNG audio_end): duration in seconds, < 0 if unknown */
+  gdouble duration;
+
+  /* ERROR and DISCONNECTED */
+  gint code;                    /* gRPC-style status code; 0 if none */
+  gchar *code_name;             /* SLNG string code, or NULL */
+  gchar *message;
+  gboolean fatal;               /* the server will close the socket (auth) */
+} InworldEvent;
+
+InworldEvent *inworld_event_new (InworldEventType type, const gchar * context_id);
+void inworld_event_free (InworldEvent * event);
+const gchar *inworld_event_type_name (InworldEventType type);
+
+/* One protocol. Builders return a newly allocated JSON text frame, or NULL
+ * when the protocol has no such message. parse() turns one received TEXT
+ * frame into zero or more events (appended to @events, which owns them with
+ * inworld_event_free); it returns FALSE with @error set when the frame is
+ * not valid for the protocol (not JSON, wrong types, bad base64). A valid
+ * frame the client need not act on yields no event and TRUE. */
+typedef struct
+{
+  InworldProtocolKind kind;
+  const gchar *name;
+
+  /* TRUE when a connection carries several contexts (Inworld) */
+  gboolean multiplexed;
+
+  gchar *(*build_create) (const gchar * context_id,
+      const InworldSynthConfig * config);
+  gchar *(*build_send_text) (const gchar * context_id, const gchar * text,
+      gboolean flush);
+  gchar *(*build_flush) (const gchar * context_id);
+  gchar *(*build_update_config) (const gchar * context_id,
+      const InworldSynthConfig * config);
+  gchar *(*build_close) (const gchar * context_id);
+
+  gboolean (*parse) (const gchar * frame, gsize length, GPtrArray * events,
+      GError ** error);
+} InworldProtocol;
+
+const InworldProtocol *inworld_protocol_get (InworldProtocolKind kind);
+
+#define INWORLD_PROTOCOL_ERROR (inworld_protocol_error_quark ())
+GQuark inworld_protocol_error_quark (void);
+
+typedef enum
+{
+  INWORLD_PROTOCOL_ERROR_NOT_JSON,
+  INWORLD_PROTOCOL_ERROR_BAD_FRAME,
+  INWORLD_PROTOCOL_ERROR_BAD_BASE64,
+} InworldProtocolError;
+
+G_END_DECLS

@@ -1,0 +1,35 @@
+/* inworldttssrc: text helpers
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* Pure text helpers: no I/O, no GStreamer. */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Splits valid UTF-8 @text into pieces of at most @max_chars characters
+ * (Unicode code points), cutting after the last sentence end (. ! ? … and
+ * CJK 。！？ followed by space or end) that fits, else after the last
+ * whitespace, else at the last whole character that fits. Never cuts inside
+ * a UTF-8 sequence. Lossless: the pieces concatenated give @text back
+ * byte for byte. Returns a NULL-terminated array (g_strfreev); an empty
+ * @text gives an empty array. */
+gchar **inworld_text_split (const gchar * text, guint max_chars);
+
+/* TRUE when @text holds something to speak (any non-whitespace character). */
+gboolean inworld_text_has_speech (const gchar * text);
+
+/* Validates @len bytes (-1: NUL-terminated) of UTF-8. On failure returns
+ * FALSE and, if @bad_offset is set, the byte offset of the first bad byte. */
+gboolean inworld_text_validate (const gchar * text, gssize len,
+    gsize * bad_offset);
+
+G_END_DECLS
