@@ -1,1 +1,533 @@
-/* stub: being written */
+/* inworldttssrc: connection layer
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "inworldconnection.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------
+ * The process-wide connection thread. Started by the first connection,
+ * it detaches and ends when the last one is torn down. libsoup objects are
+ * bound to the thread-default context in force when they are created, so
+ * every SoupSession is created inside this thread.
+ * ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  guint users;
+} SoupThread;
+
+static GMutex soup_thread_lock;
+static SoupThread *soup_thread;
+
+static gpointer
+soup_thread_func (gpointer data)
+{
+  SoupThread *st = data;
+
+  g_main_context_push_thread_default (st->context);
+  g_main_loop_run (st->loop);
+  while (g_main_context_iteration (st->context, FALSE));
+  g_main_context_pop_thread_default (st->context);
+
+  g_main_loop_unref (st->loop);
+  g_main_context_unref (st->context);
+  g_free (st);
+  return NULL;
+}
+
+static SoupThread *
+soup_thread_acquire (void)
+{
+  SoupThread *st;
+
+  g_mutex_lock (&soup_thread_lock);
+  if (soup_thread == NULL) {
+    st = g_new0 (SoupThread, 1);
+    st->context = g_main_context_new ();
+    st->loop = g_main_loop_new (st->context, FALSE);
+    st->thread = g_thread_new ("inworld-ws", soup_thread_func, st);
+    soup_thread = st;
+  }
+  st = soup_thread;
+  st->users++;
+  g_mutex_unlock (&soup_thread_lock);
+  return st;
+}
+
+/* Called on the connection thread itself. */
+static void
+soup_thread_release (SoupThread * st)
+{
+  g_mutex_lock (&soup_thread_lock);
+  g_assert (st->users > 0);
+  if (--st->users == 0) {
+    if (soup_thread == st)
+      soup_thread = NULL;
+    g_main_loop_quit (st->loop);
+    /* detach: the thread frees its own state once its loop returns */
+    g_thread_unref (st->thread);
+  }
+  g_mutex_unlock (&soup_thread_lock);
+}
+
+/* ------------------------------------------------------------------------
+ * Connections
+ * ------------------------------------------------------------------------ */
+
+typedef enum
+{
+  STATE_IDLE,
+  STATE_CONNECTING,
+  STATE_OPEN,
+  STATE_CLOSING,
+  STATE_CLOSED,
+} ConnState;
+
+struct _InworldConnection
+{
+  gint refcount;
+  SoupThread *st;
+  const InworldProtocol *protocol;
+  gchar *uri;
+  gchar *api_key;
+  guint timeout_s;
+
+  /* event delivery; cleared by inworld_connection_free() */
+  GMutex callback_lock;
+  InworldEventFunc func;
+  gpointer user_data;
+
+  /* outgoing frames, filled from any thread */
+  GMutex lock;
+  GQueue outgoing;
+  gboolean drain_scheduled;
+
+  /* connection thread only */
+  ConnState state;
+  gboolean freed;
+  SoupSession *session;
+  SoupMessage *msg;
+  GCancellable *cancellable;
+  SoupWebsocketConnection *ws;
+  GSource *timeout_source;
+  gchar *last_error;
+};
+
+static InworldConnection *
+conn_ref (InworldConnection * conn)
+{
+  g_atomic_int_inc (&conn->refcount);
+  return conn;
+}
+
+/* Only on the connection thread: the last reference frees libsoup objects. */
+static void
+conn_unref (InworldConnection * conn)
+{
+  SoupThread *st;
+
+  if (!g_atomic_int_dec_and_test (&conn->refcount))
+    return;
+
+  if (conn->timeout_source) {
+    g_source_destroy (conn->timeout_source);
+    g_source_unref (conn->timeout_source);
+  }
+  if (conn->ws) {
+    g_signal_handlers_disconnect_by_data (conn->ws, conn);
+    g_object_unref (conn->ws);
+  }
+  g_clear_object (&conn->msg);
+  g_clear_object (&conn->cancellable);
+  if (conn->session) {
+    soup_session_abort (conn->session);
+    g_object_unref (conn->session);
+  }
+  g_queue_clear_full (&conn->outgoing, g_free);
+  g_mutex_clear (&conn->lock);
+  g_mutex_clear (&conn->callback_lock);
+  g_free (conn->uri);
+  if (conn->api_key)
+    memset (conn->api_key, 0, strlen (conn->api_key));
+  g_free (conn->api_key);
+  g_free (conn->last_error);
+  st = conn->st;
+  g_free (conn);
+  soup_thread_release (st);
+}
+
+static void
+conn_invoke (InworldConnection * conn, GSourceFunc func)
+{
+  g_main_context_invoke_full (conn->st->context, G_PRIORITY_DEFAULT, func,
+      conn_ref (conn), (GDestroyNotify) conn_unref);
+}
+
+static void
+deliver (InworldConnection * conn, InworldEvent * event)
+{
+  g_mutex_lock (&conn->callback_lock);
+  if (conn->func)
+    conn->func (event, conn->user_data);
+  else
+    inworld_event_free (event);
+  g_mutex_unlock (&conn->callback_lock);
+}
+
+static void
+deliver_disconnected (InworldConnection * conn, gint code, gchar * message)
+{
+  InworldEvent *event = inworld_event_new (INWORLD_EVENT_DISCONNECTED, NULL);
+
+  event->code = code;
+  event->message = message;
+  deliver (conn, event);
+}
+
+static void
+drop_outgoing (InworldConnection * conn)
+{
+  g_mutex_lock (&conn->lock);
+  g_queue_clear_full (&conn->outgoing, g_free);
+  g_mutex_unlock (&conn->lock);
+}
+
+static void
+clear_timeout (InworldConnection * conn)
+{
+  if (conn->timeout_source) {
+    g_source_destroy (conn->timeout_source);
+    g_clear_pointer (&conn->timeout_source, g_source_unref);
+  }
+}
+
+static void
+on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
+    InworldConnection * conn)
+{
+  gsize size;
+  const gchar *data = g_bytes_get_data (message, &size);
+  GPtrArray *events;
+  GError *error = NULL;
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    InworldEvent *event =
+        inworld_event_new (INWORLD_EVENT_INVALID_FRAME, NULL);
+    event->message = g_strdup_printf ("binary frame of %" G_GSIZE_FORMAT
+        " bytes where the %s protocol sends only JSON text", size,
+        conn->protocol->name);
+    deliver (conn, event);
+    return;
+  }
+
+  events = g_ptr_array_new ();
+  if (!conn->protocol->parse (data, size, events, &error)) {
+    InworldEvent *event =
+        inworld_event_new (INWORLD_EVENT_INVALID_FRAME, NULL);
+    event->message = g_strdup (error->message);
+    g_clear_error (&error);
+    deliver (conn, event);
+  }
+  for (guint i = 0; i < events->len; i++)
+    deliver (conn, g_ptr_array_index (events, i));
+  g_ptr_array_unref (events);
+}
+
+static void
+on_ws_error (SoupWebsocketConnection * ws, GError * error,
+    InworldConnection * conn)
+{
+  g_free (conn->last_error);
+  conn->last_error = g_strdup (error->message);
+}
+
+static gchar *
+describe_close (InworldConnection * conn)
+{
+  gushort code = soup_websocket_connection_get_close_code (conn->ws);
+  const gchar *data = soup_websocket_connection_get_close_data (conn->ws);
+
+  switch (code) {
+    case 0:
+    case SOUP_WEBSOCKET_CLOSE_ABNORMAL:
+      return g_strdup_printf ("the connection to %s dropped without a "
+          "WebSocket close%s%s", conn->uri, conn->last_error ? ": " : "",
+          conn->last_error ? conn->last_error : "");
+    case SOUP_WEBSOCKET_CLOSE_TOO_BIG:
+      return g_strdup_printf ("%s sent a frame larger than the %u MiB "
+          "limit; the connection was closed", conn->uri,
+          INWORLD_MAX_INCOMING_FRAME / (1024 * 1024));
+    default:
+      return g_strdup_printf ("%s closed the connection (WebSocket code %u%s%s)",
+          conn->uri, code, data && *data ? ": " : "", data ? data : "");
+  }
+}
+
+static void
+on_ws_closed (SoupWebsocketConnection * ws, InworldConnection * conn)
+{
+  ConnState old = conn->state;
+
+  conn->state = STATE_CLOSED;
+  drop_outgoing (conn);
+  if (old == STATE_OPEN && !conn->freed)
+    deliver_disconnected (conn, soup_websocket_connection_get_close_code (ws),
+        describe_close (conn));
+  if (old == STATE_CLOSING)
+    conn_unref (conn);          /* the teardown's reference */
+}
+
+static void
+send_queued (InworldConnection * conn)
+{
+  GQueue frames = G_QUEUE_INIT;
+  gchar *frame;
+
+  g_mutex_lock (&conn->lock);
+  frames = conn->outgoing;
+  g_queue_init (&conn->outgoing);
+  g_mutex_unlock (&conn->lock);
+
+  while ((frame = g_queue_pop_head (&frames))) {
+    soup_websocket_connection_send_text (conn->ws, frame);
+    g_free (frame);
+  }
+}
+
+static gboolean
+on_connect_timeout (gpointer user_data)
+{
+  InworldConnection *conn = user_data;
+
+  g_free (conn->last_error);
+  conn->last_error = g_strdup_printf ("no WebSocket upgrade within %u s",
+      conn->timeout_s);
+  g_cancellable_cancel (conn->cancellable);
+  g_clear_pointer (&conn->timeout_source, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  InworldConnection *conn = user_data;
+  GError *error = NULL;
+  SoupWebsocketConnection *ws;
+
+  ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), res,
+      &error);
+  clear_timeout (conn);
+
+  if (conn->freed) {
+    g_clear_object (&ws);
+    g_clear_error (&error);
+    conn->state = STATE_CLOSED;
+    conn_unref (conn);
+    return;
+  }
+
+  if (ws == NULL) {
+    guint status = soup_message_get_status (conn->msg);
+    gchar *message;
+
+    if (status >= 300)
+      message = g_strdup_printf ("%s refused the WebSocket upgrade: HTTP %u %s",
+          conn->uri, status, soup_message_get_reason_phrase (conn->msg) ?
+          soup_message_get_reason_phrase (conn->msg) : "");
+    else
+      message = g_strdup_printf ("could not connect to %s: %s", conn->uri,
+          conn->last_error ? conn->last_error : error->message);
+    g_clear_error (&error);
+    conn->state = STATE_CLOSED;
+    drop_outgoing (conn);
+    deliver_disconnected (conn, status >= 300 ? (gint) status : 0, message);
+    conn_unref (conn);
+    return;
+  }
+
+  conn->ws = ws;
+  g_object_set (ws, "max-incoming-payload-size",
+      (guint64) INWORLD_MAX_INCOMING_FRAME, "keepalive-interval", 0, NULL);
+  g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), conn);
+  g_signal_connect (ws, "error", G_CALLBACK (on_ws_error), conn);
+  g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), conn);
+  conn->state = STATE_OPEN;
+  send_queued (conn);
+  conn_unref (conn);
+}
+
+static void
+start_connect (InworldConnection * conn)
+{
+  const gchar *scheme =
+      conn->protocol->kind == INWORLD_PROTOCOL_SLNG ? "Bearer" : "Basic";
+  gchar *auth;
+
+  conn->state = STATE_CONNECTING;
+  conn->msg = soup_message_new (SOUP_METHOD_GET, conn->uri);
+  if (conn->msg == NULL) {
+    conn->state = STATE_CLOSED;
+    drop_outgoing (conn);
+    deliver_disconnected (conn, 0, g_strdup_printf ("'%s' is not a valid "
+            "WebSocket URI (expected ws://host/path or wss://host/path)",
+            conn->uri));
+    return;
+  }
+
+  /* created here, so that it belongs to this thread's context */
+  conn->session = soup_session_new_with_options ("user-agent",
+      "gst-inworld/" VERSION, NULL);
+  conn->cancellable = g_cancellable_new ();
+
+  if (conn->api_key && *conn->api_key) {
+    auth = g_strdup_printf ("%s %s", scheme, conn->api_key);
+    soup_message_headers_replace (soup_message_get_request_headers
+        (conn->msg), "Authorization", auth);
+    memset (auth, 0, strlen (auth));
+    g_free (auth);
+  }
+
+  if (conn->timeout_s > 0) {
+    conn->timeout_source = g_timeout_source_new_seconds (conn->timeout_s);
+    g_source_set_callback (conn->timeout_source, on_connect_timeout, conn,
+        NULL);
+    g_source_attach (conn->timeout_source, conn->st->context);
+  }
+
+  soup_session_websocket_connect_async (conn->session, conn->msg, NULL, NULL,
+      G_PRIORITY_DEFAULT, conn->cancellable, on_connected, conn_ref (conn));
+}
+
+static gboolean
+drain_outgoing (gpointer user_data)
+{
+  InworldConnection *conn = user_data;
+
+  g_mutex_lock (&conn->lock);
+  conn->drain_scheduled = FALSE;
+  g_mutex_unlock (&conn->lock);
+
+  if (conn->freed)
+    return G_SOURCE_REMOVE;
+
+  switch (conn->state) {
+    case STATE_IDLE:
+      start_connect (conn);
+      break;
+    case STATE_OPEN:
+      send_queued (conn);
+      break;
+    case STATE_CONNECTING:
+      break;                    /* sent once the upgrade completes */
+    case STATE_CLOSING:
+    case STATE_CLOSED:
+      drop_outgoing (conn);
+      break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+teardown (gpointer user_data)
+{
+  InworldConnection *conn = user_data;
+
+  conn->freed = TRUE;
+  drop_outgoing (conn);
+  switch (conn->state) {
+    case STATE_CONNECTING:
+      g_cancellable_cancel (conn->cancellable);
+      break;
+    case STATE_OPEN:
+      if (soup_websocket_connection_get_state (conn->ws) ==
+          SOUP_WEBSOCKET_STATE_OPEN) {
+        /* keep the caller's reference until "closed" */
+        conn->state = STATE_CLOSING;
+        soup_websocket_connection_close (conn->ws,
+            SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+        return G_SOURCE_REMOVE;
+      }
+      break;
+    default:
+      break;
+  }
+  conn_unref (conn);            /* the caller's reference */
+  return G_SOURCE_REMOVE;
+}
+
+InworldConnection *
+inworld_connection_new (const InworldConnectionParams * params,
+    InworldEventFunc func, gpointer user_data)
+{
+  InworldConnection *conn = g_new0 (InworldConnection, 1);
+
+  conn->refcount = 1;
+  conn->protocol = inworld_protocol_get (params->protocol);
+  conn->uri = g_strdup (params->uri);
+  conn->api_key = g_strdup (params->api_key);
+  conn->timeout_s = params->timeout_s;
+  conn->func = func;
+  conn->user_data = user_data;
+  g_mutex_init (&conn->lock);
+  g_mutex_init (&conn->callback_lock);
+  g_queue_init (&conn->outgoing);
+  conn->state = STATE_IDLE;
+  conn->st = soup_thread_acquire ();
+  return conn;
+}
+
+void
+inworld_connection_send (InworldConnection * conn, gchar * frame)
+{
+  gboolean schedule;
+
+  g_return_if_fail (conn != NULL);
+  g_return_if_fail (frame != NULL);
+
+  g_mutex_lock (&conn->lock);
+  g_queue_push_tail (&conn->outgoing, frame);
+  schedule = !conn->drain_scheduled;
+  conn->drain_scheduled = TRUE;
+  g_mutex_unlock (&conn->lock);
+
+  if (schedule)
+    conn_invoke (conn, drain_outgoing);
+}
+
+const InworldProtocol *
+inworld_connection_get_protocol (InworldConnection * conn)
+{
+  return conn->protocol;
+}
+
+void
+inworld_connection_free (InworldConnection * conn)
+{
+  if (conn == NULL)
+    return;
+
+  /* waits for a callback in progress; none runs after this */
+  g_mutex_lock (&conn->callback_lock);
+  conn->func = NULL;
+  conn->user_data = NULL;
+  g_mutex_unlock (&conn->callback_lock);
+
+  /* hands the caller's reference to the connection thread */
+  g_main_context_invoke_full (conn->st->context, G_PRIORITY_DEFAULT, teardown,
+      conn, NULL);
+}

@@ -88,6 +88,7 @@ typedef enum
   INWORLD_EVENT_CONTEXT_CLOSED,
   INWORLD_EVENT_ERROR,          /* server error; context_id NULL when top-level */
   INWORLD_EVENT_DISCONNECTED,   /* set by the connection layer, never by a parser */
+  INWORLD_EVENT_INVALID_FRAME,  /* set by the connection layer: a frame parse() refused */
 } InworldEventType;
 
 /* Word or character timings of one audio chunk, in seconds relative to the
@@ -115,8 +116,10 @@ typedef struct
   /* FLUSH_COMPLETED (SLNG audio_end): duration in seconds, < 0 if unknown */
   gdouble duration;
 
-  /* ERROR and DISCONNECTED */
-  gint code;                    /* gRPC-style status code; 0 if none */
+  /* ERROR, DISCONNECTED and INVALID_FRAME */
+  gint code;                    /* ERROR: gRPC-style status code, 0 if none;
+                                 * DISCONNECTED: HTTP status of a refused
+                                 * upgrade, else the WebSocket close code */
   gchar *code_name;             /* SLNG string code, or NULL */
   gchar *message;
   gboolean fatal;               /* the server will close the socket (auth) */

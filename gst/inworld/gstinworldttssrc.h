@@ -1,0 +1,44 @@
+/* inworldttssrc: text to speech with Inworld's streaming WebSocket API
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_INWORLD_TTS_SRC (gst_inworld_tts_src_get_type ())
+G_DECLARE_FINAL_TYPE (GstInworldTtsSrc, gst_inworld_tts_src, GST,
+    INWORLD_TTS_SRC, GstElement);
+
+/**
+ * GstInworldTtsEncoding:
+ * @GST_INWORLD_TTS_ENCODING_AUTO: chosen from the downstream caps
+ * @GST_INWORLD_TTS_ENCODING_PCM: raw 16-bit PCM on the wire
+ * @GST_INWORLD_TTS_ENCODING_LINEAR16: 16-bit PCM, a WAV header on every chunk
+ * @GST_INWORLD_TTS_ENCODING_WAV: 16-bit PCM, a WAV header on each flush
+ *
+ * The audio encoding asked of the server.
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_ENCODING_AUTO,
+  GST_INWORLD_TTS_ENCODING_PCM,
+  GST_INWORLD_TTS_ENCODING_LINEAR16,
+  GST_INWORLD_TTS_ENCODING_WAV,
+} GstInworldTtsEncoding;
+
+#define GST_TYPE_INWORLD_TTS_ENCODING (gst_inworld_tts_encoding_get_type ())
+GType gst_inworld_tts_encoding_get_type (void);
+
+/* Name of the custom downstream event and element message posted after
+ * the last buffer of each flush. */
+#define GST_INWORLD_FLUSH_COMPLETED "inworld-flush-completed"
+
+G_END_DECLS
