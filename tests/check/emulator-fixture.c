@@ -1,1 +1,93 @@
-/* stub: being written */
+/* Starts the project's emulator (tests/emulator) for a test.
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+#include "emulator-fixture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUTE "/tts/v1/voice:streamBidirectional"
+
+InworldEmulator *
+inworld_emulator_start (const gchar * first_arg, ...)
+{
+  const gchar *path = g_getenv ("INWORLD_TTS_EMULATOR");
+  GPtrArray *argv = g_ptr_array_new ();
+  InworldEmulator *emu;
+  GDataInputStream *out;
+  GError *error = NULL;
+  gchar *line;
+  va_list args;
+
+  if (path == NULL)
+    g_error ("INWORLD_TTS_EMULATOR is not set: run the tests with meson test");
+
+  g_ptr_array_add (argv, (gpointer) path);
+  g_ptr_array_add (argv, (gpointer) "--port=0");
+  g_ptr_array_add (argv, (gpointer) "--api-key=" TEST_API_KEY);
+  g_ptr_array_add (argv, (gpointer) "--audio=test-signal");
+  g_ptr_array_add (argv, (gpointer) "--speed=50");
+  va_start (args, first_arg);
+  for (const gchar * a = first_arg; a; a = va_arg (args, const gchar *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  emu = g_new0 (InworldEmulator, 1);
+  emu->process = g_subprocess_newv ((const gchar * const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_ptr_array_unref (argv);
+  if (emu->process == NULL)
+    g_error ("could not start the emulator %s: %s", path, error->message);
+
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (emu->process));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  if (line == NULL || !g_str_has_prefix (line, "listening "))
+    g_error ("the emulator did not report its port (got '%s')",
+        line ? line : (error ? error->message : "end of output"));
+  emu->port = (guint) strtoul (line + strlen ("listening "), NULL, 10);
+  g_assert (emu->port > 0 && emu->port < 65536);
+  emu->uri = g_strdup_printf ("ws://127.0.0.1:%u" ROUTE, emu->port);
+  g_free (line);
+  g_object_unref (out);
+  return emu;
+}
+
+void
+inworld_emulator_stop (InworldEmulator * emu)
+{
+  if (emu == NULL)
+    return;
+  g_subprocess_force_exit (emu->process);
+  g_subprocess_wait (emu->process, NULL, NULL);
+  g_object_unref (emu->process);
+  g_free (emu->uri);
+  g_free (emu);
+}
+
+gchar *
+inworld_emulator_unused_uri (void)
+{
+  GSocketListener *listener = g_socket_listener_new ();
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *effective = NULL;
+  guint16 port;
+
+  /* bind to port 0 to learn a free port, then release it */
+  g_socket_listener_add_address (listener, addr, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL, &effective, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  g_socket_listener_close (listener);
+  g_object_unref (effective);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_object_unref (listener);
+  return g_strdup_printf ("ws://127.0.0.1:%u" ROUTE, port);
+}
