@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what the project needs (Debian 12) and builds it into build/.
+# Run as root to install missing packages; otherwise prints the apt line.
+# Sourced by speak.sh and test.sh; can be run alone.
+set -euo pipefail
+
+top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${INWORLD_BUILD_DIR:-$top/build}"
+
+packages=(
+  # build
+  gcc pkg-config meson ninja-build
+  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libsoup-3.0-dev libjson-glib-dev
+  # run: TLS for wss://, the gst-launch tools and the elements of the demos
+  glib-networking gstreamer1.0-tools gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good
+  # the emulator's speech mode (offline demo)
+  espeak-ng
+)
+if [ "${INWORLD_SETUP_VALGRIND:-0}" = 1 ]; then
+  packages+=(valgrind)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  case "$p" in \#*) continue ;; esac
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  else
+    echo "setup: missing packages; install them with:" >&2
+    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" "$top" >&2
+fi
+ninja -C "$build" >&2
+
+export GST_PLUGIN_PATH="$build/gst/inworld${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+export INWORLD_TTS_EMULATOR="$build/tests/emulator/inworld-tts-emulator"
