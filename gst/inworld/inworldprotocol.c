@@ -1,1 +1,1324 @@
-/* stub: being written */
+/* inworldttssrc: protocol layer
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* Two protocols behind one table:
+ *
+ * - Inworld's bidirectional WebSocket (protobuf-JSON, camelCase on the way
+ *   out, camelCase or snake_case accepted on the way in, contexts
+ *   multiplexed on one socket);
+ * - SLNG's flat "unified TTS" dialect for Inworld Max 1.5 (one session per
+ *   socket, no contexts).
+ *
+ * Building goes through JsonBuilder/JsonGenerator, parsing through
+ * JsonParser. Parsing is written for hostile input: the frame is a
+ * (data, length) pair that need not be NUL-terminated, nesting is bounded
+ * before json-glib's recursive parser sees it, every member is type-checked
+ * and base64 is validated strictly before it is decoded. Error messages
+ * never quote more than a few dozen bytes of the frame. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "inworldprotocol.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+/* Deepest nesting of arrays/objects accepted in a received frame. Real
+ * frames are 5 levels deep; json-glib's parser recurses once per level. */
+#define MAX_NESTING 64
+
+/* Longest piece of a json-glib parse error message kept in our GError. */
+#define MAX_QUOTED 80
+
+G_DEFINE_QUARK (inworld-protocol-error-quark, inworld_protocol_error);
+
+/* ------------------------------------------------------------------------
+ * Configuration, encodings, events
+ * ------------------------------------------------------------------------ */
+
+void
+inworld_synth_config_init (InworldSynthConfig * config)
+{
+  g_return_if_fail (config != NULL);
+
+  memset (config, 0, sizeof (*config));
+  config->encoding = INWORLD_ENCODING_PCM;
+  config->timestamp_type = INWORLD_TIMESTAMP_NONE;
+  config->text_normalization = INWORLD_TEXT_NORMALIZATION_AUTO;
+  config->buffer_char_threshold = -1;
+  config->max_buffer_delay_ms = -1;
+}
+
+static const gchar *const encoding_names[] = {
+  [INWORLD_ENCODING_PCM] = "PCM",
+  [INWORLD_ENCODING_LINEAR16] = "LINEAR16",
+  [INWORLD_ENCODING_WAV] = "WAV",
+  [INWORLD_ENCODING_MP3] = "MP3",
+  [INWORLD_ENCODING_OGG_OPUS] = "OGG_OPUS",
+  [INWORLD_ENCODING_FLAC] = "FLAC",
+  [INWORLD_ENCODING_ALAW] = "ALAW",
+  [INWORLD_ENCODING_MULAW] = "MULAW",
+};
+
+/* Returns the API spelling ("PCM", "OGG_OPUS", ...), or NULL for a value
+ * outside the enum. */
+const gchar *
+inworld_encoding_to_string (InworldEncoding encoding)
+{
+  if ((guint) encoding >= G_N_ELEMENTS (encoding_names))
+    return NULL;
+  return encoding_names[encoding];
+}
+
+/* Parses an API spelling, ignoring ASCII case (other SLNG models spell
+ * encodings in lower case). @out may be NULL to only test @str. */
+gboolean
+inworld_encoding_from_string (const gchar * str, InworldEncoding * out)
+{
+  if (str == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (encoding_names); i++) {
+    if (g_ascii_strcasecmp (str, encoding_names[i]) == 0) {
+      if (out)
+        *out = (InworldEncoding) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* A new event with every optional field unset: processed_chars, sequence
+ * and duration at -1, code 0, strings and pointers NULL. */
+InworldEvent *
+inworld_event_new (InworldEventType type, const gchar * context_id)
+{
+  InworldEvent *event = g_new0 (InworldEvent, 1);
+
+  event->type = type;
+  event->context_id = g_strdup (context_id);
+  event->processed_chars = -1;
+  event->sequence = -1;
+  event->duration = -1.0;
+  return event;
+}
+
+static void
+timings_free (InworldTimings * timings)
+{
+  if (timings == NULL)
+    return;
+  g_strfreev (timings->tokens);
+  g_free (timings->start);
+  g_free (timings->end);
+  g_free (timings);
+}
+
+void
+inworld_event_free (InworldEvent * event)
+{
+  if (event == NULL)
+    return;
+  g_free (event->context_id);
+  if (event->audio)
+    g_bytes_unref (event->audio);
+  timings_free (event->timings);
+  g_free (event->code_name);
+  g_free (event->message);
+  g_free (event);
+}
+
+const gchar *
+inworld_event_type_name (InworldEventType type)
+{
+  switch (type) {
+    case INWORLD_EVENT_CONTEXT_CREATED:
+      return "context-created";
+    case INWORLD_EVENT_CONTEXT_UPDATED:
+      return "context-updated";
+    case INWORLD_EVENT_AUDIO:
+      return "audio";
+    case INWORLD_EVENT_FLUSH_COMPLETED:
+      return "flush-completed";
+    case INWORLD_EVENT_CONTEXT_CLOSED:
+      return "context-closed";
+    case INWORLD_EVENT_ERROR:
+      return "error";
+    case INWORLD_EVENT_DISCONNECTED:
+      return "disconnected";
+    case INWORLD_EVENT_INVALID_FRAME:
+      return "invalid-frame";
+  }
+  return "unknown";
+}
+
+/* ------------------------------------------------------------------------
+ * Building
+ * ------------------------------------------------------------------------ */
+
+static gchar *
+builder_finish (JsonBuilder * builder)
+{
+  JsonGenerator *generator = json_generator_new ();
+  JsonNode *root = json_builder_get_root (builder);
+  gchar *data;
+
+  json_generator_set_root (generator, root);
+  data = json_generator_to_data (generator, NULL);
+  json_node_unref (root);
+  g_object_unref (generator);
+  g_object_unref (builder);
+  return data;
+}
+
+/* Strings go out as valid UTF-8 whatever the caller passed, so a frame is
+ * always valid JSON; invalid sequences become U+FFFD. */
+static void
+add_string (JsonBuilder * builder, const gchar * name, const gchar * value)
+{
+  json_builder_set_member_name (builder, name);
+  if (g_utf8_validate (value, -1, NULL)) {
+    json_builder_add_string_value (builder, value);
+  } else {
+    gchar *valid = g_utf8_make_valid (value, -1);
+
+    json_builder_add_string_value (builder, valid);
+    g_free (valid);
+  }
+}
+
+/* NULL and "" are unset */
+static void
+add_opt_string (JsonBuilder * builder, const gchar * name,
+    const gchar * value)
+{
+  if (value != NULL && *value != '\0')
+    add_string (builder, name, value);
+}
+
+static void
+add_int (JsonBuilder * builder, const gchar * name, gint64 value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+static void
+add_double (JsonBuilder * builder, const gchar * name, gdouble value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_double_value (builder, value);
+}
+
+static void
+add_bool (JsonBuilder * builder, const gchar * name, gboolean value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_boolean_value (builder, value);
+}
+
+static void
+add_empty_object (JsonBuilder * builder, const gchar * name)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_object (builder);
+  json_builder_end_object (builder);
+}
+
+/* 0, negative, NaN and infinite doubles are unset */
+static gboolean
+double_is_set (gdouble value)
+{
+  return isfinite (value) && value > 0.0;
+}
+
+static gboolean
+encoding_has_bitrate (InworldEncoding encoding)
+{
+  return encoding == INWORLD_ENCODING_MP3
+      || encoding == INWORLD_ENCODING_OGG_OPUS;
+}
+
+static const gchar *
+timestamp_type_string (InworldTimestampType type)
+{
+  switch (type) {
+    case INWORLD_TIMESTAMP_WORD:
+      return "WORD";
+    case INWORLD_TIMESTAMP_CHARACTER:
+      return "CHARACTER";
+    case INWORLD_TIMESTAMP_NONE:
+      break;
+  }
+  return NULL;
+}
+
+/* An enum string, never a JSON boolean: a boolean is an invalid enum
+ * value and makes the server refuse the whole create. */
+static const gchar *
+text_normalization_string (InworldTextNormalization normalization)
+{
+  switch (normalization) {
+    case INWORLD_TEXT_NORMALIZATION_ON:
+      return "ON";
+    case INWORLD_TEXT_NORMALIZATION_OFF:
+      return "OFF";
+    case INWORLD_TEXT_NORMALIZATION_AUTO:
+      break;
+  }
+  return NULL;
+}
+
+/* Opens the frame object and, when @context_id is set, its contextId. */
+static JsonBuilder *
+inworld_begin (const gchar * context_id)
+{
+  JsonBuilder *builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  if (context_id != NULL)
+    add_string (builder, "contextId", context_id);
+  return builder;
+}
+
+/* The members of create / update_config. The encoding is always sent:
+ * leaving it out would make the server pick MP3. */
+static void
+inworld_add_config (JsonBuilder * builder, const InworldSynthConfig * config,
+    gboolean with_model)
+{
+  const gchar *encoding = inworld_encoding_to_string (config->encoding);
+  const gchar *str;
+
+  add_opt_string (builder, "voiceId", config->voice);
+  if (with_model)
+    add_opt_string (builder, "modelId", config->model);
+
+  json_builder_set_member_name (builder, "audioConfig");
+  json_builder_begin_object (builder);
+  if (encoding)
+    add_string (builder, "audioEncoding", encoding);
+  if (config->sample_rate > 0)
+    add_int (builder, "sampleRateHertz", config->sample_rate);
+  if (config->bitrate > 0 && encoding_has_bitrate (config->encoding))
+    add_int (builder, "bitRate", config->bitrate);
+  if (double_is_set (config->speaking_rate))
+    add_double (builder, "speakingRate", config->speaking_rate);
+  json_builder_end_object (builder);
+
+  if (double_is_set (config->temperature))
+    add_double (builder, "temperature", config->temperature);
+  add_opt_string (builder, "language", config->language);
+  if ((str = text_normalization_string (config->text_normalization)))
+    add_string (builder, "applyTextNormalization", str);
+  if ((str = timestamp_type_string (config->timestamp_type)))
+    add_string (builder, "timestampType", str);
+  if (config->auto_mode)
+    add_bool (builder, "autoMode", TRUE);
+  if (config->buffer_char_threshold >= 0)
+    add_int (builder, "bufferCharThreshold", config->buffer_char_threshold);
+  if (config->max_buffer_delay_ms >= 0)
+    add_int (builder, "maxBufferDelayMs", config->max_buffer_delay_ms);
+}
+
+static gchar *
+inworld_build_config (const gchar * context_id, const gchar * verb,
+    const InworldSynthConfig * config, gboolean with_model)
+{
+  JsonBuilder *builder;
+
+  g_return_val_if_fail (config != NULL, NULL);
+
+  builder = inworld_begin (context_id);
+  json_builder_set_member_name (builder, verb);
+  json_builder_begin_object (builder);
+  inworld_add_config (builder, config, with_model);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  return builder_finish (builder);
+}
+
+static gchar *
+inworld_build_create (const gchar * context_id,
+    const InworldSynthConfig * config)
+{
+  return inworld_build_config (context_id, "create", config, TRUE);
+}
+
+static gchar *
+inworld_build_update_config (const gchar * context_id,
+    const InworldSynthConfig * config)
+{
+  return inworld_build_config (context_id, "update_config", config, FALSE);
+}
+
+static gchar *
+inworld_build_send_text (const gchar * context_id, const gchar * text,
+    gboolean flush)
+{
+  JsonBuilder *builder;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  builder = inworld_begin (context_id);
+  json_builder_set_member_name (builder, "send_text");
+  json_builder_begin_object (builder);
+  add_string (builder, "text", text);
+  if (flush)
+    add_empty_object (builder, "flush_context");
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  return builder_finish (builder);
+}
+
+static gchar *
+inworld_build_verb (const gchar * context_id, const gchar * verb)
+{
+  JsonBuilder *builder = inworld_begin (context_id);
+
+  add_empty_object (builder, verb);
+  json_builder_end_object (builder);
+  return builder_finish (builder);
+}
+
+static gchar *
+inworld_build_flush (const gchar * context_id)
+{
+  return inworld_build_verb (context_id, "flush_context");
+}
+
+static gchar *
+inworld_build_close (const gchar * context_id)
+{
+  return inworld_build_verb (context_id, "close_context");
+}
+
+static JsonBuilder *
+slng_begin (const gchar * type)
+{
+  JsonBuilder *builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add_string (builder, "type", type);
+  return builder;
+}
+
+static gchar *
+slng_build_create (const gchar * context_id, const InworldSynthConfig * config)
+{
+  const gchar *encoding;
+  const gchar *str;
+  JsonBuilder *builder;
+
+  g_return_val_if_fail (config != NULL, NULL);
+
+  builder = slng_begin ("init");
+  add_opt_string (builder, "voice", config->voice);
+  add_opt_string (builder, "modelId", config->model);
+  add_opt_string (builder, "language", config->language);
+  if ((encoding = inworld_encoding_to_string (config->encoding)))
+    add_string (builder, "encoding", encoding);
+  if (config->sample_rate > 0)
+    add_int (builder, "sample_rate", config->sample_rate);
+  if (config->bitrate > 0 && encoding_has_bitrate (config->encoding))
+    add_int (builder, "bit_rate", config->bitrate);
+  if (double_is_set (config->speaking_rate))
+    add_double (builder, "speaking_rate", config->speaking_rate);
+  if (double_is_set (config->temperature))
+    add_double (builder, "temperature", config->temperature);
+  if ((str = timestamp_type_string (config->timestamp_type)))
+    add_string (builder, "timestampType", str);
+  if ((str = text_normalization_string (config->text_normalization)))
+    add_string (builder, "applyTextNormalization", str);
+  if (config->auto_mode)
+    add_bool (builder, "autoMode", TRUE);
+  if (config->buffer_char_threshold >= 0)
+    add_int (builder, "bufferCharThreshold", config->buffer_char_threshold);
+  if (config->max_buffer_delay_ms >= 0)
+    add_int (builder, "maxBufferDelayMs", config->max_buffer_delay_ms);
+  json_builder_end_object (builder);
+  return builder_finish (builder);
+}
+
+static gchar *
+slng_build_send_text (const gchar * context_id, const gchar * text,
+    gboolean flush)
+{
+  JsonBuilder *builder;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  builder = slng_begin ("text");
+  add_string (builder, "text", text);
+  if (flush)
+    add_bool (builder, "flush", TRUE);
+  json_builder_end_object (builder);
+  return builder_finish (builder);
+}
+
+static gchar *
+slng_build_type_only (const gchar * type)
+{
+  JsonBuilder *builder = slng_begin (type);
+
+  json_builder_end_object (builder);
+  return builder_finish (builder);
+}
+
+static gchar *
+slng_build_flush (const gchar * context_id)
+{
+  return slng_build_type_only ("flush");
+}
+
+/* SLNG has no way to change a running session's settings */
+static gchar *
+slng_build_update_config (const gchar * context_id,
+    const InworldSynthConfig * config)
+{
+  return NULL;
+}
+
+static gchar *
+slng_build_close (const gchar * context_id)
+{
+  return slng_build_type_only ("close");
+}
+
+/* ------------------------------------------------------------------------
+ * Parsing helpers
+ * ------------------------------------------------------------------------ */
+
+static void
+set_bad_frame (GError ** error, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+set_bad_frame (GError ** error, const gchar * format, ...)
+{
+  va_list args;
+  gchar *message;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, INWORLD_PROTOCOL_ERROR,
+      INWORLD_PROTOCOL_ERROR_BAD_FRAME, message);
+  g_free (message);
+}
+
+/* At most @max bytes of @str, cut on a character boundary, "…" appended
+ * when something was cut. @str is valid UTF-8. */
+static gchar *
+truncate_utf8 (const gchar * str, gsize max)
+{
+  gsize len = strlen (str);
+  const gchar *end;
+
+  if (len <= max)
+    return g_strdup (str);
+  end = g_utf8_find_prev_char (str, str + max + 1);
+  if (end == NULL)
+    end = str;
+  return g_strdup_printf ("%.*s…", (int) (end - str), str);
+}
+
+/* Refuses what json-glib should never see: embedded NULs, invalid UTF-8,
+ * and nesting deeper than MAX_NESTING (its parser recurses per level and a
+ * few hundred thousand '[' overflow the stack). The depth scan only knows
+ * double-quoted strings, so it refuses the json-glib extensions that open
+ * other quoting contexts (single-quoted strings, comments) outright: a
+ * bracket hidden from this scan but seen by the parser could defeat the
+ * limit. */
+static gboolean
+check_frame (const gchar * data, gsize length, GError ** error)
+{
+  const gchar *bad;
+  gboolean in_string = FALSE;
+  guint depth = 0;
+
+  if (memchr (data, '\0', length) != NULL) {
+    g_set_error (error, INWORLD_PROTOCOL_ERROR,
+        INWORLD_PROTOCOL_ERROR_NOT_JSON,
+        "frame holds a NUL byte at offset %" G_GSIZE_FORMAT,
+        (gsize) ((const gchar *) memchr (data, '\0', length) - data));
+    return FALSE;
+  }
+  if (!g_utf8_validate_len (data, length, &bad)) {
+    g_set_error (error, INWORLD_PROTOCOL_ERROR,
+        INWORLD_PROTOCOL_ERROR_NOT_JSON,
+        "frame is not valid UTF-8 (bad byte at offset %" G_GSIZE_FORMAT ")",
+        (gsize) (bad - data));
+    return FALSE;
+  }
+
+  for (gsize i = 0; i < length; i++) {
+    gchar c = data[i];
+
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = FALSE;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = TRUE;
+        break;
+      case '[':
+      case '{':
+        if (++depth > MAX_NESTING) {
+          g_set_error (error, INWORLD_PROTOCOL_ERROR,
+              INWORLD_PROTOCOL_ERROR_NOT_JSON,
+              "frame nests arrays/objects deeper than %d levels",
+              MAX_NESTING);
+          return FALSE;
+        }
+        break;
+      case ']':
+      case '}':
+        if (depth > 0)
+          depth--;
+        break;
+      case '\'':
+      case '/':
+      case '#':
+        g_set_error (error, INWORLD_PROTOCOL_ERROR,
+            INWORLD_PROTOCOL_ERROR_NOT_JSON,
+            "frame is not strict JSON (unexpected '%c' at offset %"
+            G_GSIZE_FORMAT ")", c, i);
+        return FALSE;
+      default:
+        break;
+    }
+  }
+  return TRUE;
+}
+
+/* Parses @data into a new parser whose root is an object. */
+static JsonParser *
+parse_object (const gchar * data, gsize length, JsonObject ** root_object,
+    GError ** error)
+{
+  JsonParser *parser;
+  GError *json_error = NULL;
+  JsonNode *root;
+
+  if (data == NULL) {
+    g_set_error_literal (error, INWORLD_PROTOCOL_ERROR,
+        INWORLD_PROTOCOL_ERROR_NOT_JSON, "frame has no data");
+    return NULL;
+  }
+  if (length > G_MAXSSIZE) {
+    g_set_error_literal (error, INWORLD_PROTOCOL_ERROR,
+        INWORLD_PROTOCOL_ERROR_NOT_JSON, "frame too large");
+    return NULL;
+  }
+  if (!check_frame (data, length, error))
+    return NULL;
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, (gssize) length,
+          &json_error)) {
+    gchar *short_message = truncate_utf8 (json_error->message, MAX_QUOTED);
+
+    g_set_error (error, INWORLD_PROTOCOL_ERROR,
+        INWORLD_PROTOCOL_ERROR_NOT_JSON, "frame is not JSON: %s",
+        short_message);
+    g_free (short_message);
+    g_error_free (json_error);
+    g_object_unref (parser);
+    return NULL;
+  }
+
+  root = json_parser_get_root (parser);
+  if (root == NULL) {
+    g_set_error_literal (error, INWORLD_PROTOCOL_ERROR,
+        INWORLD_PROTOCOL_ERROR_NOT_JSON, "frame is empty");
+    g_object_unref (parser);
+    return NULL;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, INWORLD_PROTOCOL_ERROR,
+        INWORLD_PROTOCOL_ERROR_BAD_FRAME,
+        "frame is a JSON %s, not an object",
+        JSON_NODE_HOLDS_ARRAY (root) ? "array" : "value");
+    g_object_unref (parser);
+    return NULL;
+  }
+  *root_object = json_node_get_object (root);
+  return parser;
+}
+
+static const gchar *
+node_kind (JsonNode * node)
+{
+  switch (JSON_NODE_TYPE (node)) {
+    case JSON_NODE_OBJECT:
+      return "an object";
+    case JSON_NODE_ARRAY:
+      return "an array";
+    case JSON_NODE_NULL:
+      return "null";
+    case JSON_NODE_VALUE:
+      break;
+  }
+  switch (json_node_get_value_type (node)) {
+    case G_TYPE_STRING:
+      return "a string";
+    case G_TYPE_BOOLEAN:
+      return "a boolean";
+    case G_TYPE_INT64:
+    case G_TYPE_DOUBLE:
+      return "a number";
+    default:
+      break;
+  }
+  return "a value";
+}
+
+/* The member spelled @camel or @snake (either may be NULL), camelCase
+ * first. NULL when absent or JSON null: protobuf-JSON writes null for
+ * unset fields. @used_name tells which spelling was found, for errors. */
+static JsonNode *
+member (JsonObject * object, const gchar * camel, const gchar * snake,
+    const gchar ** used_name)
+{
+  const gchar *names[2] = { camel, snake };
+
+  for (guint i = 0; i < 2; i++) {
+    JsonNode *node;
+
+    if (names[i] == NULL)
+      continue;
+    node = json_object_get_member (object, names[i]);
+    if (node == NULL)
+      continue;
+    if (used_name)
+      *used_name = names[i];
+    return JSON_NODE_HOLDS_NULL (node) ? NULL : node;
+  }
+  return NULL;
+}
+
+static gboolean
+node_is_type (JsonNode * node, GType type)
+{
+  return JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == type;
+}
+
+static gboolean
+node_is_number (JsonNode * node)
+{
+  return node_is_type (node, G_TYPE_INT64)
+      || node_is_type (node, G_TYPE_DOUBLE);
+}
+
+/* A JSON number as a finite double */
+static gboolean
+node_get_double (JsonNode * node, gdouble * out)
+{
+  gdouble value;
+
+  if (!node_is_number (node))
+    return FALSE;
+  if (node_is_type (node, G_TYPE_INT64))
+    value = (gdouble) json_node_get_int (node);
+  else
+    value = json_node_get_double (node);
+  if (!isfinite (value))
+    return FALSE;
+  *out = value;
+  return TRUE;
+}
+
+/* A JSON number that is a whole number in gint64's range. json-glib casts
+ * doubles to integers unchecked, which is undefined for 1e999, so doubles
+ * are range-checked here. */
+static gboolean
+node_get_int64 (JsonNode * node, gint64 * out)
+{
+  gdouble value;
+
+  if (node_is_type (node, G_TYPE_INT64)) {
+    *out = json_node_get_int (node);
+    return TRUE;
+  }
+  if (!node_get_double (node, &value) || value != floor (value)
+      || value < -9223372036854775808.0 || value >= 9223372036854775808.0)
+    return FALSE;
+  *out = (gint64) value;
+  return TRUE;
+}
+
+static gint
+clamp_int (gint64 value)
+{
+  return (gint) CLAMP (value, G_MININT, G_MAXINT);
+}
+
+/* Optional members: TRUE with *out untouched when absent or null; FALSE
+ * with @error set when present with the wrong type. @where prefixes the
+ * member name in the error ("result.audioChunk"). */
+
+static gboolean
+get_object (JsonObject * object, const gchar * where, const gchar * camel,
+    const gchar * snake, JsonObject ** out, GError ** error)
+{
+  const gchar *name = camel;
+  JsonNode *node = member (object, camel, snake, &name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    set_bad_frame (error, "%s%s%s is %s, expected an object", where,
+        *where ? "." : "", name, node_kind (node));
+    return FALSE;
+  }
+  *out = json_node_get_object (node);
+  return TRUE;
+}
+
+static gboolean
+get_array (JsonObject * object, const gchar * where, const gchar * camel,
+    const gchar * snake, JsonArray ** out, GError ** error)
+{
+  const gchar *name = camel;
+  JsonNode *node = member (object, camel, snake, &name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node)) {
+    set_bad_frame (error, "%s%s%s is %s, expected an array", where,
+        *where ? "." : "", name, node_kind (node));
+    return FALSE;
+  }
+  *out = json_node_get_array (node);
+  return TRUE;
+}
+
+static gboolean
+get_string (JsonObject * object, const gchar * where, const gchar * camel,
+    const gchar * snake, const gchar ** out, GError ** error)
+{
+  const gchar *name = camel;
+  JsonNode *node = member (object, camel, snake, &name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!node_is_type (node, G_TYPE_STRING)) {
+    set_bad_frame (error, "%s%s%s is %s, expected a string", where,
+        *where ? "." : "", name, node_kind (node));
+    return FALSE;
+  }
+  *out = json_node_get_string (node);
+  return TRUE;
+}
+
+static gboolean
+get_int64 (JsonObject * object, const gchar * where, const gchar * camel,
+    const gchar * snake, gint64 * out, GError ** error)
+{
+  const gchar *name = camel;
+  JsonNode *node = member (object, camel, snake, &name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!node_get_int64 (node, out)) {
+    set_bad_frame (error, "%s%s%s is %s, expected an integer", where,
+        *where ? "." : "", name, node_is_number (node) ?
+        "a number out of range" : node_kind (node));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+get_double (JsonObject * object, const gchar * where, const gchar * camel,
+    const gchar * snake, gdouble * out, GError ** error)
+{
+  const gchar *name = camel;
+  JsonNode *node = member (object, camel, snake, &name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!node_get_double (node, out)) {
+    set_bad_frame (error, "%s%s%s is %s, expected a finite number", where,
+        *where ? "." : "", name, node_is_number (node) ?
+        "an infinite number" : node_kind (node));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+is_base64_char (guchar c)
+{
+  return g_ascii_isalnum (c) || c == '+' || c == '/';
+}
+
+/* Strict RFC 4648 base64 (standard alphabet, padded, no whitespace),
+ * checked before g_base64_decode(), which skips what it does not know.
+ * Sets *out to NULL for an empty string. */
+static gboolean
+decode_base64 (const gchar * where, const gchar * text, GBytes ** out,
+    GError ** error)
+{
+  gsize length = strlen (text);
+  gsize padding = 0;
+  guchar *data;
+  gsize size;
+
+  *out = NULL;
+  if (length == 0)
+    return TRUE;
+
+  if (length % 4 != 0) {
+    g_set_error (error, INWORLD_PROTOCOL_ERROR,
+        INWORLD_PROTOCOL_ERROR_BAD_BASE64,
+        "%s is not valid base64 (length %" G_GSIZE_FORMAT
+        " is not a multiple of 4)", where, length);
+    return FALSE;
+  }
+  if (text[length - 1] == '=') {
+    padding++;
+    if (text[length - 2] == '=')
+      padding++;
+  }
+  for (gsize i = 0; i < length - padding; i++) {
+    if (!is_base64_char ((guchar) text[i])) {
+      g_set_error (error, INWORLD_PROTOCOL_ERROR,
+          INWORLD_PROTOCOL_ERROR_BAD_BASE64,
+          "%s is not valid base64 (bad character at offset %" G_GSIZE_FORMAT
+          ")", where, i);
+      return FALSE;
+    }
+  }
+
+  data = g_base64_decode (text, &size);
+  if (size == 0) {
+    g_free (data);
+    return TRUE;
+  }
+  *out = g_bytes_new_take (data, size);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------
+ * Inworld parsing
+ * ------------------------------------------------------------------------ */
+
+/* One alignment object: three parallel arrays, cut to the shortest. NULL
+ * timings (and TRUE) when there is no entry. */
+static gboolean
+parse_alignment (JsonObject * alignment, const gchar * where,
+    gboolean characters, InworldTimings ** out, GError ** error)
+{
+  static const gchar *const names[2][3][2] = {
+    {{"words", "words"},
+        {"wordStartTimeSeconds", "word_start_time_seconds"},
+        {"wordEndTimeSeconds", "word_end_time_seconds"}},
+    {{"characters", "characters"},
+        {"characterStartTimeSeconds", "character_start_time_seconds"},
+        {"characterEndTimeSeconds", "character_end_time_seconds"}},
+  };
+  JsonArray *arrays[3] = { NULL, NULL, NULL };
+  InworldTimings *timings;
+  guint n = G_MAXUINT;
+
+  for (guint a = 0; a < 3; a++) {
+    const gchar *const *name = names[characters ? 1 : 0][a];
+
+    if (!get_array (alignment, where, name[0], name[1], &arrays[a], error))
+      return FALSE;
+    n = MIN (n, arrays[a] ? json_array_get_length (arrays[a]) : 0);
+  }
+  if (n == 0)
+    return TRUE;
+
+  timings = g_new0 (InworldTimings, 1);
+  timings->characters = characters;
+  timings->n = n;
+  timings->tokens = g_new0 (gchar *, n + 1);
+  timings->start = g_new0 (gdouble, n);
+  timings->end = g_new0 (gdouble, n);
+
+  for (guint i = 0; i < n; i++) {
+    JsonNode *token = json_array_get_element (arrays[0], i);
+    JsonNode *start = json_array_get_element (arrays[1], i);
+    JsonNode *end = json_array_get_element (arrays[2], i);
+
+    if (!node_is_type (token, G_TYPE_STRING)) {
+      set_bad_frame (error, "%s.%s[%u] is %s, expected a string", where,
+          characters ? "characters" : "words", i, node_kind (token));
+      goto fail;
+    }
+    if (!node_get_double (start, &timings->start[i])
+        || !node_get_double (end, &timings->end[i])) {
+      set_bad_frame (error, "%s: time %u is not a finite number", where, i);
+      goto fail;
+    }
+    timings->tokens[i] = g_strdup (json_node_get_string (token));
+  }
+  *out = timings;
+  return TRUE;
+
+fail:
+  timings_free (timings);
+  return FALSE;
+}
+
+static gboolean
+parse_timestamp_info (JsonObject * info, InworldTimings ** out,
+    GError ** error)
+{
+  const gchar *where = "audioChunk.timestampInfo";
+  JsonObject *words = NULL, *characters = NULL;
+
+  if (!get_object (info, where, "wordAlignment", "word_alignment", &words,
+          error)
+      || !get_object (info, where, "characterAlignment",
+          "character_alignment", &characters, error))
+    return FALSE;
+
+  if (words && !parse_alignment (words, "audioChunk.timestampInfo."
+          "wordAlignment", FALSE, out, error))
+    return FALSE;
+  if (*out == NULL && characters && !parse_alignment (characters,
+          "audioChunk.timestampInfo.characterAlignment", TRUE, out, error))
+    return FALSE;
+  return TRUE;
+}
+
+static InworldEvent *
+parse_audio_chunk (JsonObject * chunk, const gchar * context_id,
+    GError ** error)
+{
+  const gchar *where = "audioChunk";
+  const gchar *content = NULL;
+  JsonObject *usage = NULL, *info = NULL;
+  gint64 processed = -1;
+  GBytes *audio = NULL;
+  InworldTimings *timings = NULL;
+  InworldEvent *event;
+
+  if (!get_string (chunk, where, "audioContent", "audio_content", &content,
+          error)
+      || !get_object (chunk, where, "usage", NULL, &usage, error)
+      || !get_object (chunk, where, "timestampInfo", "timestamp_info", &info,
+          error))
+    return NULL;
+  if (usage && !get_int64 (usage, "audioChunk.usage",
+          "processedCharactersCount", "processed_characters_count",
+          &processed, error))
+    return NULL;
+  if (info && !parse_timestamp_info (info, &timings, error))
+    return NULL;
+  if (content && !decode_base64 ("audioChunk.audioContent", content, &audio,
+          error)) {
+    timings_free (timings);
+    return NULL;
+  }
+
+  event = inworld_event_new (INWORLD_EVENT_AUDIO, context_id);
+  event->audio = audio;
+  event->timings = timings;
+  /* a negative count means nothing; the audio is still good */
+  event->processed_chars = processed < 0 ? -1 : clamp_int (processed);
+  return event;
+}
+
+/* Error fields shared by result.status and the top-level error. */
+static gboolean
+parse_status (JsonObject * status, const gchar * where, gint64 * code,
+    const gchar ** message, const gchar ** status_name, GError ** error)
+{
+  JsonNode *status_node;
+
+  if (!get_int64 (status, where, "code", NULL, code, error)
+      || !get_string (status, where, "message", NULL, message, error))
+    return FALSE;
+
+  /* the top-level variant for malformed requests names its code */
+  status_node = member (status, "status", NULL, NULL);
+  if (status_node && node_is_type (status_node, G_TYPE_STRING))
+    *status_name = json_node_get_string (status_node);
+  return TRUE;
+}
+
+/* Our error code name: the string status when present, else the first
+ * details entry's errorType (SESSION_TOKEN_INVALID, SESSION_PAUSED...). */
+static gchar *
+error_code_name (JsonObject * status, const gchar * status_name)
+{
+  JsonNode *details;
+  JsonArray *array;
+
+  if (status_name != NULL)
+    return g_strdup (status_name);
+
+  details = member (status, "details", NULL, NULL);
+  if (details == NULL || !JSON_NODE_HOLDS_ARRAY (details))
+    return NULL;
+  array = json_node_get_array (details);
+  for (guint i = 0; i < json_array_get_length (array); i++) {
+    JsonNode *entry = json_array_get_element (array, i);
+    JsonNode *type;
+
+    if (!JSON_NODE_HOLDS_OBJECT (entry))
+      continue;
+    type = member (json_node_get_object (entry), "errorType", "error_type",
+        NULL);
+    if (type && node_is_type (type, G_TYPE_STRING))
+      return g_strdup (json_node_get_string (type));
+  }
+  return NULL;
+}
+
+static InworldEvent *
+new_error_event (const gchar * context_id, gint64 code, const gchar * message,
+    gchar * code_name)
+{
+  InworldEvent *event = inworld_event_new (INWORLD_EVENT_ERROR, context_id);
+
+  event->code = clamp_int (code);
+  event->code_name = code_name;
+  if (message != NULL && *message != '\0')
+    event->message = g_strdup (message);
+  else if (code_name != NULL)
+    event->message = g_strdup_printf ("error %s (code %d)", code_name,
+        event->code);
+  else
+    event->message = g_strdup_printf ("error code %d", event->code);
+  return event;
+}
+
+static const struct
+{
+  const gchar *camel;
+  const gchar *snake;
+  InworldEventType type;
+} result_kinds[] = {
+  {"contextCreated", "context_created", INWORLD_EVENT_CONTEXT_CREATED},
+  {"contextUpdated", "context_updated", INWORLD_EVENT_CONTEXT_UPDATED},
+  {"audioChunk", "audio_chunk", INWORLD_EVENT_AUDIO},
+  {"flushCompleted", "flush_completed", INWORLD_EVENT_FLUSH_COMPLETED},
+  {"contextClosed", "context_closed", INWORLD_EVENT_CONTEXT_CLOSED},
+};
+
+/* {"result": {"contextId", <kind>, "status"}}. A non-zero status is an
+ * error whatever else the result holds. Events go to @out first, so that
+ * nothing is appended to the caller's array when the frame is refused. */
+static gboolean
+parse_result (JsonObject * result, GPtrArray * out, GError ** error)
+{
+  const gchar *context_id = NULL, *message = NULL, *status_name = NULL;
+  JsonObject *status = NULL;
+  gint64 code = 0;
+
+  if (!get_string (result, "result", "contextId", "context_id", &context_id,
+          error)
+      || !get_object (result, "result", "status", NULL, &status, error))
+    return FALSE;
+  if (status && !parse_status (status, "result.status", &code, &message,
+          &status_name, error))
+    return FALSE;
+
+  if (code != 0) {
+    g_ptr_array_add (out, new_error_event (context_id, code, message,
+            error_code_name (status, status_name)));
+    return TRUE;
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (result_kinds); i++) {
+    JsonObject *kind = NULL;
+    InworldEvent *event;
+
+    if (!get_object (result, "result", result_kinds[i].camel,
+            result_kinds[i].snake, &kind, error))
+      return FALSE;
+    if (kind == NULL)
+      continue;
+    if (result_kinds[i].type == INWORLD_EVENT_AUDIO) {
+      event = parse_audio_chunk (kind, context_id, error);
+      if (event == NULL)
+        return FALSE;
+    } else {
+      event = inworld_event_new (result_kinds[i].type, context_id);
+    }
+    g_ptr_array_add (out, event);
+  }
+  return TRUE;
+}
+
+/* {"error": {"code", "message", "details" | "status"}}: connection-wide.
+ * Codes 16 (UNAUTHENTICATED) and 7 (PERMISSION_DENIED) are followed by a
+ * server close. */
+static gboolean
+parse_top_error (JsonObject * top, GPtrArray * out, GError ** error)
+{
+  const gchar *message = NULL, *status_name = NULL;
+  InworldEvent *event;
+  gint64 code = 0;
+
+  if (!parse_status (top, "error", &code, &message, &status_name, error))
+    return FALSE;
+
+  event = new_error_event (NULL, code, message,
+      error_code_name (top, status_name));
+  event->fatal = (code == 16 || code == 7);
+  g_ptr_array_add (out, event);
+  return TRUE;
+}
+
+/* Hands the events of @from over to @to, leaving @from empty */
+static void
+move_events (GPtrArray * from, GPtrArray * to)
+{
+  for (guint i = 0; i < from->len; i++)
+    g_ptr_array_add (to, g_ptr_array_index (from, i));
+  g_ptr_array_set_free_func (from, NULL);
+  g_ptr_array_set_size (from, 0);
+}
+
+static gboolean
+inworld_parse (const gchar * frame, gsize length, GPtrArray * events,
+    GError ** error)
+{
+  JsonObject *root = NULL, *result = NULL, *top_error = NULL;
+  JsonParser *parser;
+  GPtrArray *parsed;
+  gboolean ok;
+
+  g_return_val_if_fail (events != NULL, FALSE);
+
+  parser = parse_object (frame, length, &root, error);
+  if (parser == NULL)
+    return FALSE;
+
+  parsed = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      inworld_event_free);
+  /* {"done": true} and objects without a known key yield nothing */
+  ok = get_object (root, "", "result", NULL, &result, error)
+      && get_object (root, "", "error", NULL, &top_error, error)
+      && (result == NULL || parse_result (result, parsed, error))
+      && (top_error == NULL || parse_top_error (top_error, parsed, error));
+  if (ok)
+    move_events (parsed, events);
+  g_ptr_array_unref (parsed);
+  g_object_unref (parser);
+  return ok;
+}
+
+/* ------------------------------------------------------------------------
+ * SLNG parsing
+ * ------------------------------------------------------------------------ */
+
+static gboolean
+slng_parse (const gchar * frame, gsize length, GPtrArray * events,
+    GError ** error)
+{
+  JsonObject *root = NULL;
+  JsonParser *parser;
+  InworldEvent *event = NULL;
+  const gchar *type = NULL;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (events != NULL, FALSE);
+
+  parser = parse_object (frame, length, &root, error);
+  if (parser == NULL)
+    return FALSE;
+  if (!get_string (root, "", "type", NULL, &type, error))
+    goto done;
+
+  if (g_strcmp0 (type, "audio_chunk") == 0) {
+    const gchar *data = NULL;
+    gint64 sequence = -1;
+    GBytes *audio = NULL;
+
+    if (!get_string (root, "audio_chunk", "data", NULL, &data, error)
+        || !get_int64 (root, "audio_chunk", "sequence", NULL, &sequence,
+            error)
+        || (data && !decode_base64 ("audio_chunk.data", data, &audio,
+                error)))
+      goto done;
+    event = inworld_event_new (INWORLD_EVENT_AUDIO, NULL);
+    event->audio = audio;
+    event->sequence = sequence;
+  } else if (g_strcmp0 (type, "audio_end") == 0) {
+    gdouble duration = -1.0;
+
+    if (!get_double (root, "audio_end", "duration", NULL, &duration, error))
+      goto done;
+    event = inworld_event_new (INWORLD_EVENT_FLUSH_COMPLETED, NULL);
+    event->duration = duration;
+  } else if (g_strcmp0 (type, "error") == 0) {
+    const gchar *code = NULL, *message = NULL;
+
+    if (!get_string (root, "error", "code", NULL, &code, error)
+        || !get_string (root, "error", "message", NULL, &message, error))
+      goto done;
+    event = new_error_event (NULL, 0, message, g_strdup (code));
+    event->fatal = (g_strcmp0 (code, "auth_error") == 0);
+  }
+  /* anything else (no type, ready, unknown types) needs no action */
+
+  if (event)
+    g_ptr_array_add (events, event);
+  ok = TRUE;
+
+done:
+  g_object_unref (parser);
+  return ok;
+}
+
+/* ------------------------------------------------------------------------
+ * The tables
+ * ------------------------------------------------------------------------ */
+
+static const InworldProtocol inworld_protocol = {
+  .kind = INWORLD_PROTOCOL_INWORLD,
+  .name = "inworld",
+  .multiplexed = TRUE,
+  .build_create = inworld_build_create,
+  .build_send_text = inworld_build_send_text,
+  .build_flush = inworld_build_flush,
+  .build_update_config = inworld_build_update_config,
+  .build_close = inworld_build_close,
+  .parse = inworld_parse,
+};
+
+static const InworldProtocol slng_protocol = {
+  .kind = INWORLD_PROTOCOL_SLNG,
+  .name = "slng",
+  .multiplexed = FALSE,
+  .build_create = slng_build_create,
+  .build_send_text = slng_build_send_text,
+  .build_flush = slng_build_flush,
+  .build_update_config = slng_build_update_config,
+  .build_close = slng_build_close,
+  .parse = slng_parse,
+};
+
+const InworldProtocol *
+inworld_protocol_get (InworldProtocolKind kind)
+{
+  switch (kind) {
+    case INWORLD_PROTOCOL_INWORLD:
+      return &inworld_protocol;
+    case INWORLD_PROTOCOL_SLNG:
+      return &slng_protocol;
+  }
+  g_return_val_if_reached (NULL);
+}

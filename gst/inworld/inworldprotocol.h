@@ -55,8 +55,11 @@ typedef enum
 } InworldTextNormalization;
 
 /* Synthesis settings of one context. Strings are borrowed by the builders.
- * Numeric fields at 0 (or negative) and NULL strings are "unset": the field
- * is left out of the frame and the server default applies. */
+ * Numeric fields at 0 (or negative, NaN, infinite) and NULL (or empty)
+ * strings are "unset": the field is left out of the frame and the server
+ * default applies. The encoding is always sent (the server default, MP3,
+ * is never what an unset field should mean); bitrate only for MP3 and
+ * OGG_OPUS. */
 typedef struct
 {
   const gchar *voice;
@@ -120,8 +123,12 @@ typedef struct
   gint code;                    /* ERROR: gRPC-style status code, 0 if none;
                                  * DISCONNECTED: HTTP status of a refused
                                  * upgrade, else the WebSocket close code */
-  gchar *code_name;             /* SLNG string code, or NULL */
-  gchar *message;
+  gchar *code_name;             /* SLNG string code; Inworld: the error's
+                                 * string "status" (INVALID_ARGUMENT) or
+                                 * first details[].errorType
+                                 * (SESSION_TOKEN_INVALID); or NULL */
+  gchar *message;               /* ERROR: never NULL (parsers fill in
+                                 * a generic text when the server sent none) */
   gboolean fatal;               /* the server will close the socket (auth) */
 } InworldEvent;
 

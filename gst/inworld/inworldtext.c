@@ -1,1 +1,215 @@
-/* stub: being written */
+/* inworldttssrc: text helpers
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "inworldtext.h"
+
+#include <string.h>
+
+/* One character of @p (before @end): its code point and byte length. An
+ * invalid or truncated sequence counts as a one-byte character (code point
+ * -1), so a walk over bad input still moves forward and stays in bounds. */
+static gunichar
+next_char (const gchar * p, const gchar * end, gsize * len)
+{
+  gunichar c = g_utf8_get_char_validated (p, end - p);
+
+  if (c == (gunichar) - 1 || c == (gunichar) - 2) {
+    *len = 1;
+    return (gunichar) - 1;
+  }
+  *len = g_utf8_next_char (p) - p;
+  return c;
+}
+
+static gboolean
+is_space (gunichar c)
+{
+  return c != (gunichar) - 1 && g_unichar_isspace (c);
+}
+
+/* Ends a sentence when followed by whitespace or the end of the text */
+static gboolean
+is_sentence_end (gunichar c)
+{
+  return c == '.' || c == '!' || c == '?' || c == 0x2026 /* … */ ;
+}
+
+/* CJK full-width terminators: CJK text puts no space after them, so they
+ * end a sentence whatever follows. */
+static gboolean
+is_cjk_sentence_end (gunichar c)
+{
+  return c == 0x3002 /* 。 */  || c == 0xFF01 /* ！ */
+      || c == 0xFF1F /* ？ */  || c == 0xFF61 /* ｡ */ ;
+}
+
+/* Closing quotes and brackets that stay with the sentence they end */
+static gboolean
+is_closer (gunichar c)
+{
+  GUnicodeType type;
+
+  if (c == '"' || c == '\'')
+    return TRUE;
+  if (c == (gunichar) - 1)
+    return FALSE;
+  type = g_unichar_type (c);
+  return type == G_UNICODE_CLOSE_PUNCTUATION
+      || type == G_UNICODE_FINAL_PUNCTUATION;
+}
+
+/* Length in bytes of the next piece of @p (at most @max_chars characters),
+ * @p holding more than @max_chars characters or not. Only the window of
+ * @max_chars + 1 characters is looked at. */
+static gsize
+piece_length (const gchar * p, const gchar * end, guint max_chars)
+{
+  const gchar *q = p;
+  gsize last_sentence = 0, last_word = 0;
+  /* after . ! ? … (and closers): needs whitespace or the end to count */
+  gboolean after_end = FALSE;
+  /* after 。！？ (and closers), or in the whitespace after a sentence end */
+  gboolean sentence_cut = FALSE;
+  gboolean prev_space = FALSE;
+  guint count = 0;
+
+  while (q < end && count < max_chars) {
+    gsize len;
+    gunichar c = next_char (q, end, &len);
+    gboolean space = is_space (c);
+
+    /* cutting before @q: what ends there, what @c begins */
+    if (count > 0) {
+      if (sentence_cut || (after_end && space))
+        last_sentence = q - p;
+      if (prev_space || space)
+        last_word = q - p;
+    }
+
+    if (space) {
+      sentence_cut = sentence_cut || after_end;
+      after_end = FALSE;
+    } else if (is_sentence_end (c)) {
+      after_end = TRUE;
+      sentence_cut = FALSE;
+    } else if (is_cjk_sentence_end (c)) {
+      after_end = FALSE;
+      sentence_cut = TRUE;
+    } else if (is_closer (c) && (after_end || (sentence_cut && !prev_space))) {
+      /* keep the state: the quote or bracket belongs to the sentence */
+    } else {
+      after_end = FALSE;
+      sentence_cut = FALSE;
+    }
+    prev_space = space;
+    q += len;
+    count++;
+  }
+
+  if (q == end)
+    return q - p;               /* the rest fits */
+
+  /* cutting at the window's end, before the next character */
+  {
+    gsize len;
+    gunichar c = next_char (q, end, &len);
+    gboolean space = is_space (c);
+
+    if (sentence_cut || (after_end && space))
+      last_sentence = q - p;
+    if (prev_space || space)
+      last_word = q - p;
+  }
+
+  if (last_sentence > 0)
+    return last_sentence;
+  if (last_word > 0)
+    return last_word;
+  return q - p;
+}
+
+/* Splits @text into pieces of at most @max_chars characters. Sentence
+ * ends are . ! ? … followed by whitespace or the end of the text, and the
+ * CJK 。！？ (also ｡) whatever follows; closing quotes and brackets right
+ * after the punctuation stay with the sentence, and so does the whitespace
+ * after it when it fits, so that the next piece starts with a word. The
+ * same holds for whitespace cuts. Bytes that are not valid UTF-8 count as
+ * one character each and are kept as they are. Runs in linear time. */
+gchar **
+inworld_text_split (const gchar * text, guint max_chars)
+{
+  GPtrArray *pieces;
+  const gchar *p, *end;
+
+  g_return_val_if_fail (text != NULL, NULL);
+  g_return_val_if_fail (max_chars > 0, NULL);
+
+  pieces = g_ptr_array_new ();
+  p = text;
+  end = text + strlen (text);
+  while (p < end) {
+    gsize len = piece_length (p, end, max_chars);
+
+    g_ptr_array_add (pieces, g_strndup (p, len));
+    p += len;
+  }
+  g_ptr_array_add (pieces, NULL);
+  return (gchar **) g_ptr_array_free (pieces, FALSE);
+}
+
+/* Whitespace, and the invisible control and format characters (zero-width
+ * space, byte order mark...), are not speech. NULL has none. */
+gboolean
+inworld_text_has_speech (const gchar * text)
+{
+  const gchar *p, *end;
+
+  if (text == NULL)
+    return FALSE;
+
+  end = text + strlen (text);
+  for (p = text; p < end;) {
+    gsize len;
+    gunichar c = next_char (p, end, &len);
+
+    if (c == (gunichar) - 1)
+      return TRUE;
+    if (!g_unichar_isspace (c) && !g_unichar_iscntrl (c)
+        && g_unichar_type (c) != G_UNICODE_FORMAT)
+      return TRUE;
+    p += len;
+  }
+  return FALSE;
+}
+
+gboolean
+inworld_text_validate (const gchar * text, gssize len, gsize * bad_offset)
+{
+  const gchar *bad = NULL;
+  gboolean valid;
+
+  if (text == NULL) {
+    if (bad_offset)
+      *bad_offset = 0;
+    return FALSE;
+  }
+
+  if (len < 0)
+    valid = g_utf8_validate (text, -1, &bad);
+  else
+    valid = g_utf8_validate_len (text, (gsize) len, &bad);
+
+  if (!valid && bad_offset)
+    *bad_offset = bad - text;
+  return valid;
+}

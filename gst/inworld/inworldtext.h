@@ -21,10 +21,19 @@ G_BEGIN_DECLS
  * whitespace, else at the last whole character that fits. Never cuts inside
  * a UTF-8 sequence. Lossless: the pieces concatenated give @text back
  * byte for byte. Returns a NULL-terminated array (g_strfreev); an empty
- * @text gives an empty array. */
+ * @text gives an empty array.
+ *
+ * Details: "followed by space or end" applies to . ! ? …; the CJK
+ * terminators (and ｡) end a sentence whatever follows, as CJK text puts no
+ * space after them. Closing quotes/brackets right after the punctuation stay
+ * with the sentence, and so does the whitespace after a cut point when it
+ * fits, so the next piece starts with a word. Bytes that are not valid UTF-8
+ * count as one character each and are kept (still lossless). Linear time. */
 gchar **inworld_text_split (const gchar * text, guint max_chars);
 
-/* TRUE when @text holds something to speak (any non-whitespace character). */
+/* TRUE when @text holds something to speak (any non-whitespace character).
+ * Invisible control and format characters (zero-width space, BOM) count as
+ * whitespace here; NULL has nothing to speak. */
 gboolean inworld_text_has_speech (const gchar * text);
 
 /* Validates @len bytes (-1: NUL-terminated) of UTF-8. On failure returns

@@ -1,1 +1,376 @@
-/* stub: being written */
+/* inworldttssrc: text helper tests
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+#include <string.h>
+
+#include "inworldtext.h"
+
+/* Checks the split's invariants: lossless, no empty piece, each piece at
+ * most @max characters and, when @text is valid UTF-8, valid UTF-8 too.
+ * Returns the pieces. */
+static gchar **
+split_checked (const gchar * text, guint max)
+{
+  gchar **pieces = inworld_text_split (text, max);
+  gboolean valid = g_utf8_validate (text, -1, NULL);
+  GString *joined = g_string_new (NULL);
+
+  fail_unless (pieces != NULL);
+  for (gchar ** p = pieces; *p; p++) {
+    fail_unless (**p != '\0', "empty piece");
+    if (valid) {
+      fail_unless (g_utf8_validate (*p, -1, NULL), "piece %s not UTF-8", *p);
+      fail_unless (g_utf8_strlen (*p, -1) <= (glong) max,
+          "piece '%s' longer than %u", *p, max);
+    } else {
+      fail_unless (strlen (*p) <= (gsize) max * 4);
+    }
+    g_string_append (joined, *p);
+  }
+  fail_unless_equals_string (joined->str, text);
+  g_string_free (joined, TRUE);
+  return pieces;
+}
+
+/* The split of @text is exactly the NULL-terminated list that follows */
+static void
+assert_split (const gchar * text, guint max, ...)
+{
+  gchar **pieces = split_checked (text, max);
+  va_list args;
+  const gchar *expected;
+  guint i = 0;
+
+  va_start (args, max);
+  while ((expected = va_arg (args, const gchar *))) {
+    fail_unless (pieces[i] != NULL, "missing piece %u '%s'", i, expected);
+    fail_unless_equals_string (pieces[i], expected);
+    i++;
+  }
+  va_end (args);
+  fail_unless (pieces[i] == NULL, "extra piece '%s'", pieces[i]);
+  g_strfreev (pieces);
+}
+
+GST_START_TEST (test_split_trivial)
+{
+  gchar **pieces = inworld_text_split ("", 10);
+
+  fail_unless (pieces != NULL && pieces[0] == NULL);
+  g_strfreev (pieces);
+
+  assert_split ("Hello.", 10, "Hello.", NULL);
+  assert_split ("a", 1, "a", NULL);
+  /* exactly at the limit, and one over */
+  assert_split ("abcde", 5, "abcde", NULL);
+  assert_split ("abcdef", 5, "abcde", "f", NULL);
+  assert_split ("Hello world", 11, "Hello world", NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_split_no_whitespace)
+{
+  assert_split ("abcdefghij", 3, "abc", "def", "ghi", "j", NULL);
+  assert_split ("abcdefghij", 1, "a", "b", "c", "d", "e", "f", "g", "h", "i",
+      "j", NULL);
+  /* a period inside a word is no sentence end */
+  assert_split ("3.14159", 4, "3.14", "159", NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_split_only_whitespace)
+{
+  assert_split ("          ", 4, "    ", "    ", "  ", NULL);
+  assert_split ("\n\n\n", 2, "\n\n", "\n", NULL);
+  assert_split (" \t \t ", 5, " \t \t ", NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_split_words)
+{
+  /* whitespace goes with the word before it */
+  assert_split ("aaaa bbbb cccc", 7, "aaaa ", "bbbb ", "cccc", NULL);
+  /* the last space that fits, cut before it when that is later */
+  assert_split ("ab cd ef gh", 5, "ab cd", " ef ", "gh", NULL);
+  assert_split ("one two three four", 10, "one two ", "three four", NULL);
+  /* a word longer than the limit is cut hard */
+  assert_split ("hi abcdefghijkl", 5, "hi ", "abcde", "fghij", "kl", NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_split_sentences)
+{
+  /* the sentence end wins over a later space */
+  assert_split ("One two. Three four five six", 17, "One two. ",
+      "Three four five ", "six", NULL);
+  /* the last sentence end that fits */
+  assert_split ("A b. C d! E f? G h i j k", 15, "A b. C d! E f? ",
+      "G h i j k", NULL);
+  /* the sentence end right at the limit, its space beyond it */
+  assert_split ("Hello world. Next one", 12, "Hello world.", " Next one",
+      NULL);
+  /* ... and its space inside it */
+  assert_split ("Hello world. Next one", 13, "Hello world. ", "Next one",
+      NULL);
+  /* a period not followed by whitespace is no sentence end */
+  assert_split ("Pi is 3.14 or so ok", 12, "Pi is 3.14 ", "or so ok",
+      NULL);
+  /* closing quotes and brackets stay with the sentence */
+  assert_split ("He said \"Stop.\" Then he left town", 20,
+      "He said \"Stop.\" ", "Then he left town", NULL);
+  assert_split ("(Really?) Yes indeed it is", 14, "(Really?) ",
+      "Yes indeed it ", "is", NULL);
+  assert_split ("Il dit «Bon.» Puis il part", 16, "Il dit «Bon.» ",
+      "Puis il part", NULL);
+  /* ellipses */
+  assert_split ("Wait... what now", 10, "Wait... ", "what now", NULL);
+  assert_split ("Wait… what now then", 10, "Wait… ", "what now ", "then",
+      NULL);
+  /* a sentence end before a newline */
+  assert_split ("Line one.\nLine two is here", 15, "Line one.\n",
+      "Line two is ", "here", NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_split_cjk)
+{
+  /* 。 ends a sentence without a following space */
+  assert_split ("今天天气很好。我们去公园吧。", 8, "今天天气很好。",
+      "我们去公园吧。", NULL);
+  assert_split ("你好！你好吗？我很好。", 6, "你好！", "你好吗？", "我很好。",
+      NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_split_cjk_more)
+{
+  /* no punctuation: hard cuts on whole characters (3 bytes each) */
+  assert_split ("一二三四五六七八九十", 4, "一二三四", "五六七八", "九十",
+      NULL);
+  /* a closing bracket after 。 stays with it */
+  assert_split ("他说：「好。」然后走了很远", 7, "他说：「好。」",
+      "然后走了很远", NULL);
+  /* ideographic space is whitespace */
+  assert_split ("ａｂｃ　ｄｅｆ", 5, "ａｂｃ　", "ｄｅｆ", NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_split_emoji)
+{
+  const gchar *smile = "\xf0\x9f\x98\x80";
+  GString *text = g_string_new (NULL);
+  gchar **pieces;
+
+  for (guint i = 0; i < 10; i++)
+    g_string_append (text, smile);
+  pieces = split_checked (text->str, 3);
+  fail_unless_equals_int (g_strv_length (pieces), 4);
+  fail_unless_equals_int (strlen (pieces[0]), 12);
+  fail_unless_equals_int (strlen (pieces[3]), 4);
+  g_strfreev (pieces);
+
+  /* 2-byte characters around the limit */
+  assert_split ("ééééé", 5, "ééééé", NULL);
+  assert_split ("éééééé", 5, "ééééé", "é", NULL);
+  assert_split ("héllo wörld", 8, "héllo ", "wörld", NULL);
+  /* combining sequences count per code point */
+  assert_split ("e\xcc\x81" "e\xcc\x81", 3, "e\xcc\x81" "e", "\xcc\x81",
+      NULL);
+  g_string_free (text, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_split_invalid_utf8)
+{
+  /* bytes that are not UTF-8 are kept, one character each, and a
+   * truncated sequence at the end is not read past */
+  gchar **pieces = split_checked ("ab\xff\xfe" "cd\xf0\x9f", 3);
+
+  fail_unless_equals_int (g_strv_length (pieces), 3);
+  g_strfreev (pieces);
+  pieces = split_checked ("\xf0", 1);
+  fail_unless_equals_int (g_strv_length (pieces), 1);
+  g_strfreev (pieces);
+  pieces = split_checked ("x\xe4\xbd", 5);
+  fail_unless_equals_int (g_strv_length (pieces), 1);
+  g_strfreev (pieces);
+}
+
+GST_END_TEST;
+
+/* Random texts from pieces chosen to hit every branch: the split is
+ * lossless, valid and within the limit; when a piece is cut before the
+ * end and the window had whitespace, it does not end in the middle of a
+ * word. */
+GST_START_TEST (test_split_random)
+{
+  static const gchar *const atoms[] = {
+    "a", "bc", "def", " ", "  ", "\n", ". ", "! ", "? ", ".", "…", "。", "！",
+    "？", "\"", "”", ")", "」", "é", "今", "😀", "\t", "3.14", "e\xcc\x81",
+    "\xe3\x80\x80",
+  };
+  GRand *rand = g_rand_new_with_seed (424242);
+
+  for (guint iter = 0; iter < 3000; iter++) {
+    GString *text = g_string_new (NULL);
+    guint n_atoms = g_rand_int_range (rand, 0, 80);
+    guint max = g_rand_int_range (rand, 1, 40);
+    gchar **pieces;
+
+    for (guint i = 0; i < n_atoms; i++)
+      g_string_append (text, atoms[g_rand_int_range (rand, 0,
+                  G_N_ELEMENTS (atoms))]);
+    pieces = split_checked (text->str, max);
+
+    /* every piece but the last: full, or ended at a boundary */
+    for (guint i = 0; pieces[i] && pieces[i + 1]; i++) {
+      glong len = g_utf8_strlen (pieces[i], -1);
+      gunichar last = g_utf8_get_char (g_utf8_find_prev_char (pieces[i],
+              pieces[i] + strlen (pieces[i])));
+      gunichar next = g_utf8_get_char (pieces[i + 1]);
+
+      if (len < (glong) max) {
+        /* a short piece ended at whitespace or a sentence end */
+        fail_unless (g_unichar_isspace (last) || g_unichar_isspace (next)
+            || strchr (".!?", (gchar) last) || last == 0x2026
+            || last == 0x3002 || last == 0xff01 || last == 0xff1f
+            || g_unichar_type (last) == G_UNICODE_CLOSE_PUNCTUATION
+            || g_unichar_type (last) == G_UNICODE_FINAL_PUNCTUATION
+            || last == '"', "bad cut after '%s' before '%s'", pieces[i],
+            pieces[i + 1]);
+      }
+    }
+    g_strfreev (pieces);
+    g_string_free (text, TRUE);
+  }
+  g_rand_free (rand);
+}
+
+GST_END_TEST;
+
+/* 1 MiB texts of several shapes, split for the 1000-character limit.
+ * A quadratic split would take minutes here (hours under valgrind). */
+GST_START_TEST (test_split_large)
+{
+  static const gchar *const units[] = {
+    "word ", "x", " ", "A b. ", "今天天气很好。", "😀", "a.b", ". ",
+  };
+  GTimer *timer = g_timer_new ();
+
+  for (guint u = 0; u < G_N_ELEMENTS (units); u++) {
+    GString *text = g_string_new (NULL);
+    gchar **pieces;
+    guint n;
+
+    while (text->len < (1 << 20))
+      g_string_append (text, units[u]);
+    g_timer_start (timer);
+    pieces = split_checked (text->str, 1000);
+    n = g_strv_length (pieces);
+    GST_INFO ("unit '%s': %u pieces in %.3f s", units[u], n,
+        g_timer_elapsed (timer, NULL));
+    /* pieces are nearly full: few of them */
+    fail_unless (n <= g_utf8_strlen (text->str, -1) / 990 + 2,
+        "unit '%s': %u pieces", units[u], n);
+    g_strfreev (pieces);
+    g_string_free (text, TRUE);
+  }
+  g_timer_destroy (timer);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_has_speech)
+{
+  fail_if (inworld_text_has_speech (NULL));
+  fail_if (inworld_text_has_speech (""));
+  fail_if (inworld_text_has_speech (" \t\r\n\f\v"));
+  fail_if (inworld_text_has_speech ("\xe3\x80\x80"));   /* ideographic space */
+  fail_if (inworld_text_has_speech ("\xc2\xa0 "));      /* no-break space */
+  fail_if (inworld_text_has_speech ("\xe2\x80\x8b"));   /* zero width space */
+  fail_if (inworld_text_has_speech ("\xef\xbb\xbf "));  /* byte order mark */
+  fail_unless (inworld_text_has_speech ("a"));
+  fail_unless (inworld_text_has_speech ("   a   "));
+  fail_unless (inworld_text_has_speech ("\n。"));
+  fail_unless (inworld_text_has_speech ("😀"));
+  fail_unless (inworld_text_has_speech (" 1 "));
+  fail_unless (inworld_text_has_speech ("\xff"));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_validate)
+{
+  gsize bad = 12345;
+
+  fail_unless (inworld_text_validate ("", -1, &bad));
+  fail_unless (inworld_text_validate ("héllo 😀 今", -1, &bad));
+  fail_unless (inworld_text_validate ("héllo", 6, NULL));
+  fail_unless (inworld_text_validate ("abc\xff", 3, &bad));
+  fail_unless (inworld_text_validate ("abc", 0, &bad));
+
+  fail_if (inworld_text_validate ("abc\xff" "def", -1, &bad));
+  fail_unless_equals_uint64 (bad, 3);
+  bad = 0;
+  fail_if (inworld_text_validate ("h\xc3\xa9\xc3", -1, &bad));
+  fail_unless_equals_uint64 (bad, 3);
+  /* a sequence cut by the length */
+  fail_if (inworld_text_validate ("a\xf0\x9f\x98\x80", 3, &bad));
+  fail_unless_equals_uint64 (bad, 1);
+  /* a NUL inside the length */
+  fail_if (inworld_text_validate ("ab\0cd", 5, &bad));
+  fail_unless_equals_uint64 (bad, 2);
+  /* overlong and surrogate encodings */
+  fail_if (inworld_text_validate ("\xc0\xaf", -1, &bad));
+  fail_unless_equals_uint64 (bad, 0);
+  fail_if (inworld_text_validate ("x\xed\xa0\x80", -1, &bad));
+  fail_unless_equals_uint64 (bad, 1);
+  fail_if (inworld_text_validate ("\xc0\xaf", -1, NULL));
+  fail_if (inworld_text_validate (NULL, -1, &bad));
+}
+
+GST_END_TEST;
+
+static Suite *
+text_suite (void)
+{
+  Suite *s = suite_create ("text");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_split_trivial);
+  tcase_add_test (tc, test_split_no_whitespace);
+  tcase_add_test (tc, test_split_only_whitespace);
+  tcase_add_test (tc, test_split_words);
+  tcase_add_test (tc, test_split_sentences);
+  tcase_add_test (tc, test_split_cjk);
+  tcase_add_test (tc, test_split_cjk_more);
+  tcase_add_test (tc, test_split_emoji);
+  tcase_add_test (tc, test_split_invalid_utf8);
+  tcase_add_test (tc, test_split_random);
+  tcase_add_test (tc, test_split_large);
+  tcase_add_test (tc, test_has_speech);
+  tcase_add_test (tc, test_validate);
+  return s;
+}
+
+GST_CHECK_MAIN (text);
