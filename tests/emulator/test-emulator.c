@@ -1,1 +1,1659 @@
-/* stub: being written */
+/* Protocol tests of inworld-tts-emulator
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* Each test starts the real emulator binary ($INWORLD_TTS_EMULATOR) with
+ * the options it needs, talks to it with a libsoup WebSocket client and
+ * checks the frames against docs/emulator.md and the protocol reference.
+ * $EMULATOR_WRAPPER (e.g. "valgrind --leak-check=full --error-exitcode=99")
+ * runs the emulator under a wrapper; every test checks the emulator exits
+ * cleanly on SIGTERM, so wrapper errors fail the test. */
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "inworld-test-signal.h"
+
+#define PATH "/tts/v1/voice:streamBidirectional"
+#define KEY "test-key-0123456789"
+#define MODEL "inworld-tts-1.5-max"
+#define QUIET_MS 300            /* "no reply" means nothing within this */
+#define REPLY_MS 5000           /* a reply that must come */
+
+/* ------------------------------------------------------------------ */
+/* Emulator process                                                   */
+
+typedef struct
+{
+  GSubprocess *proc;
+  guint port;
+} Emulator;
+
+/* A failed assertion aborts the test program: take the emulator along. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* Starts the emulator with the NULL-terminated extra arguments. */
+static Emulator *
+emulator_start (const gchar * first_arg, ...)
+{
+  const gchar *path = g_getenv ("INWORLD_TTS_EMULATOR");
+  const gchar *wrapper = g_getenv ("EMULATOR_WRAPPER");
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  GSubprocessLauncher *launcher;
+  GDataInputStream *out;
+  GError *error = NULL;
+  Emulator *emu = g_new0 (Emulator, 1);
+  gchar *line;
+  va_list args;
+
+  g_assert_nonnull (path);
+  if (wrapper && *wrapper) {
+    gchar **words;
+
+    g_assert_true (g_shell_parse_argv (wrapper, NULL, &words, NULL));
+    for (guint i = 0; words[i]; i++)
+      g_ptr_array_add (argv, g_strdup (words[i]));
+    g_strfreev (words);
+  }
+  g_ptr_array_add (argv, g_strdup (path));
+  va_start (args, first_arg);
+  for (const gchar * a = first_arg; a; a = va_arg (args, const gchar *))
+      g_ptr_array_add (argv, g_strdup (a));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
+      NULL);
+  g_subprocess_launcher_unsetenv (launcher, "INWORLD_API_KEY");
+  emu->proc = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_object_unref (launcher);
+  g_ptr_array_unref (argv);
+
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (emu->proc));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "listening "));
+  emu->port = atoi (line + strlen ("listening "));
+  g_assert_cmpuint (emu->port, >, 0);
+  g_free (line);
+  g_object_unref (out);
+  return emu;
+}
+
+/* Stops it with SIGTERM; it must exit 0 (no crash, no wrapper error). */
+static void
+emulator_stop (Emulator * emu)
+{
+  GError *error = NULL;
+
+  g_subprocess_send_signal (emu->proc, SIGTERM);
+  g_subprocess_wait (emu->proc, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (emu->proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (emu->proc), ==, 0);
+  g_object_unref (emu->proc);
+  g_free (emu);
+}
+
+/* ------------------------------------------------------------------ */
+/* WebSocket client                                                   */
+
+typedef struct
+{
+  gint type;                    /* SoupWebsocketDataType */
+  GBytes *data;
+  gint64 time;                  /* monotonic µs of arrival */
+} Frame;
+
+typedef struct
+{
+  GMainContext *ctx;
+  SoupSession *session;
+  SoupWebsocketConnection *ws;
+  GError *connect_error;
+  gboolean connect_done;
+  GQueue frames;
+  gboolean closed;
+} Client;
+
+static void
+frame_free (Frame * f)
+{
+  g_bytes_unref (f->data);
+  g_free (f);
+}
+
+static gboolean
+wake (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates the client's context until @cond or @timeout_ms. */
+static gboolean
+client_iterate (Client * c, gboolean (*cond) (Client *), guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!cond (c)) {
+    gint64 now = g_get_monotonic_time ();
+    GSource *timer;
+
+    if (now >= deadline)
+      return FALSE;
+    timer = g_timeout_source_new ((guint) ((deadline - now + 999) / 1000));
+    g_source_set_callback (timer, wake, NULL, NULL);
+    g_source_attach (timer, c->ctx);
+    g_main_context_iteration (c->ctx, TRUE);
+    g_source_destroy (timer);
+    g_source_unref (timer);
+  }
+  return TRUE;
+}
+
+static void
+on_client_message (SoupWebsocketConnection * ws, gint type, GBytes * data,
+    gpointer user_data)
+{
+  Client *c = user_data;
+  Frame *f = g_new0 (Frame, 1);
+
+  f->type = type;
+  f->data = g_bytes_ref (data);
+  f->time = g_get_monotonic_time ();
+  g_queue_push_tail (&c->frames, f);
+}
+
+static void
+on_client_closed (SoupWebsocketConnection * ws, gpointer user_data)
+{
+  ((Client *) user_data)->closed = TRUE;
+}
+
+static void
+on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  Client *c = user_data;
+
+  c->ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), res,
+      &c->connect_error);
+  c->connect_done = TRUE;
+}
+
+static gboolean
+is_connect_done (Client * c)
+{
+  return c->connect_done;
+}
+
+/* Connects to @path with "Authorization: @auth" (none when NULL); the
+ * handshake must succeed unless @expect_fail. */
+static Client *
+client_connect_full (Emulator * emu, const gchar * path, const gchar * auth,
+    gboolean expect_fail)
+{
+  Client *c = g_new0 (Client, 1);
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u%s", emu->port, path);
+  SoupMessage *msg;
+
+  c->ctx = g_main_context_new ();
+  g_main_context_push_thread_default (c->ctx);
+  c->session = soup_session_new ();
+  msg = soup_message_new ("GET", uri);
+  g_assert_nonnull (msg);
+  if (auth)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Authorization", auth);
+  soup_session_websocket_connect_async (c->session, msg, NULL, NULL,
+      G_PRIORITY_DEFAULT, NULL, on_connected, c);
+  g_assert_true (client_iterate (c, is_connect_done, REPLY_MS));
+  g_object_unref (msg);
+  g_free (uri);
+
+  if (expect_fail) {
+    g_assert_null (c->ws);
+    g_assert_nonnull (c->connect_error);
+    return c;
+  }
+  g_assert_no_error (c->connect_error);
+  soup_websocket_connection_set_max_incoming_payload_size (c->ws, 0);
+  g_signal_connect (c->ws, "message", G_CALLBACK (on_client_message), c);
+  g_signal_connect (c->ws, "closed", G_CALLBACK (on_client_closed), c);
+  return c;
+}
+
+static Client *
+client_connect (Emulator * emu, const gchar * auth)
+{
+  return client_connect_full (emu, PATH, auth, FALSE);
+}
+
+static void
+client_free (Client * c)
+{
+  if (c->ws) {
+    g_signal_handlers_disconnect_by_data (c->ws, c);
+    if (soup_websocket_connection_get_state (c->ws) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (c->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
+          NULL);
+    g_object_unref (c->ws);
+  }
+  g_clear_error (&c->connect_error);
+  g_queue_clear_full (&c->frames, (GDestroyNotify) frame_free);
+  g_object_unref (c->session);
+  /* let soup finish the close handshake and drop its sources */
+  while (g_main_context_iteration (c->ctx, FALSE));
+  g_main_context_pop_thread_default (c->ctx);
+  g_main_context_unref (c->ctx);
+  g_free (c);
+}
+
+static void
+client_send (Client * c, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+client_send (Client * c, const gchar * format, ...)
+{
+  va_list args;
+  gchar *text;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  soup_websocket_connection_send_text (c->ws, text);
+  g_free (text);
+}
+
+static gboolean
+has_frame (Client * c)
+{
+  return !g_queue_is_empty (&c->frames);
+}
+
+static gboolean
+is_closed (Client * c)
+{
+  return c->closed;
+}
+
+/* The next frame, or NULL when none comes within @timeout_ms. */
+static Frame *
+client_next_frame (Client * c, guint timeout_ms)
+{
+  if (!client_iterate (c, has_frame, timeout_ms))
+    return NULL;
+  return g_queue_pop_head (&c->frames);
+}
+
+/* The next frame, which must be a JSON text frame. */
+static JsonNode *
+client_recv (Client * c)
+{
+  Frame *f = client_next_frame (c, REPLY_MS);
+  JsonNode *node;
+  GError *error = NULL;
+  gsize len;
+  const gchar *data;
+
+  g_assert_nonnull (f);
+  g_assert_cmpint (f->type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  data = g_bytes_get_data (f->data, &len);
+  node = json_from_string (data, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  frame_free (f);
+  return node;
+}
+
+static void
+assert_quiet (Client * c, guint ms)
+{
+  Frame *f = client_next_frame (c, ms);
+
+  if (f) {
+    g_printerr ("unexpected frame: %.*s\n", (gint) g_bytes_get_size (f->data),
+        (const gchar *) g_bytes_get_data (f->data, NULL));
+    g_assert_null (f);
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON helpers                                                       */
+
+/* "a.b.c" inside nested objects; NULL when absent. */
+static JsonNode *
+jpath (JsonNode * root, const gchar * path)
+{
+  gchar **parts = g_strsplit (path, ".", -1);
+  JsonNode *node = root;
+
+  for (guint i = 0; parts[i] && node; i++) {
+    if (!JSON_NODE_HOLDS_OBJECT (node))
+      node = NULL;
+    else
+      node = json_object_get_member (json_node_get_object (node), parts[i]);
+  }
+  g_strfreev (parts);
+  return node;
+}
+
+static gint64
+jint (JsonNode * root, const gchar * path)
+{
+  JsonNode *node = jpath (root, path);
+
+  g_assert_nonnull (node);
+  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_INT64);
+  return json_node_get_int (node);
+}
+
+static const gchar *
+jstr (JsonNode * root, const gchar * path)
+{
+  JsonNode *node = jpath (root, path);
+
+  g_assert_nonnull (node);
+  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_STRING);
+  return json_node_get_string (node);
+}
+
+static gboolean
+jhas (JsonNode * root, const gchar * path)
+{
+  return jpath (root, path) != NULL;
+}
+
+/* Asserts @node is a successful result of @kind for @ctx. */
+static void
+assert_result (JsonNode * node, const gchar * ctx, const gchar * kind)
+{
+  gchar *path = g_strconcat ("result.", kind, NULL);
+
+  if (!jhas (node, path)) {
+    gchar *text = json_to_string (node, FALSE);
+
+    g_printerr ("expected %s, got %s\n", kind, text);
+    g_free (text);
+  }
+  g_assert_true (jhas (node, path));
+  g_assert_cmpstr (jstr (node, "result.contextId"), ==, ctx);
+  g_assert_cmpint (jint (node, "result.status.code"), ==, 0);
+  g_assert_cmpstr (jstr (node, "result.status.message"), ==, "");
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (jpath (node, "result.status.details")));
+  g_free (path);
+}
+
+/* Receives a result for @ctx, asserting its kind. */
+static void
+expect_result (Client * c, const gchar * ctx, const gchar * kind)
+{
+  JsonNode *node = client_recv (c);
+
+  assert_result (node, ctx, kind);
+  json_node_unref (node);
+}
+
+/* Receives an in-context error with @code (and @message unless NULL). */
+static void
+expect_context_error (Client * c, const gchar * ctx, gint code,
+    const gchar * message)
+{
+  JsonNode *node = client_recv (c);
+
+  g_assert_true (jhas (node, "result.status"));
+  g_assert_cmpstr (jstr (node, "result.contextId"), ==, ctx);
+  g_assert_cmpint (jint (node, "result.status.code"), ==, code);
+  if (message)
+    g_assert_cmpstr (jstr (node, "result.status.message"), ==, message);
+  g_assert_false (jhas (node, "result.audioChunk"));
+  g_assert_false (jhas (node, "result.flushCompleted"));
+  g_assert_false (jhas (node, "result.contextCreated"));
+  json_node_unref (node);
+}
+
+/* Receives a top-level error with @code. Returns it. */
+static JsonNode *
+expect_error (Client * c, gint code)
+{
+  JsonNode *node = client_recv (c);
+
+  g_assert_false (jhas (node, "result"));
+  g_assert_cmpint (jint (node, "error.code"), ==, code);
+  return node;
+}
+
+static void
+expect_invalid_frame_error (Client * c)
+{
+  JsonNode *node = expect_error (c, 3);
+
+  g_assert_cmpstr (jstr (node, "error.message"), ==,
+      "invalid WebSocket request for the selected response protocol");
+  g_assert_cmpstr (jstr (node, "error.status"), ==, "INVALID_ARGUMENT");
+  g_assert_false (jhas (node, "error.details"));
+  json_node_unref (node);
+}
+
+/* create with PCM at @rate (or the given extra create fields). */
+static void
+create_context (Client * c, const gchar * ctx, const gchar * encoding,
+    gint rate, const gchar * extra)
+{
+  client_send (c, "{\"contextId\":\"%s\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"" MODEL "\",\"audioConfig\":{\"audioEncoding\":\"%s\","
+      "\"sampleRateHertz\":%d}%s%s}}", ctx, encoding, rate,
+      extra ? "," : "", extra ? extra : "");
+  expect_result (c, ctx, "contextCreated");
+}
+
+static void
+send_text (Client * c, const gchar * ctx, const gchar * text, gboolean flush)
+{
+  JsonBuilder *b = json_builder_new ();
+  gchar *frame;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "contextId");
+  json_builder_add_string_value (b, ctx);
+  json_builder_set_member_name (b, "send_text");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "text");
+  json_builder_add_string_value (b, text);
+  if (flush) {
+    json_builder_set_member_name (b, "flush_context");
+    json_builder_begin_object (b);
+    json_builder_end_object (b);
+  }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  frame = json_to_string (json_builder_get_root (b), FALSE);
+  json_node_unref (json_builder_get_root (b));
+  g_object_unref (b);
+  client_send (c, "%s", frame);
+  g_free (frame);
+}
+
+/* ------------------------------------------------------------------ */
+/* Audio                                                              */
+
+typedef struct
+{
+  GPtrArray *audio;             /* GBytes: decoded audioContent per chunk */
+  GArray *usage;                /* gint64 processedCharactersCount */
+  GPtrArray *ts;                /* JsonNode timestampInfo per audio chunk */
+  GPtrArray *ts_only;           /* timestampInfo of audio-less chunks */
+  gint64 first_chunk_time;
+} Flush;
+
+static void
+flush_free (Flush * f)
+{
+  g_ptr_array_unref (f->audio);
+  g_array_unref (f->usage);
+  g_ptr_array_unref (f->ts);
+  g_ptr_array_unref (f->ts_only);
+  g_free (f);
+}
+
+/* Receives one flush of @ctx: audio chunks up to flushCompleted. */
+static Flush *
+recv_flush (Client * c, const gchar * ctx)
+{
+  Flush *f = g_new0 (Flush, 1);
+
+  f->audio = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  f->usage = g_array_new (FALSE, FALSE, sizeof (gint64));
+  f->ts = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  f->ts_only = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      json_node_unref);
+
+  for (;;) {
+    JsonNode *node = client_recv (c);
+    JsonNode *content;
+
+    if (jhas (node, "result.flushCompleted")) {
+      assert_result (node, ctx, "flushCompleted");
+      g_assert_cmpuint (json_object_get_size (json_node_get_object (jpath
+                  (node, "result.flushCompleted"))), ==, 0);
+      json_node_unref (node);
+      return f;
+    }
+    assert_result (node, ctx, "audioChunk");
+    g_assert_cmpstr (jstr (node, "result.audioChunk.usage.modelId"), ==,
+        MODEL);
+    g_assert_true (jhas (node, "result.audioChunk.timestampInfo"));
+    content = jpath (node, "result.audioChunk.audioContent");
+    if (content) {
+      gsize len;
+      guchar *bytes = g_base64_decode (json_node_get_string (content), &len);
+      gint64 usage = jint (node,
+          "result.audioChunk.usage.processedCharactersCount");
+
+      g_assert_cmpuint (len, >, 0);
+      if (f->audio->len == 0)
+        f->first_chunk_time = g_get_monotonic_time ();
+      g_ptr_array_add (f->audio, g_bytes_new_take (bytes, len));
+      g_array_append_val (f->usage, usage);
+      g_ptr_array_add (f->ts, json_node_copy (jpath (node,
+                  "result.audioChunk.timestampInfo")));
+    } else {
+      g_ptr_array_add (f->ts_only, json_node_copy (jpath (node,
+                  "result.audioChunk.timestampInfo")));
+    }
+    json_node_unref (node);
+  }
+}
+
+/* The test signal of @text as S16LE bytes. */
+static GBytes *
+expected_signal (const gchar * text, gint rate)
+{
+  guint64 n = inworld_test_signal_n_samples (text, rate);
+  guint16 seed = inworld_test_signal_seed (text);
+  guint8 *bytes = g_malloc (n * 2 + 1);
+
+  for (guint64 i = 0; i < n; i++) {
+    guint16 s = (guint16) inworld_test_signal_sample (seed, i);
+
+    bytes[2 * i] = s & 0xff;
+    bytes[2 * i + 1] = s >> 8;
+  }
+  return g_bytes_new_take (bytes, n * 2);
+}
+
+static guint32
+le32 (const guint8 * p)
+{
+  return p[0] | (p[1] << 8) | (p[2] << 16) | ((guint32) p[3] << 24);
+}
+
+static guint16
+le16 (const guint8 * p)
+{
+  return p[0] | (p[1] << 8);
+}
+
+static void
+assert_wav_header (const guint8 * h, gint rate, guint32 data_size)
+{
+  g_assert_cmpmem (h, 4, "RIFF", 4);
+  g_assert_cmpuint (le32 (h + 4), ==, 36 + data_size);
+  g_assert_cmpmem (h + 8, 8, "WAVEfmt ", 8);
+  g_assert_cmpuint (le32 (h + 16), ==, 16);
+  g_assert_cmpuint (le16 (h + 20), ==, 1);
+  g_assert_cmpuint (le16 (h + 22), ==, 1);
+  g_assert_cmpuint (le32 (h + 24), ==, rate);
+  g_assert_cmpuint (le32 (h + 28), ==, rate * 2);
+  g_assert_cmpuint (le16 (h + 32), ==, 2);
+  g_assert_cmpuint (le16 (h + 34), ==, 16);
+  g_assert_cmpmem (h + 36, 4, "data", 4);
+  g_assert_cmpuint (le32 (h + 40), ==, data_size);
+}
+
+/* Checks the framing of @f for @encoding and that its samples are exactly
+ * the test signal of @text; chunk sizes are 0.2 s, then 0.5 s, then the
+ * rest. */
+static void
+check_flush_audio (Flush * f, const gchar * encoding, gint rate,
+    const gchar * text)
+{
+  GBytes *want = expected_signal (text, rate);
+  GByteArray *pcm = g_byte_array_new ();
+  guint64 total = g_bytes_get_size (want);
+  guint64 left = total / 2;
+
+  g_assert_cmpuint (f->audio->len, >, 0);
+  for (guint i = 0; i < f->audio->len; i++) {
+    gsize len;
+    const guint8 *data = g_bytes_get_data (f->audio->pdata[i], &len);
+    guint64 want_samples = MIN (left, (guint64) rate / (i == 0 ? 5 : 2));
+    gsize header = 0;
+
+    if (g_str_equal (encoding, "LINEAR16")
+        || (g_str_equal (encoding, "WAV") && i == 0)) {
+      g_assert_cmpuint (len, >=, 44);
+      assert_wav_header (data, rate, g_str_equal (encoding, "WAV") ?
+          total : len - 44);
+      header = 44;
+    } else {
+      g_assert_false (len >= 4 && memcmp (data, "RIFF", 4) == 0);
+    }
+    g_assert_cmpuint (want_samples, >, 0);
+    g_assert_cmpuint (len - header, ==, want_samples * 2);
+    g_byte_array_append (pcm, data + header, len - header);
+    left -= want_samples;
+  }
+  g_assert_cmpuint (left, ==, 0);
+  g_assert_cmpmem (pcm->data, pcm->len, g_bytes_get_data (want, NULL),
+      g_bytes_get_size (want));
+  g_byte_array_unref (pcm);
+  g_bytes_unref (want);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                              */
+
+static Emulator *
+start_default (void)
+{
+  return emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", NULL);
+}
+
+static void
+test_auth_missing (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, NULL);
+  JsonNode *node;
+
+  /* silence until the client speaks */
+  assert_quiet (c, QUIET_MS);
+  client_send (c, "{\"contextId\":\"a\",\"create\":{}}");
+  node = expect_error (c, 16);
+  g_assert_cmpstr (jstr (node, "error.message"), ==,
+      "authentication is required");
+  g_assert_cmpstr (json_node_get_string (jpath (json_array_get_element
+              (json_node_get_array (jpath (node, "error.details")), 0),
+              "errorType")), ==, "SESSION_TOKEN_INVALID");
+  json_node_unref (node);
+  g_assert_true (client_iterate (c, is_closed, REPLY_MS));
+  g_assert_cmpuint (soup_websocket_connection_get_close_code (c->ws), ==,
+      SOUP_WEBSOCKET_CLOSE_NORMAL);
+  g_assert_true (g_queue_is_empty (&c->frames));
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_auth_wrong (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic wrongkey");
+  JsonNode *node;
+
+  assert_quiet (c, QUIET_MS);
+  /* even a binary first frame triggers the check */
+  soup_websocket_connection_send_binary (c->ws, "x", 1);
+  node = expect_error (c, 7);
+  g_assert_cmpstr (jstr (node, "error.message"), ==,
+      "Invalid credentials provided for API key \"wron***\"");
+  json_node_unref (node);
+  g_assert_true (client_iterate (c, is_closed, REPLY_MS));
+  g_assert_cmpuint (soup_websocket_connection_get_close_code (c->ws), ==,
+      SOUP_WEBSOCKET_CLOSE_NORMAL);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_auth_right (void)
+{
+  Emulator *emu = start_default ();
+  const gchar *headers[] = { "Basic " KEY, "Bearer " KEY };
+
+  for (guint i = 0; i < G_N_ELEMENTS (headers); i++) {
+    Client *c = client_connect (emu, headers[i]);
+
+    /* no permessage-deflate, no subprotocol */
+    g_assert_null (soup_websocket_connection_get_extensions (c->ws));
+    g_assert_null (soup_websocket_connection_get_protocol (c->ws));
+    create_context (c, "ctx", "PCM", 16000, NULL);
+    client_free (c);
+  }
+  emulator_stop (emu);
+
+  /* without --api-key (and no INWORLD_API_KEY): any credential */
+  emu = emulator_start ("--audio", "test-signal", NULL);
+  {
+    Client *c = client_connect (emu, "Basic anything");
+
+    create_context (c, "ctx", "PCM", 16000, NULL);
+    client_free (c);
+    c = client_connect (emu, NULL);
+    client_send (c, "{\"contextId\":\"a\",\"create\":{}}");
+    json_node_unref (expect_error (c, 16));
+    client_free (c);
+  }
+  emulator_stop (emu);
+}
+
+static void
+test_unknown_path (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect_full (emu, "/tts/v1/voice", "Basic " KEY, TRUE);
+
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_case_styles (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+  JsonNode *node;
+  Flush *f;
+
+  /* snake_case everywhere */
+  client_send (c, "{\"context_id\":\"s\",\"create\":{\"voice_id\":\"Dennis\","
+      "\"model_id\":\"" MODEL "\",\"audio_config\":{\"audio_encoding\":"
+      "\"PCM\",\"sample_rate_hertz\":16000,\"speaking_rate\":1.2},"
+      "\"unknown_field\":1,\"max_buffer_delay_ms\":1500}}");
+  node = client_recv (c);
+  assert_result (node, "s", "contextCreated");
+  g_assert_cmpstr (jstr (node, "result.contextCreated.voiceId"), ==,
+      "Dennis");
+  g_assert_cmpstr (jstr (node, "result.contextCreated.modelId"), ==, MODEL);
+  g_assert_cmpstr (jstr (node,
+          "result.contextCreated.audioConfig.audioEncoding"), ==, "PCM");
+  g_assert_cmpint (jint (node,
+          "result.contextCreated.audioConfig.sampleRateHertz"), ==, 16000);
+  g_assert_cmpint (jint (node, "result.contextCreated.maxBufferDelayMs"), ==,
+      1500);
+  g_assert_true (JSON_NODE_HOLDS_NULL (jpath (node,
+              "result.contextCreated.synthesisContext")));
+  g_assert_true (JSON_NODE_HOLDS_NULL (jpath (node,
+              "result.contextCreated.pronunciationDictionarySettings")));
+  g_assert_false (jhas (node, "result.contextCreated.unknown_field"));
+  json_node_unref (node);
+  client_send (c, "{\"context_id\":\"s\",\"send_text\":{\"text\":\"Hi!\","
+      "\"flush_context\":{}}}");
+  f = recv_flush (c, "s");
+  check_flush_audio (f, "PCM", 16000, "Hi!");
+  flush_free (f);
+  client_send (c, "{\"context_id\":\"s\",\"close_context\":{}}");
+  expect_result (c, "s", "contextClosed");
+
+  /* camelCase everywhere, verbs included */
+  client_send (c, "{\"contextId\":\"c\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"" MODEL "\",\"audioConfig\":{\"audioEncoding\":\"PCM\","
+      "\"sampleRateHertz\":8000,\"bitrate\":64000}}}");
+  node = client_recv (c);
+  assert_result (node, "c", "contextCreated");
+  /* maxBufferDelayMs is echoed with its default */
+  g_assert_cmpint (jint (node, "result.contextCreated.maxBufferDelayMs"), ==,
+      3000);
+  json_node_unref (node);
+  client_send (c, "{\"contextId\":\"c\",\"sendText\":{\"text\":\"Hello\"}}");
+  client_send (c, "{\"contextId\":\"c\",\"flushContext\":{}}");
+  f = recv_flush (c, "c");
+  check_flush_audio (f, "PCM", 8000, "Hello");
+  flush_free (f);
+  client_send (c, "{\"contextId\":\"c\",\"updateConfig\":{\"audioConfig\":"
+      "{\"sampleRateHertz\":24000}}}");
+  node = client_recv (c);
+  assert_result (node, "c", "contextUpdated");
+  g_assert_cmpint (jint (node,
+          "result.contextUpdated.audioConfig.sampleRateHertz"), ==, 24000);
+  json_node_unref (node);
+  client_send (c, "{\"contextId\":\"c\",\"closeContext\":{}}");
+  expect_result (c, "c", "contextClosed");
+
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_bad_frames (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+
+  /* JSON without a verb: no reply at all */
+  client_send (c, "{\"foo\":\"bar\"}");
+  client_send (c, "{\"contextId\":\"x\"}");
+  assert_quiet (c, QUIET_MS);
+
+  client_send (c, "this is not JSON");
+  expect_invalid_frame_error (c);
+  client_send (c, "[1,2]");
+  expect_invalid_frame_error (c);
+  soup_websocket_connection_send_binary (c->ws, "\x01\x02\x03", 3);
+  expect_invalid_frame_error (c);
+
+  /* a wrongly typed field rejects the frame; nothing is created */
+  client_send (c, "{\"contextId\":\"t\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"" MODEL "\",\"applyTextNormalization\":true,"
+      "\"audioConfig\":{\"audioEncoding\":\"PCM\"}}}");
+  json_node_unref (expect_error (c, 3));
+  send_text (c, "t", "x", TRUE);
+  expect_context_error (c, "t", 5, "context t not found (payload=SEND_TEXT)");
+
+  /* still open and working */
+  g_assert_cmpint (soup_websocket_connection_get_state (c->ws), ==,
+      SOUP_WEBSOCKET_STATE_OPEN);
+  create_context (c, "ok", "PCM", 16000, NULL);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_context_limit (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+  gchar id[8];
+
+  for (guint i = 0; i < 5; i++) {
+    g_snprintf (id, sizeof (id), "c%u", i);
+    create_context (c, id, "PCM", 16000, NULL);
+  }
+  client_send (c, "{\"contextId\":\"c5\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"" MODEL "\",\"audioConfig\":{\"audioEncoding\":\"PCM\"}}}");
+  expect_context_error (c, "c5", 8, "You have reached the limit of 5 TTS "
+      "contexts per connection. Please close other contexts on this "
+      "connection to continue.");
+  /* duplicate id */
+  client_send (c, "{\"contextId\":\"c1\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"" MODEL "\",\"audioConfig\":{\"audioEncoding\":\"PCM\"}}}");
+  expect_context_error (c, "c1", 6, "context c1 already exists");
+  /* closing one frees a slot */
+  client_send (c, "{\"contextId\":\"c0\",\"close_context\":{}}");
+  expect_result (c, "c0", "contextClosed");
+  create_context (c, "c5", "PCM", 16000, NULL);
+  client_free (c);
+  emulator_stop (emu);
+
+  emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--max-contexts", "2", NULL);
+  c = client_connect (emu, "Basic " KEY);
+  create_context (c, "a", "PCM", 16000, NULL);
+  create_context (c, "b", "PCM", 16000, NULL);
+  client_send (c, "{\"contextId\":\"c\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"" MODEL "\",\"audioConfig\":{\"audioEncoding\":\"PCM\"}}}");
+  expect_context_error (c, "c", 8, "You have reached the limit of 2 TTS "
+      "contexts per connection. Please close other contexts on this "
+      "connection to continue.");
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_unknown_context (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+  JsonNode *node;
+  const gchar *generated;
+  gchar *id;
+  Flush *f;
+
+  /* context-less op with 0 contexts */
+  client_send (c, "{\"send_text\":{\"text\":\"\"}}");
+  expect_context_error (c, "", 3, "context_id is required when 0 contexts "
+      "are open (payload=SEND_TEXT)");
+
+  send_text (c, "nope", "hello", FALSE);
+  expect_context_error (c, "nope", 5,
+      "context nope not found (payload=SEND_TEXT)");
+  client_send (c, "{\"contextId\":\"nope\",\"flush_context\":{}}");
+  expect_context_error (c, "nope", 5,
+      "context nope not found (payload=FLUSH_CONTEXT)");
+  client_send (c, "{\"contextId\":\"nope\",\"update_config\":{}}");
+  expect_context_error (c, "nope", 5,
+      "context nope not found (payload=UPDATE_CONFIG)");
+  client_send (c, "{\"contextId\":\"nope\",\"close_context\":{}}");
+  expect_context_error (c, "nope", 5, "context nope not found");
+
+  /* create without an id: one is generated; context-less ops target it */
+  client_send (c, "{\"create\":{\"voiceId\":\"Dennis\",\"modelId\":\""
+      MODEL "\",\"audioConfig\":{\"audioEncoding\":\"PCM\","
+      "\"sampleRateHertz\":8000}}}");
+  node = client_recv (c);
+  generated = jstr (node, "result.contextId");
+  g_assert_cmpuint (strlen (generated), >, 0);
+  id = g_strdup (generated);
+  assert_result (node, id, "contextCreated");
+  json_node_unref (node);
+  client_send (c, "{\"send_text\":{\"text\":\"abc\",\"flush_context\":{}}}");
+  f = recv_flush (c, id);
+  check_flush_audio (f, "PCM", 8000, "abc");
+  flush_free (f);
+  client_send (c, "{\"close_context\":{}}");
+  expect_result (c, id, "contextClosed");
+
+  /* a closed context is unknown */
+  send_text (c, id, "again", TRUE);
+  node = client_recv (c);
+  g_assert_cmpint (jint (node, "result.status.code"), ==, 5);
+  g_assert_cmpstr (jstr (node, "result.contextId"), ==, id);
+  json_node_unref (node);
+
+  /* unsupported encodings (MP3 is the default) are rejected */
+  client_send (c, "{\"contextId\":\"m\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"" MODEL "\"}}");
+  node = client_recv (c);
+  g_assert_cmpint (jint (node, "result.status.code"), ==, 3);
+  g_assert_cmpstr (jstr (node, "result.contextId"), ==, "m");
+  g_assert_nonnull (strstr (jstr (node, "result.status.message"), "MP3"));
+  json_node_unref (node);
+  /* unknown model */
+  client_send (c, "{\"contextId\":\"m\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"no-such-model\",\"audioConfig\":{\"audioEncoding\":"
+      "\"PCM\"}}}");
+  expect_context_error (c, "m", 3, "model_id: no-such-model is not supported.");
+
+  g_free (id);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_text_limits (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+  GString *text = g_string_new (NULL);
+  gchar *big;
+  Flush *f;
+
+  create_context (c, "a", "PCM", 8000, "\"maxBufferDelayMs\":60000");
+
+  /* 2001 characters (multi-byte: counted as characters, not bytes) */
+  for (guint i = 0; i < 2001; i++)
+    g_string_append (text, i % 2 ? "é" : "a");
+  send_text (c, "a", text->str, TRUE);
+  expect_context_error (c, "a", 3,
+      "text length should not exceed 2000 characters.");
+  assert_quiet (c, QUIET_MS);
+  /* exactly 2000 is fine; it is over 1000 so it flushes by itself */
+  g_string_truncate (text, 0);
+  for (guint i = 0; i < 2000; i++)
+    g_string_append (text, i % 2 ? "é" : "a");
+  send_text (c, "a", text->str, FALSE);
+  f = recv_flush (c, "a");
+  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 2000);
+  check_flush_audio (f, "PCM", 8000, text->str);
+  flush_free (f);
+
+  /* the next flush works and holds none of the rejected text */
+  send_text (c, "a", "ok", TRUE);
+  f = recv_flush (c, "a");
+  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 2);
+  check_flush_audio (f, "PCM", 8000, "ok");
+  flush_free (f);
+
+  /* more than 1000 buffered characters flush without being asked */
+  big = g_strnfill (600, 'x');
+  send_text (c, "a", big, FALSE);
+  assert_quiet (c, QUIET_MS);
+  send_text (c, "a", big, FALSE);
+  f = recv_flush (c, "a");
+  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 1200);
+  for (guint i = 1; i < f->usage->len; i++)
+    g_assert_cmpint (g_array_index (f->usage, gint64, i), ==, 0);
+  g_string_printf (text, "%s%s", big, big);
+  check_flush_audio (f, "PCM", 8000, text->str);
+  flush_free (f);
+  g_free (big);
+
+  /* an empty flush: a bare flushCompleted */
+  client_send (c, "{\"contextId\":\"a\",\"flush_context\":{}}");
+  f = recv_flush (c, "a");
+  g_assert_cmpuint (f->audio->len, ==, 0);
+  flush_free (f);
+  /* empty send_text (keepalive): nothing */
+  send_text (c, "a", "", FALSE);
+  assert_quiet (c, QUIET_MS);
+
+  g_string_free (text, TRUE);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_buffer_triggers (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+  gint64 start;
+  Flush *f;
+
+  /* maxBufferDelayMs */
+  create_context (c, "d", "PCM", 8000, "\"maxBufferDelayMs\":400");
+  start = g_get_monotonic_time ();
+  send_text (c, "d", "wait for it", FALSE);
+  f = recv_flush (c, "d");
+  g_assert_cmpint (f->first_chunk_time - start, >=, 350 * 1000);
+  check_flush_audio (f, "PCM", 8000, "wait for it");
+  flush_free (f);
+
+  /* bufferCharThreshold */
+  create_context (c, "t", "PCM", 8000,
+      "\"bufferCharThreshold\":10,\"maxBufferDelayMs\":60000");
+  send_text (c, "t", "12345", FALSE);
+  assert_quiet (c, QUIET_MS);
+  send_text (c, "t", "678901", FALSE);
+  f = recv_flush (c, "t");
+  check_flush_audio (f, "PCM", 8000, "12345678901");
+  flush_free (f);
+
+  /* autoMode: at sentence ends */
+  create_context (c, "m", "PCM", 8000,
+      "\"autoMode\":true,\"maxBufferDelayMs\":60000");
+  send_text (c, "m", "Hello there", FALSE);
+  assert_quiet (c, QUIET_MS);
+  send_text (c, "m", ", friend. ", FALSE);
+  f = recv_flush (c, "m");
+  check_flush_audio (f, "PCM", 8000, "Hello there, friend. ");
+  flush_free (f);
+
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_sequencing (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+  const gchar *t1 = "First flush, long enough for several chunks of audio "
+      "to come back from the emulator.";
+  const gchar *t2 = "Second.";
+  JsonNode *node;
+  Flush *f;
+
+  /* pipelined: nothing waits for contextCreated */
+  client_send (c, "{\"contextId\":\"p\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"" MODEL "\",\"audioConfig\":{\"audioEncoding\":\"PCM\","
+      "\"sampleRateHertz\":16000}}}");
+  send_text (c, "p", t1, TRUE);
+  send_text (c, "p", t2, FALSE);
+  client_send (c, "{\"contextId\":\"p\",\"flush_context\":{}}");
+  send_text (c, "p", "Closing words.", FALSE);
+  client_send (c, "{\"contextId\":\"p\",\"close_context\":{}}");
+
+  expect_result (c, "p", "contextCreated");
+  f = recv_flush (c, "p");
+  g_assert_cmpuint (f->audio->len, >, 2);
+  /* usage on the first chunk only */
+  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==,
+      g_utf8_strlen (t1, -1));
+  for (guint i = 1; i < f->usage->len; i++)
+    g_assert_cmpint (g_array_index (f->usage, gint64, i), ==, 0);
+  /* timestamps off: explicitly null */
+  for (guint i = 0; i < f->ts->len; i++)
+    g_assert_true (JSON_NODE_HOLDS_NULL ((JsonNode *) f->ts->pdata[i]));
+  check_flush_audio (f, "PCM", 16000, t1);
+  flush_free (f);
+  f = recv_flush (c, "p");
+  check_flush_audio (f, "PCM", 16000, t2);
+  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 7);
+  flush_free (f);
+  /* close = flush, then contextClosed */
+  f = recv_flush (c, "p");
+  check_flush_audio (f, "PCM", 16000, "Closing words.");
+  flush_free (f);
+  expect_result (c, "p", "contextClosed");
+
+  /* update_config: buffered text first, with the old settings */
+  create_context (c, "u", "PCM", 16000, "\"maxBufferDelayMs\":60000");
+  send_text (c, "u", "old rate", FALSE);
+  client_send (c, "{\"contextId\":\"u\",\"update_config\":{\"audioConfig\":"
+      "{\"sampleRateHertz\":8000},\"voiceId\":\"Ashley\"}}");
+  f = recv_flush (c, "u");
+  check_flush_audio (f, "PCM", 16000, "old rate");
+  flush_free (f);
+  node = client_recv (c);
+  assert_result (node, "u", "contextUpdated");
+  g_assert_cmpstr (jstr (node, "result.contextUpdated.voiceId"), ==,
+      "Ashley");
+  g_assert_cmpstr (jstr (node, "result.contextUpdated.modelId"), ==, MODEL);
+  g_assert_cmpint (jint (node,
+          "result.contextUpdated.audioConfig.sampleRateHertz"), ==, 8000);
+  json_node_unref (node);
+  send_text (c, "u", "new rate", TRUE);
+  f = recv_flush (c, "u");
+  check_flush_audio (f, "PCM", 8000, "new rate");
+  flush_free (f);
+  /* an invalid update changes nothing */
+  client_send (c, "{\"contextId\":\"u\",\"update_config\":{\"audioConfig\":"
+      "{\"sampleRateHertz\":96000}}}");
+  expect_context_error (c, "u", 3, NULL);
+  send_text (c, "u", "same rate", TRUE);
+  f = recv_flush (c, "u");
+  check_flush_audio (f, "PCM", 8000, "same rate");
+  flush_free (f);
+
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* Two contexts streaming at once: each gets its own exact audio. */
+static void
+test_interleaved (void)
+{
+  /* slow enough that B starts while A still streams, even under valgrind */
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "2", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  const gchar *ids[2] = { "A", "B" };
+  const gchar *texts[2] = {
+    "Context A speaks this sentence, which lasts about one second....",
+    "Context B says something else at the very same time, interleaved.",
+  };
+  GByteArray *got[2] = { g_byte_array_new (), g_byte_array_new () };
+  gboolean done[2] = { FALSE, FALSE };
+  gboolean interleaved = FALSE;
+  gint last = -1;
+
+  for (guint i = 0; i < 2; i++)
+    create_context (c, ids[i], "PCM", 16000, NULL);
+  for (guint i = 0; i < 2; i++)
+    send_text (c, ids[i], texts[i], TRUE);
+  while (!done[0] || !done[1]) {
+    JsonNode *node = client_recv (c);
+    gint i = g_str_equal (jstr (node, "result.contextId"), "A") ? 0 : 1;
+
+    g_assert_false (done[i]);
+    if (last >= 0 && last != i && !done[last])
+      interleaved = TRUE;
+    last = i;
+    if (jhas (node, "result.flushCompleted")) {
+      done[i] = TRUE;
+    } else {
+      gsize len;
+      guchar *bytes;
+
+      assert_result (node, ids[i], "audioChunk");
+      bytes = g_base64_decode (jstr (node, "result.audioChunk.audioContent"),
+          &len);
+      g_byte_array_append (got[i], bytes, len);
+      g_free (bytes);
+    }
+    json_node_unref (node);
+  }
+  g_assert_true (interleaved);
+  for (guint i = 0; i < 2; i++) {
+    GBytes *want = expected_signal (texts[i], 16000);
+
+    g_assert_cmpmem (got[i]->data, got[i]->len, g_bytes_get_data (want,
+            NULL), g_bytes_get_size (want));
+    g_bytes_unref (want);
+    g_byte_array_unref (got[i]);
+  }
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_formats (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+  const gchar *encodings[] = { "PCM", "LINEAR16", "WAV" };
+  const gint rates[] = { 8000, 16000, 24000, 48000 };
+  const gchar *texts[] = {
+    /* 73 characters: 0.73 s = 0.2 + 0.5 + 0.03 */
+    "Seventy-three characters of text, so the last chunk is a short tail: ok.",
+    "Ünïcödé → 10 ms per character, not per byte.",
+    "x",
+  };
+
+  for (guint e = 0; e < G_N_ELEMENTS (encodings); e++) {
+    for (guint r = 0; r < G_N_ELEMENTS (rates); r++) {
+      gchar *id = g_strdup_printf ("%s-%d", encodings[e], rates[r]);
+
+      create_context (c, id, encodings[e], rates[r], NULL);
+      /* several flushes: WAV restarts its header, samples restart */
+      for (guint t = 0; t < G_N_ELEMENTS (texts); t++) {
+        Flush *f;
+
+        send_text (c, id, texts[t], TRUE);
+        f = recv_flush (c, id);
+        check_flush_audio (f, encodings[e], rates[r], texts[t]);
+        flush_free (f);
+      }
+      client_send (c, "{\"contextId\":\"%s\",\"close_context\":{}}", id);
+      expect_result (c, id, "contextClosed");
+      g_free (id);
+    }
+  }
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* Character offset of the @n-th whitespace-separated word of @text. */
+static glong
+word_first_char (const gchar * text, guint n)
+{
+  glong offset = 0;
+  gboolean in_word = FALSE;
+
+  for (const gchar * p = text; *p; p = g_utf8_next_char (p), offset++) {
+    gboolean space = g_unichar_isspace (g_utf8_get_char (p));
+
+    if (!space && !in_word && n-- == 0)
+      return offset;
+    in_word = !space;
+  }
+  g_assert_not_reached ();
+}
+
+/* Checks alignment arrays of @ts (possibly spread over chunks) against
+ * @text at 10 ms per character; returns the number of items. */
+static guint
+check_alignment (GPtrArray * ts, const gchar * text, gboolean words,
+    Flush * f, gint rate, gsize header)
+{
+  const gchar *group = words ? "wordAlignment" : "characterAlignment";
+  const gchar *items = words ? "words" : "characters";
+  const gchar *starts = words ? "wordStartTimeSeconds" :
+      "characterStartTimeSeconds";
+  const gchar *ends = words ? "wordEndTimeSeconds" : "characterEndTimeSeconds";
+  gchar **want_words = g_regex_split_simple ("\\s+", text, 0, 0);
+  guint n = 0;
+  gdouble chunk_start = 0;
+
+  for (guint k = 0; k < ts->len; k++) {
+    JsonObject *align = json_node_get_object (jpath (ts->pdata[k], group));
+    JsonArray *a = json_object_get_array_member (align, items);
+    JsonArray *s = json_object_get_array_member (align, starts);
+    JsonArray *e = json_object_get_array_member (align, ends);
+    gdouble chunk_end = G_MAXDOUBLE;
+
+    if (f && k + 1 < ts->len) {
+      chunk_end = chunk_start + (g_bytes_get_size (f->audio->pdata[k])
+          - header) / 2.0 / rate;
+    }
+    g_assert_cmpuint (json_array_get_length (s), ==,
+        json_array_get_length (a));
+    g_assert_cmpuint (json_array_get_length (e), ==,
+        json_array_get_length (a));
+    for (guint i = 0; i < json_array_get_length (a); i++, n++) {
+      const gchar *item = json_array_get_string_element (a, i);
+      gdouble t0 = json_array_get_double_element (s, i);
+      gdouble t1 = json_array_get_double_element (e, i);
+
+      if (words) {
+        g_assert_cmpstr (item, ==, want_words[n]);
+        g_assert_cmpfloat_with_epsilon (t0, word_first_char (text, n) * 0.01,
+            1e-6);
+        g_assert_cmpfloat_with_epsilon (t1 - t0,
+            g_utf8_strlen (item, -1) * 0.01, 1e-6);
+      } else {
+        gchar *want = g_utf8_substring (text, n, n + 1);
+
+        g_assert_cmpstr (item, ==, want);
+        g_free (want);
+        g_assert_cmpfloat_with_epsilon (t0, n * 0.01, 1e-6);
+        g_assert_cmpfloat_with_epsilon (t1, (n + 1) * 0.01, 1e-6);
+      }
+      /* SYNC: each item travels with the chunk in which it starts */
+      if (f) {
+        g_assert_cmpfloat (t0, >=, chunk_start - 1e-6);
+        g_assert_cmpfloat (t0, <, chunk_end);
+      }
+    }
+    if (f)
+      chunk_start = chunk_end;
+  }
+  if (words)
+    g_assert_cmpuint (n, ==, g_strv_length (want_words));
+  else
+    g_assert_cmpuint (n, ==, g_utf8_strlen (text, -1));
+  g_strfreev (want_words);
+  return n;
+}
+
+static void
+test_timestamps (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+  const gchar *texts[] = {
+    "The quick brown fox jumps over the lazy dog, then naps in the warm sun.",
+    "Again from zero.",
+  };
+  Flush *f;
+
+  create_context (c, "w", "PCM", 16000, "\"timestampType\":\"WORD\"");
+  for (guint t = 0; t < G_N_ELEMENTS (texts); t++) {
+    JsonArray *s;
+
+    send_text (c, "w", texts[t], TRUE);
+    f = recv_flush (c, "w");
+    g_assert_cmpuint (f->ts_only->len, ==, 0);
+    check_alignment (f->ts, texts[t], TRUE, f, 16000, 0);
+    /* restarts at 0 every flush */
+    s = json_object_get_array_member (json_node_get_object (jpath
+            (f->ts->pdata[0], "wordAlignment")), "wordStartTimeSeconds");
+    g_assert_cmpfloat (json_array_get_double_element (s, 0), ==, 0.0);
+    check_flush_audio (f, "PCM", 16000, texts[t]);
+    flush_free (f);
+  }
+
+  create_context (c, "ch", "LINEAR16", 24000,
+      "\"timestampType\":\"CHARACTER\"");
+  send_text (c, "ch", texts[0], TRUE);
+  f = recv_flush (c, "ch");
+  check_alignment (f->ts, texts[0], FALSE, f, 24000, 44);
+  flush_free (f);
+
+  /* ASYNC: audio first, then one audio-less frame with the timings */
+  create_context (c, "as", "PCM", 16000,
+      "\"timestampType\":\"WORD\",\"timestampTransportStrategy\":\"ASYNC\"");
+  send_text (c, "as", texts[0], TRUE);
+  f = recv_flush (c, "as");
+  for (guint i = 0; i < f->ts->len; i++)
+    g_assert_true (JSON_NODE_HOLDS_NULL ((JsonNode *) f->ts->pdata[i]));
+  g_assert_cmpuint (f->ts_only->len, ==, 1);
+  check_alignment (f->ts_only, texts[0], TRUE, NULL, 16000, 0);
+  check_flush_audio (f, "PCM", 16000, texts[0]);
+  flush_free (f);
+
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_pacing (void)
+{
+  /* 100 characters = 1 s of audio; at speed 4 the last chunk (starting at
+   * 0.7 s) is due 175 ms after the flush */
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "4", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  gchar *text = g_strnfill (100, 'p');
+  gint64 start;
+  Flush *f;
+
+  create_context (c, "s", "PCM", 8000, NULL);
+  start = g_get_monotonic_time ();
+  send_text (c, "s", text, TRUE);
+  f = recv_flush (c, "s");
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 170 * 1000);
+  check_flush_audio (f, "PCM", 8000, text);
+  flush_free (f);
+  client_free (c);
+  emulator_stop (emu);
+  g_free (text);
+}
+
+static void
+test_fault_first_audio_delay (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--first-audio-delay", "400", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  gint64 start;
+  Flush *f;
+
+  create_context (c, "d", "PCM", 16000, NULL);
+  for (guint i = 0; i < 2; i++) {
+    start = g_get_monotonic_time ();
+    send_text (c, "d", "delayed", TRUE);
+    f = recv_flush (c, "d");
+    g_assert_cmpint (f->first_chunk_time - start, >=, 390 * 1000);
+    check_flush_audio (f, "PCM", 16000, "delayed");
+    flush_free (f);
+  }
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_fault_drop (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--drop-after-chunks", "3", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  gchar *text = g_strnfill (300, 'd');  /* 3 s: 7 chunks */
+  guint chunks = 0;
+
+  create_context (c, "x", "PCM", 16000, NULL);
+  send_text (c, "x", text, TRUE);
+  g_assert_true (client_iterate (c, is_closed, REPLY_MS));
+  while (!g_queue_is_empty (&c->frames)) {
+    Frame *f = g_queue_pop_head (&c->frames);
+    JsonNode *node = json_from_string (g_bytes_get_data (f->data, NULL),
+        NULL);
+
+    assert_result (node, "x", "audioChunk");
+    chunks++;
+    json_node_unref (node);
+    frame_free (f);
+  }
+  g_assert_cmpuint (chunks, ==, 3);
+  /* no close frame came (soup reports code 0: abnormal closure) */
+  g_assert_cmpuint (soup_websocket_connection_get_close_code (c->ws), ==, 0);
+  client_free (c);
+
+  /* the emulator lives on; a new connection has its own count */
+  c = client_connect (emu, "Basic " KEY);
+  create_context (c, "y", "PCM", 16000, NULL);
+  send_text (c, "y", "short", TRUE);
+  {
+    Flush *f = recv_flush (c, "y");
+
+    check_flush_audio (f, "PCM", 16000, "short");
+    flush_free (f);
+  }
+  client_free (c);
+  emulator_stop (emu);
+  g_free (text);
+}
+
+static void
+test_fault_early_context_closed (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--early-context-closed", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  Flush *f;
+
+  create_context (c, "e", "PCM", 16000, NULL);
+  send_text (c, "e", "Audio after the close.", FALSE);
+  client_send (c, "{\"contextId\":\"e\",\"close_context\":{}}");
+  expect_result (c, "e", "contextClosed");
+  f = recv_flush (c, "e");
+  check_flush_audio (f, "PCM", 16000, "Audio after the close.");
+  flush_free (f);
+  assert_quiet (c, QUIET_MS);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_fault_garbage (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--garbage-frames", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  Frame *f;
+  JsonNode *node;
+
+  for (guint i = 0; i < 2; i++) {
+    client_send (c, "{\"contextId\":\"g%u\",\"create\":{\"voiceId\":\"Dennis\","
+        "\"modelId\":\"" MODEL "\",\"audioConfig\":{\"audioEncoding\":"
+        "\"PCM\"}}}", i);
+    f = client_next_frame (c, REPLY_MS);
+    g_assert_nonnull (f);
+    g_assert_cmpint (f->type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+    g_assert_null (json_from_string (g_bytes_get_data (f->data, NULL), NULL));
+    frame_free (f);
+    f = client_next_frame (c, REPLY_MS);
+    g_assert_nonnull (f);
+    g_assert_cmpint (f->type, ==, SOUP_WEBSOCKET_DATA_BINARY);
+    frame_free (f);
+    node = client_recv (c);
+    assert_result (node, i ? "g1" : "g0", "contextCreated");
+    json_node_unref (node);
+  }
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_fault_inactivity (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--inactivity-timeout", "1", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  JsonNode *node;
+  gint64 start;
+
+  create_context (c, "i", "PCM", 16000, NULL);
+  start = g_get_monotonic_time ();
+  node = client_recv (c);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 900 * 1000);
+  g_assert_cmpint (jint (node, "error.code"), ==, 10);
+  g_assert_cmpstr (jstr (node, "error.message"), ==,
+      "Paused due to inactivity");
+  json_node_unref (node);
+  g_assert_true (client_iterate (c, is_closed, REPLY_MS));
+  /* dropped without a close frame */
+  g_assert_cmpuint (soup_websocket_connection_get_close_code (c->ws), ==, 0);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* A client vanishing mid-synthesis must not hurt the emulator. */
+static void
+test_close_mid_synthesis (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "1", NULL);
+  gchar *text = g_strnfill (1500, 'm');
+
+  for (guint round = 0; round < 3; round++) {
+    Client *c = client_connect (emu, "Basic " KEY);
+    JsonNode *node;
+
+    create_context (c, "a", "LINEAR16", 48000, "\"maxBufferDelayMs\":100");
+    create_context (c, "b", "PCM", 16000, NULL);
+    send_text (c, "a", text, TRUE);
+    send_text (c, "b", "buffered, waiting for its delay", FALSE);
+    send_text (c, "b", text, TRUE);
+    client_send (c, "{\"contextId\":\"a\",\"close_context\":{}}");
+    node = client_recv (c);
+    g_assert_true (jhas (node, "result.audioChunk"));
+    json_node_unref (node);
+    if (round == 1) {
+      /* drop without a close handshake */
+      g_io_stream_close (soup_websocket_connection_get_io_stream (c->ws),
+          NULL, NULL);
+    }
+    client_free (c);
+  }
+  /* still serving */
+  {
+    Client *c = client_connect (emu, "Basic " KEY);
+    Flush *f;
+
+    create_context (c, "z", "PCM", 8000, NULL);
+    send_text (c, "z", "alive", TRUE);
+    f = recv_flush (c, "z");
+    check_flush_audio (f, "PCM", 8000, "alive");
+    flush_free (f);
+    client_free (c);
+  }
+  emulator_stop (emu);
+  g_free (text);
+}
+
+/* The other audio sources: right length at the right rate. */
+static void
+test_audio_sources (void)
+{
+  const gchar *text = "Testing one two three.";
+  Emulator *emu;
+  Client *c;
+  Flush *f;
+  gsize total = 0;
+
+  emu = emulator_start ("--api-key", KEY, "--audio", "sine", "--speed", "0",
+      NULL);
+  c = client_connect (emu, "Basic " KEY);
+  create_context (c, "s", "PCM", 16000, NULL);
+  send_text (c, "s", text, TRUE);
+  f = recv_flush (c, "s");
+  for (guint i = 0; i < f->audio->len; i++)
+    total += g_bytes_get_size (f->audio->pdata[i]);
+  /* 60 ms per character */
+  g_assert_cmpuint (total, ==, 2 * 22 * 60 * 16000 / 1000);
+  flush_free (f);
+  client_free (c);
+  emulator_stop (emu);
+
+  if (!g_find_program_in_path ("espeak-ng")) {
+    g_test_skip ("espeak-ng not installed");
+    return;
+  }
+  emu = emulator_start ("--api-key", KEY, "--audio", "speech", "--speed",
+      "0", NULL);
+  c = client_connect (emu, "Basic " KEY);
+  create_context (c, "s", "LINEAR16", 24000, NULL);
+  send_text (c, "s", text, TRUE);
+  f = recv_flush (c, "s");
+  total = 0;
+  for (guint i = 0; i < f->audio->len; i++) {
+    gsize len;
+    const guint8 *data = g_bytes_get_data (f->audio->pdata[i], &len);
+
+    assert_wav_header (data, 24000, len - 44);
+    total += len - 44;
+  }
+  /* about a second or two of speech, not silence */
+  g_assert_cmpuint (total, >, 2 * 24000 / 2);
+  g_assert_cmpuint (total, <, 2 * 24000 * 5);
+  flush_free (f);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/emulator/auth/missing", test_auth_missing);
+  g_test_add_func ("/emulator/auth/wrong", test_auth_wrong);
+  g_test_add_func ("/emulator/auth/right", test_auth_right);
+  g_test_add_func ("/emulator/unknown-path", test_unknown_path);
+  g_test_add_func ("/emulator/case-styles", test_case_styles);
+  g_test_add_func ("/emulator/bad-frames", test_bad_frames);
+  g_test_add_func ("/emulator/context-limit", test_context_limit);
+  g_test_add_func ("/emulator/unknown-context", test_unknown_context);
+  g_test_add_func ("/emulator/text-limits", test_text_limits);
+  g_test_add_func ("/emulator/buffer-triggers", test_buffer_triggers);
+  g_test_add_func ("/emulator/sequencing", test_sequencing);
+  g_test_add_func ("/emulator/interleaved", test_interleaved);
+  g_test_add_func ("/emulator/formats", test_formats);
+  g_test_add_func ("/emulator/timestamps", test_timestamps);
+  g_test_add_func ("/emulator/pacing", test_pacing);
+  g_test_add_func ("/emulator/fault/first-audio-delay",
+      test_fault_first_audio_delay);
+  g_test_add_func ("/emulator/fault/drop-after-chunks", test_fault_drop);
+  g_test_add_func ("/emulator/fault/early-context-closed",
+      test_fault_early_context_closed);
+  g_test_add_func ("/emulator/fault/garbage-frames", test_fault_garbage);
+  g_test_add_func ("/emulator/fault/inactivity-timeout",
+      test_fault_inactivity);
+  g_test_add_func ("/emulator/close-mid-synthesis", test_close_mid_synthesis);
+  g_test_add_func ("/emulator/audio-sources", test_audio_sources);
+
+  return g_test_run ();
+}

@@ -1,0 +1,1773 @@
+/* inworld-tts-emulator: the Inworld bidirectional WebSocket route
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* How it fits together
+ *
+ * Everything except audio generation runs on the main thread. Client frames
+ * are handled one at a time, in arrival order, as soon as they arrive.
+ * Whatever a frame asks for that must come after earlier audio of the same
+ * context (a flush's audio + flushCompleted, contextUpdated, contextClosed)
+ * is queued as a job on that context; a context runs its jobs strictly in
+ * order, so its replies can never be reordered. Replies that depend on no
+ * earlier audio (contextCreated, errors) are sent at once. Contexts are
+ * independent, so their frames interleave on the socket.
+ *
+ * A flush job generates and encodes its audio in a worker thread (GTask),
+ * then sends chunk k once  first-audio-delay + start(k) / speed  has elapsed
+ * since the job started. All frames leave through conn_send (), the single
+ * ordered output of a connection.
+ *
+ * Lifetime: a connection owns its contexts, a context owns its jobs. Timer
+ * sources are removed when their owner goes; a worker thread only holds a
+ * reference on its job, whose back pointer is cleared when the context
+ * goes, so a socket closing mid-synthesis leaves nothing dangling. */
+
+#include "emu-inworld.h"
+
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "emu-encode.h"
+
+#define MAX_SEND_TEXT_CHARS 2000        /* longer send_text is rejected */
+#define AUTO_FLUSH_CHARS 1000   /* more buffered than this flushes */
+#define DEFAULT_MAX_BUFFER_DELAY_MS 3000
+#define DEFAULT_SAMPLE_RATE 48000
+#define MAX_INCOMING_PAYLOAD (16 * 1024 * 1024)
+#define LOG_FRAME_MAX 300       /* bytes of a frame shown by --verbose */
+
+/* gRPC status codes the service uses */
+enum
+{
+  CODE_OK = 0,
+  CODE_INVALID_ARGUMENT = 3,
+  CODE_NOT_FOUND = 5,
+  CODE_ALREADY_EXISTS = 6,
+  CODE_PERMISSION_DENIED = 7,
+  CODE_RESOURCE_EXHAUSTED = 8,
+  CODE_ABORTED = 10,
+  CODE_INTERNAL = 13,
+  CODE_UNAUTHENTICATED = 16,
+};
+
+#define MSG_INVALID_FRAME \
+  "invalid WebSocket request for the selected response protocol"
+
+typedef struct _EmuConn EmuConn;
+typedef struct _EmuContext EmuContext;
+typedef struct _EmuJob EmuJob;
+
+/* ------------------------------------------------------------------ */
+/* Context configuration                                              */
+
+/* A create/update_config payload, or the effective config of a context.
+ * Zero / NULL means "not set" (protobuf-JSON: defaults are unset). Enum
+ * values point at the static strings of the tables below. */
+typedef struct
+{
+  gchar *voice_id;
+  gchar *model_id;
+  gchar *language;
+  const gchar *audio_encoding;
+  gint sample_rate;
+  gint bit_rate;
+  gdouble speaking_rate;
+  gdouble temperature;
+  const gchar *apply_text_normalization;
+  const gchar *timestamp_type;
+  const gchar *timestamp_transport_strategy;
+  const gchar *delivery_mode;
+  gboolean has_auto_mode;
+  gboolean auto_mode;
+  gint buffer_char_threshold;
+  gint max_buffer_delay_ms;
+} EmuConfig;
+
+static const gchar *const audio_encodings[] = {
+  "LINEAR16", "MP3", "OGG_OPUS", "ALAW", "MULAW", "FLAC", "PCM", "WAV", NULL
+};
+static const gchar *const text_normalizations[] = { "ON", "OFF", NULL };
+static const gchar *const timestamp_types[] = { "WORD", "CHARACTER", NULL };
+static const gchar *const transport_strategies[] = { "SYNC", "ASYNC", NULL };
+static const gchar *const delivery_modes[] = {
+  "STABLE", "BALANCED", "CREATIVE", NULL
+};
+
+static const gchar *const known_models[] = {
+  "inworld-tts-1", "inworld-tts-1-max", "inworld-tts-1.5-mini",
+  "inworld-tts-1.5-max", "inworld-tts-2", "inworld-tts-2-flash", NULL
+};
+
+static void
+config_clear (EmuConfig * cfg)
+{
+  g_free (cfg->voice_id);
+  g_free (cfg->model_id);
+  g_free (cfg->language);
+  memset (cfg, 0, sizeof (*cfg));
+}
+
+static void
+config_copy (EmuConfig * dest, const EmuConfig * src)
+{
+  *dest = *src;
+  dest->voice_id = g_strdup (src->voice_id);
+  dest->model_id = g_strdup (src->model_id);
+  dest->language = g_strdup (src->language);
+}
+
+/* Overlays every field set in @delta onto @cfg. */
+static void
+config_merge (EmuConfig * cfg, const EmuConfig * delta)
+{
+#define MERGE_STR(f) \
+  if (delta->f) { g_free (cfg->f); cfg->f = g_strdup (delta->f); }
+#define MERGE_VAL(f) \
+  if (delta->f) cfg->f = delta->f;
+  MERGE_STR (voice_id);
+  MERGE_STR (model_id);
+  MERGE_STR (language);
+  MERGE_VAL (audio_encoding);
+  MERGE_VAL (sample_rate);
+  MERGE_VAL (bit_rate);
+  MERGE_VAL (speaking_rate);
+  MERGE_VAL (temperature);
+  MERGE_VAL (apply_text_normalization);
+  MERGE_VAL (timestamp_type);
+  MERGE_VAL (timestamp_transport_strategy);
+  MERGE_VAL (delivery_mode);
+  MERGE_VAL (buffer_char_threshold);
+  MERGE_VAL (max_buffer_delay_ms);
+#undef MERGE_STR
+#undef MERGE_VAL
+  if (delta->has_auto_mode) {
+    cfg->has_auto_mode = TRUE;
+    cfg->auto_mode = delta->auto_mode;
+  }
+}
+
+static EmuEncoding
+config_encoding (const EmuConfig * cfg)
+{
+  EmuEncoding enc = EMU_ENCODING_DEFAULT;
+
+  if (cfg->audio_encoding)
+    emu_encoding_from_string (cfg->audio_encoding, &enc);
+  return enc;
+}
+
+static gint
+config_rate (const EmuConfig * cfg)
+{
+  return cfg->sample_rate ? cfg->sample_rate : DEFAULT_SAMPLE_RATE;
+}
+
+static gint
+config_max_buffer_delay (const EmuConfig * cfg)
+{
+  return cfg->max_buffer_delay_ms ? cfg->max_buffer_delay_ms :
+      DEFAULT_MAX_BUFFER_DELAY_MS;
+}
+
+/* Semantic checks of an effective config; the message is the in-context
+ * error (code 3) the client gets. */
+static gchar *
+config_check (const EmuConfig * cfg)
+{
+  EmuEncoding enc = config_encoding (cfg);
+
+  if (!cfg->model_id)
+    return g_strdup ("model_id is required.");
+  if (!g_strv_contains (known_models, cfg->model_id))
+    return g_strdup_printf ("model_id: %s is not supported.", cfg->model_id);
+  if (!cfg->voice_id)
+    return g_strdup ("voice_id is required.");
+  if (!emu_encoding_is_supported (enc))
+    return g_strdup_printf ("audio_encoding %s is not supported by the "
+        "emulator (supported: PCM, LINEAR16, WAV).",
+        emu_encoding_to_string (enc));
+  if (cfg->sample_rate && (cfg->sample_rate < 8000
+          || cfg->sample_rate > 48000))
+    return g_strdup_printf ("sample_rate_hertz must be between 8000 and "
+        "48000, got %d.", cfg->sample_rate);
+  if (cfg->speaking_rate && (cfg->speaking_rate < 0.5
+          || cfg->speaking_rate > 1.5))
+    return g_strdup_printf ("speaking_rate must be between 0.5 and 1.5, "
+        "got %g.", cfg->speaking_rate);
+  if (cfg->temperature && (cfg->temperature < 0 || cfg->temperature > 2))
+    return g_strdup_printf ("temperature must be in (0, 2], got %g.",
+        cfg->temperature);
+  if (cfg->buffer_char_threshold < 0 || cfg->buffer_char_threshold > 1000)
+    return g_strdup_printf ("buffer_char_threshold must be between 0 and "
+        "1000, got %d.", cfg->buffer_char_threshold);
+  if (cfg->max_buffer_delay_ms < 0)
+    return g_strdup_printf ("max_buffer_delay_ms must not be negative, "
+        "got %d.", cfg->max_buffer_delay_ms);
+  return NULL;
+}
+
+/* The echo of contextCreated / contextUpdated: every field that is set,
+ * maxBufferDelayMs always (its default when unset), and the two object
+ * fields the service always echoes as null. */
+static JsonNode *
+config_to_json (const EmuConfig * cfg)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonNode *node;
+
+  json_builder_begin_object (b);
+  if (cfg->voice_id) {
+    json_builder_set_member_name (b, "voiceId");
+    json_builder_add_string_value (b, cfg->voice_id);
+  }
+  json_builder_set_member_name (b, "audioConfig");
+  json_builder_begin_object (b);
+  if (cfg->audio_encoding) {
+    json_builder_set_member_name (b, "audioEncoding");
+    json_builder_add_string_value (b, cfg->audio_encoding);
+  }
+  if (cfg->sample_rate) {
+    json_builder_set_member_name (b, "sampleRateHertz");
+    json_builder_add_int_value (b, cfg->sample_rate);
+  }
+  if (cfg->bit_rate) {
+    json_builder_set_member_name (b, "bitRate");
+    json_builder_add_int_value (b, cfg->bit_rate);
+  }
+  if (cfg->speaking_rate) {
+    json_builder_set_member_name (b, "speakingRate");
+    json_builder_add_double_value (b, cfg->speaking_rate);
+  }
+  json_builder_end_object (b);
+  if (cfg->model_id) {
+    json_builder_set_member_name (b, "modelId");
+    json_builder_add_string_value (b, cfg->model_id);
+  }
+  if (cfg->temperature) {
+    json_builder_set_member_name (b, "temperature");
+    json_builder_add_double_value (b, cfg->temperature);
+  }
+  if (cfg->language) {
+    json_builder_set_member_name (b, "language");
+    json_builder_add_string_value (b, cfg->language);
+  }
+  json_builder_set_member_name (b, "maxBufferDelayMs");
+  json_builder_add_int_value (b, config_max_buffer_delay (cfg));
+  if (cfg->buffer_char_threshold) {
+    json_builder_set_member_name (b, "bufferCharThreshold");
+    json_builder_add_int_value (b, cfg->buffer_char_threshold);
+  }
+  if (cfg->apply_text_normalization) {
+    json_builder_set_member_name (b, "applyTextNormalization");
+    json_builder_add_string_value (b, cfg->apply_text_normalization);
+  }
+  if (cfg->has_auto_mode) {
+    json_builder_set_member_name (b, "autoMode");
+    json_builder_add_boolean_value (b, cfg->auto_mode);
+  }
+  if (cfg->timestamp_type) {
+    json_builder_set_member_name (b, "timestampType");
+    json_builder_add_string_value (b, cfg->timestamp_type);
+  }
+  if (cfg->timestamp_transport_strategy) {
+    json_builder_set_member_name (b, "timestampTransportStrategy");
+    json_builder_add_string_value (b, cfg->timestamp_transport_strategy);
+  }
+  if (cfg->delivery_mode) {
+    json_builder_set_member_name (b, "deliveryMode");
+    json_builder_add_string_value (b, cfg->delivery_mode);
+  }
+  json_builder_set_member_name (b, "synthesisContext");
+  json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "pronunciationDictionarySettings");
+  json_builder_add_null_value (b);
+  json_builder_end_object (b);
+
+  node = json_builder_get_root (b);
+  g_object_unref (b);
+  return node;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading client JSON (protobuf-JSON rules)                          */
+
+/* Looks up a field by its camelCase name or its snake_case twin. */
+static JsonNode *
+member (JsonObject * obj, const gchar * camel)
+{
+  JsonNode *node;
+  GString *snake;
+
+  if (!obj)
+    return NULL;
+  node = json_object_get_member (obj, camel);
+  if (node)
+    return node;
+
+  snake = g_string_new (NULL);
+  for (const gchar * p = camel; *p; p++) {
+    if (g_ascii_isupper (*p)) {
+      g_string_append_c (snake, '_');
+      g_string_append_c (snake, g_ascii_tolower (*p));
+    } else {
+      g_string_append_c (snake, *p);
+    }
+  }
+  node = json_object_get_member (obj, snake->str);
+  g_string_free (snake, TRUE);
+  return node;
+}
+
+static gboolean
+is_null (JsonNode * node)
+{
+  return node == NULL || JSON_NODE_HOLDS_NULL (node);
+}
+
+static gboolean
+type_error (GError ** error, const gchar * field, const gchar * expected)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      "invalid value for field \"%s\": expected %s", field, expected);
+  return FALSE;
+}
+
+static gboolean
+read_string (JsonObject * obj, const gchar * field, gchar ** out,
+    GError ** error)
+{
+  JsonNode *node = member (obj, field);
+
+  if (is_null (node))
+    return TRUE;
+  if (json_node_get_value_type (node) != G_TYPE_STRING)
+    return type_error (error, field, "a string");
+  g_free (*out);
+  *out = json_node_dup_string (node);
+  if (**out == '\0')
+    g_clear_pointer (out, g_free);
+  return TRUE;
+}
+
+/* Numbers may be JSON numbers or numeric strings, as protobuf-JSON allows. */
+static gboolean
+read_double (JsonObject * obj, const gchar * field, gdouble * out,
+    GError ** error)
+{
+  JsonNode *node = member (obj, field);
+  GType type;
+
+  if (is_null (node))
+    return TRUE;
+  type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : 0;
+  if (type == G_TYPE_INT64 || type == G_TYPE_DOUBLE) {
+    *out = json_node_get_double (node);
+    return TRUE;
+  }
+  if (type == G_TYPE_STRING) {
+    const gchar *s = json_node_get_string (node);
+    gchar *end;
+
+    *out = g_ascii_strtod (s, &end);
+    if (*s && *end == '\0')
+      return TRUE;
+  }
+  return type_error (error, field, "a number");
+}
+
+static gboolean
+read_int (JsonObject * obj, const gchar * field, gint * out, GError ** error)
+{
+  gdouble v = 0;
+
+  if (!read_double (obj, field, &v, error))
+    return FALSE;
+  if (v < G_MININT || v > G_MAXINT || v != (gint) v)
+    return type_error (error, field, "a 32-bit integer");
+  if (v)
+    *out = (gint) v;
+  return TRUE;
+}
+
+static gboolean
+read_bool (JsonObject * obj, const gchar * field, gboolean * has,
+    gboolean * out, GError ** error)
+{
+  JsonNode *node = member (obj, field);
+
+  if (is_null (node))
+    return TRUE;
+  if (json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return type_error (error, field, "a boolean");
+  *has = TRUE;
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
+/* Enums: a known name is kept; an unknown name or a number is ignored as
+ * protobuf-JSON parsers with ignore-unknown-fields do (the service accepted
+ * an unknown audioEncoding silently); any other type is an error (a
+ * boolean applyTextNormalization broke context creation for livekit). */
+static gboolean
+read_enum (JsonObject * obj, const gchar * field, const gchar * const *values,
+    const gchar ** out, GError ** error)
+{
+  JsonNode *node = member (obj, field);
+  GType type;
+
+  if (is_null (node))
+    return TRUE;
+  type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : 0;
+  if (type == G_TYPE_STRING) {
+    const gchar *s = json_node_get_string (node);
+
+    for (guint i = 0; values[i]; i++)
+      if (strcmp (s, values[i]) == 0)
+        *out = values[i];
+    return TRUE;
+  }
+  if (type == G_TYPE_INT64)
+    return TRUE;
+  return type_error (error, field, "an enum name");
+}
+
+static gboolean
+read_object (JsonObject * obj, const gchar * field, JsonObject ** out,
+    GError ** error)
+{
+  JsonNode *node = member (obj, field);
+
+  *out = NULL;
+  if (is_null (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return type_error (error, field, "an object");
+  *out = json_node_get_object (node);
+  return TRUE;
+}
+
+/* Reads a create / update_config payload into @cfg (all unset before).
+ * Unknown fields are ignored. */
+static gboolean
+config_parse (JsonObject * obj, EmuConfig * cfg, GError ** error)
+{
+  JsonObject *audio = NULL, *ignored;
+
+  return read_string (obj, "voiceId", &cfg->voice_id, error)
+      && read_string (obj, "modelId", &cfg->model_id, error)
+      && read_string (obj, "language", &cfg->language, error)
+      && read_double (obj, "temperature", &cfg->temperature, error)
+      && read_enum (obj, "applyTextNormalization", text_normalizations,
+      &cfg->apply_text_normalization, error)
+      && read_enum (obj, "timestampType", timestamp_types,
+      &cfg->timestamp_type, error)
+      && read_enum (obj, "timestampTransportStrategy", transport_strategies,
+      &cfg->timestamp_transport_strategy, error)
+      && read_enum (obj, "deliveryMode", delivery_modes,
+      &cfg->delivery_mode, error)
+      && read_bool (obj, "autoMode", &cfg->has_auto_mode, &cfg->auto_mode,
+      error)
+      && read_int (obj, "bufferCharThreshold", &cfg->buffer_char_threshold,
+      error)
+      && read_int (obj, "maxBufferDelayMs", &cfg->max_buffer_delay_ms, error)
+      && read_object (obj, "synthesisContext", &ignored, error)
+      && read_object (obj, "pronunciationDictionarySettings", &ignored, error)
+      && read_object (obj, "audioConfig", &audio, error)
+      && read_enum (audio, "audioEncoding", audio_encodings,
+      &cfg->audio_encoding, error)
+      && read_int (audio, "sampleRateHertz", &cfg->sample_rate, error)
+      && read_int (audio, "bitRate", &cfg->bit_rate, error)
+      && read_double (audio, "speakingRate", &cfg->speaking_rate, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* Building server JSON                                               */
+
+static gchar *
+node_to_string (JsonNode * root)
+{
+  JsonGenerator *gen = json_generator_new ();
+  gchar *text;
+
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  g_object_unref (gen);
+  json_node_unref (root);
+  return text;
+}
+
+static JsonNode *
+empty_object (void)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (node, json_object_new ());
+  return node;
+}
+
+/* {"result":{"contextId":..,"<kind>":<body>,"status":{..}}}; @kind NULL
+ * for an in-context error. Takes @body. */
+static gchar *
+build_result (const gchar * context_id, const gchar * kind, JsonNode * body,
+    gint code, const gchar * message)
+{
+  JsonBuilder *b = json_builder_new ();
+  gchar *text;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "result");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "contextId");
+  json_builder_add_string_value (b, context_id ? context_id : "");
+  if (kind) {
+    json_builder_set_member_name (b, kind);
+    json_builder_add_value (b, body);
+  }
+  json_builder_set_member_name (b, "status");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_int_value (b, code);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message ? message : "");
+  json_builder_set_member_name (b, "details");
+  json_builder_begin_array (b);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+
+  text = node_to_string (json_builder_get_root (b));
+  g_object_unref (b);
+  return text;
+}
+
+/* Top-level {"error":{..}}. With @error_type, details carry it (fatal
+ * session errors); otherwise the malformed-frame variant with a string
+ * status and no details. */
+static gchar *
+build_error (gint code, const gchar * message, const gchar * error_type,
+    const gchar * reconnect_type)
+{
+  JsonBuilder *b = json_builder_new ();
+  gchar *text;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_int_value (b, code);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  if (error_type) {
+    json_builder_set_member_name (b, "details");
+    json_builder_begin_array (b);
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "errorType");
+    json_builder_add_string_value (b, error_type);
+    if (reconnect_type) {
+      json_builder_set_member_name (b, "reconnectType");
+      json_builder_add_string_value (b, reconnect_type);
+    }
+    json_builder_end_object (b);
+    json_builder_end_array (b);
+  } else {
+    json_builder_set_member_name (b, "status");
+    json_builder_add_string_value (b, "INVALID_ARGUMENT");
+  }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+
+  text = node_to_string (json_builder_get_root (b));
+  g_object_unref (b);
+  return text;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection, context and job state                                  */
+
+typedef enum
+{
+  AUTH_PENDING,
+  AUTH_OK,
+  AUTH_FAILED,
+} AuthState;
+
+struct _EmuInworldRoute
+{
+  const EmuOptions *opts;
+  GList *conns;                 /* EmuConn*, owned */
+  guint next_conn_id;
+};
+
+struct _EmuConn
+{
+  EmuInworldRoute *route;
+  const EmuOptions *opts;
+  guint id;                     /* for logs */
+  SoupWebsocketConnection *ws;
+  gulong message_handler;
+  gulong closed_handler;
+  gchar *credential;            /* from the upgrade; NULL = none sent */
+  AuthState auth;
+  GHashTable *open;             /* context id -> EmuContext (not owned) */
+  GList *contexts;              /* every live EmuContext, owned */
+  guint64 audio_chunks_sent;
+  gint64 last_activity;         /* monotonic, µs */
+  guint inactivity_source;
+  guint teardown_source;
+  gboolean dead;                /* closed or dropped: send nothing more */
+};
+
+struct _EmuContext
+{
+  EmuConn *conn;
+  gchar *id;
+  gboolean open;                /* in conn->open; FALSE once closing */
+  EmuConfig config;
+  GString *buffer;              /* text waiting for a flush */
+  guint buffer_chars;
+  guint delay_source;           /* maxBufferDelayMs timer */
+  GQueue jobs;                  /* EmuJob*, head runs first */
+};
+
+typedef enum
+{
+  JOB_FLUSH,                    /* audio chunks then flushCompleted */
+  JOB_MESSAGE,                  /* send a prebuilt frame */
+  JOB_CLOSE,                    /* send contextClosed, free the context */
+  JOB_RETIRE,                   /* free the context silently */
+} JobKind;
+
+typedef enum
+{
+  TIMESTAMPS_NONE,
+  TIMESTAMPS_SYNC,              /* each chunk carries its own items */
+  TIMESTAMPS_ASYNC,             /* one audio-less frame after the audio */
+} TimestampMode;
+
+struct _EmuJob
+{
+  gint ref;                     /* main thread only */
+  JobKind kind;
+  EmuContext *ctx;              /* NULL once the context is gone */
+  gchar *message;               /* JOB_MESSAGE */
+
+  /* JOB_FLUSH: snapshot of what to synthesise, taken at flush time */
+  gchar *text;
+  guint n_chars;
+  gchar *model_id;
+  EmuEncoding encoding;
+  gint rate;
+  TimestampMode ts_mode;
+  EmuAlignMode align_mode;
+  gdouble speaking_rate;
+  gchar *language;
+
+  /* JOB_FLUSH progress */
+  gboolean started;
+  gboolean generating;
+  GCancellable *cancellable;
+  gint64 t0;                    /* monotonic µs when synthesis began */
+  GPtrArray *chunks;            /* EmuChunk*, once generated */
+  GArray *align;                /* EmuAlignItem, when timestamps are on */
+  guint next_chunk;
+  guint next_align;
+  guint timer;                  /* pacing timeout */
+};
+
+static void conn_send (EmuConn * conn, gchar * frame, gboolean is_audio);
+static void context_pump (EmuContext * ctx);
+static void context_free (EmuContext * ctx);
+
+static void
+emu_log (EmuConn * conn, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+emu_log (EmuConn * conn, const gchar * format, ...)
+{
+  va_list args;
+  gchar *text;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("inworld-tts-emulator: conn %u: %s\n", conn->id, text);
+  g_free (text);
+}
+
+static EmuJob *
+job_new (JobKind kind, EmuContext * ctx)
+{
+  EmuJob *job = g_new0 (EmuJob, 1);
+
+  job->ref = 1;
+  job->kind = kind;
+  job->ctx = ctx;
+  return job;
+}
+
+static EmuJob *
+job_ref (EmuJob * job)
+{
+  job->ref++;
+  return job;
+}
+
+static void
+job_unref (EmuJob * job)
+{
+  if (--job->ref > 0)
+    return;
+  g_assert (job->timer == 0);
+  g_free (job->message);
+  g_free (job->text);
+  g_free (job->model_id);
+  g_free (job->language);
+  g_clear_object (&job->cancellable);
+  g_clear_pointer (&job->chunks, g_ptr_array_unref);
+  g_clear_pointer (&job->align, g_array_unref);
+  g_free (job);
+}
+
+/* Cuts a job loose from its context: stops its timer and any synthesis. */
+static void
+job_detach (EmuJob * job)
+{
+  job->ctx = NULL;
+  if (job->timer) {
+    g_source_remove (job->timer);
+    job->timer = 0;
+  }
+  if (job->cancellable)
+    g_cancellable_cancel (job->cancellable);
+}
+
+/* ------------------------------------------------------------------ */
+/* Synthesis (worker thread)                                          */
+
+/* Immutable inputs of one synthesis, owned by its GTask. */
+typedef struct
+{
+  EmuAudioSource source;
+  gchar *text;
+  gint rate;
+  gdouble speaking_rate;
+  gchar *language;
+  EmuEncoding encoding;
+  gboolean align;
+  EmuAlignMode align_mode;
+} SynthRequest;
+
+typedef struct
+{
+  GPtrArray *chunks;
+  GArray *align;
+} SynthResult;
+
+static void
+synth_request_free (SynthRequest * req)
+{
+  g_free (req->text);
+  g_free (req->language);
+  g_free (req);
+}
+
+static void
+synth_result_free (SynthResult * res)
+{
+  g_clear_pointer (&res->chunks, g_ptr_array_unref);
+  g_clear_pointer (&res->align, g_array_unref);
+  g_free (res);
+}
+
+static void
+synth_thread (GTask * task, gpointer source, gpointer task_data,
+    GCancellable * cancellable)
+{
+  SynthRequest *req = task_data;
+  SynthResult *res;
+  GError *error = NULL;
+  gint16 *samples;
+  gsize n;
+
+  samples = emu_audio_generate (req->source, req->text, req->rate,
+      req->speaking_rate, req->language, &n);
+  res = g_new0 (SynthResult, 1);
+  res->chunks = emu_encode_flush (req->encoding, req->rate, samples, n,
+      &error);
+  g_free (samples);
+  if (!res->chunks) {
+    synth_result_free (res);
+    g_task_return_error (task, error);
+    return;
+  }
+  if (req->align)
+    res->align = emu_audio_align (req->text, (gdouble) n / req->rate,
+        req->align_mode);
+  g_task_return_pointer (task, res, (GDestroyNotify) synth_result_free);
+}
+
+static void
+synth_done (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  EmuJob *job = user_data;
+  SynthResult *res;
+  GError *error = NULL;
+
+  res = g_task_propagate_pointer (G_TASK (result), &error);
+  if (!job->ctx) {
+    /* the context went while we were synthesising */
+    g_clear_error (&error);
+    g_clear_pointer (&res, synth_result_free);
+    job_unref (job);
+    return;
+  }
+
+  job->generating = FALSE;
+  if (res) {
+    job->chunks = g_steal_pointer (&res->chunks);
+    job->align = g_steal_pointer (&res->align);
+    synth_result_free (res);
+  } else {
+    /* cannot happen with a validated config; say so rather than hang */
+    conn_send (job->ctx->conn, build_result (job->ctx->id, NULL, NULL,
+            CODE_INTERNAL, error->message), FALSE);
+    g_clear_error (&error);
+    job->chunks = g_ptr_array_new ();
+  }
+  context_pump (job->ctx);
+  job_unref (job);
+}
+
+static void
+job_start_synthesis (EmuJob * job)
+{
+  EmuConn *conn = job->ctx->conn;
+  SynthRequest *req = g_new0 (SynthRequest, 1);
+  GTask *task;
+
+  req->source = conn->opts->audio;
+  req->text = g_strdup (job->text);
+  req->rate = job->rate;
+  req->speaking_rate = job->speaking_rate;
+  req->language = g_strdup (job->language);
+  req->encoding = job->encoding;
+  req->align = job->ts_mode != TIMESTAMPS_NONE;
+  req->align_mode = job->align_mode;
+
+  job->generating = TRUE;
+  job->cancellable = g_cancellable_new ();
+  task = g_task_new (NULL, job->cancellable, synth_done, job_ref (job));
+  g_task_set_task_data (task, req, (GDestroyNotify) synth_request_free);
+  g_task_run_in_thread (task, synth_thread);
+  g_object_unref (task);
+}
+
+/* ------------------------------------------------------------------ */
+/* Audio chunk frames                                                 */
+
+static void
+add_alignment (JsonBuilder * b, EmuJob * job, guint first, guint end)
+{
+  gboolean words = job->align_mode == EMU_ALIGN_WORDS;
+  const gchar *names[3] = {
+    words ? "words" : "characters",
+    words ? "wordStartTimeSeconds" : "characterStartTimeSeconds",
+    words ? "wordEndTimeSeconds" : "characterEndTimeSeconds",
+  };
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, words ? "wordAlignment" :
+      "characterAlignment");
+  json_builder_begin_object (b);
+  for (guint field = 0; field < 3; field++) {
+    json_builder_set_member_name (b, names[field]);
+    json_builder_begin_array (b);
+    for (guint i = first; i < end; i++) {
+      EmuAlignItem *item = &g_array_index (job->align, EmuAlignItem, i);
+      gdouble t = field == 1 ? item->start : item->end;
+
+      if (field == 0)
+        json_builder_add_string_value (b, item->text);
+      else                      /* whole microseconds keep the JSON short */
+        json_builder_add_double_value (b, (gint64) (t * 1e6 + 0.5) / 1e6);
+    }
+    json_builder_end_array (b);
+  }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+}
+
+/* An audioChunk frame. @chunk NULL: the audio-less timestamp frame of
+ * ASYNC mode. Alignment items [@first, @end) go into timestampInfo. */
+static gchar *
+build_audio_chunk (EmuJob * job, EmuChunk * chunk, guint chars,
+    gboolean with_ts, guint first, guint end)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonNode *body;
+
+  json_builder_begin_object (b);
+  if (chunk) {
+    gsize size;
+    gconstpointer data = g_bytes_get_data (chunk->data, &size);
+    gchar *b64 = g_base64_encode (data, size);
+
+    json_builder_set_member_name (b, "audioContent");
+    json_builder_add_string_value (b, b64);
+    g_free (b64);
+  }
+  json_builder_set_member_name (b, "usage");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "processedCharactersCount");
+  json_builder_add_int_value (b, chars);
+  json_builder_set_member_name (b, "modelId");
+  json_builder_add_string_value (b, job->model_id);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "timestampInfo");
+  if (with_ts)
+    add_alignment (b, job, first, end);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+
+  body = json_builder_get_root (b);
+  g_object_unref (b);
+  return build_result (job->ctx->id, "audioChunk", body, CODE_OK, "");
+}
+
+/* Sends chunk job->next_chunk. */
+static void
+job_send_chunk (EmuJob * job)
+{
+  guint index = job->next_chunk++;
+  EmuChunk *chunk = g_ptr_array_index (job->chunks, index);
+  guint first = job->next_align, end = first;
+
+  if (job->ts_mode == TIMESTAMPS_SYNC) {
+    /* the items that start inside this chunk; the last chunk takes all */
+    gboolean last = index + 1 == job->chunks->len;
+    gdouble chunk_end = (gdouble) (chunk->first_sample + chunk->n_samples)
+        / job->rate;
+
+    while (end < job->align->len && (last
+            || g_array_index (job->align, EmuAlignItem, end).start
+            < chunk_end - 1e-9))
+      end++;
+    job->next_align = end;
+  }
+  conn_send (job->ctx->conn, build_audio_chunk (job, chunk,
+          index == 0 ? job->n_chars : 0, job->ts_mode == TIMESTAMPS_SYNC,
+          first, end), TRUE);
+}
+
+static gboolean
+job_timer_cb (gpointer user_data)
+{
+  EmuJob *job = user_data;
+
+  job->timer = 0;
+  context_pump (job->ctx);
+  return G_SOURCE_REMOVE;
+}
+
+/* Advances a flush job as far as the clock allows. TRUE when it is done. */
+static gboolean
+job_run_flush (EmuJob * job)
+{
+  EmuConn *conn = job->ctx->conn;
+
+  if (!job->started) {
+    job->started = TRUE;
+    job->t0 = g_get_monotonic_time ();
+    if (job->n_chars == 0) {
+      job->chunks = g_ptr_array_new ();
+    } else {
+      job_start_synthesis (job);
+      return FALSE;
+    }
+  }
+  if (job->generating || job->timer)
+    return FALSE;
+
+  while (job->next_chunk < job->chunks->len) {
+    EmuChunk *chunk = g_ptr_array_index (job->chunks, job->next_chunk);
+    gint64 due = job->t0 + (gint64) conn->opts->first_audio_delay_ms * 1000;
+    gint64 now = g_get_monotonic_time ();
+
+    if (conn->opts->speed > 0)
+      due += (gint64) (chunk->first_sample * 1e6 / job->rate
+          / conn->opts->speed);
+    if (now < due) {
+      job->timer = g_timeout_add ((guint) ((due - now + 999) / 1000),
+          job_timer_cb, job);
+      return FALSE;
+    }
+    job_send_chunk (job);
+    if (conn->dead)
+      return FALSE;
+  }
+
+  if (job->ts_mode == TIMESTAMPS_ASYNC && job->align)
+    conn_send (conn, build_audio_chunk (job, NULL, 0, TRUE, 0,
+            job->align->len), FALSE);
+  conn_send (conn, build_result (job->ctx->id, "flushCompleted",
+          empty_object (), CODE_OK, ""), FALSE);
+  return TRUE;
+}
+
+/* Runs the context's jobs in order until one has to wait. May free @ctx:
+ * callers must not touch it afterwards. */
+static void
+context_pump (EmuContext * ctx)
+{
+  EmuJob *job;
+
+  while ((job = g_queue_peek_head (&ctx->jobs))) {
+    if (ctx->conn->dead)
+      return;
+
+    switch (job->kind) {
+      case JOB_FLUSH:
+        if (!job_run_flush (job))
+          return;
+        break;
+      case JOB_MESSAGE:
+        conn_send (ctx->conn, g_steal_pointer (&job->message), FALSE);
+        break;
+      case JOB_CLOSE:
+        conn_send (ctx->conn, build_result (ctx->id, "contextClosed",
+                empty_object (), CODE_OK, ""), FALSE);
+        context_free (ctx);
+        return;
+      case JOB_RETIRE:
+        context_free (ctx);
+        return;
+    }
+    g_queue_pop_head (&ctx->jobs);
+    job_detach (job);
+    job_unref (job);
+  }
+}
+
+static EmuContext *
+context_new (EmuConn * conn, const gchar * id, EmuConfig * config)
+{
+  EmuContext *ctx = g_new0 (EmuContext, 1);
+
+  ctx->conn = conn;
+  ctx->id = g_strdup (id);
+  ctx->open = TRUE;
+  ctx->config = *config;        /* takes the strings */
+  memset (config, 0, sizeof (*config));
+  ctx->buffer = g_string_new (NULL);
+  g_queue_init (&ctx->jobs);
+  conn->contexts = g_list_prepend (conn->contexts, ctx);
+  g_hash_table_insert (conn->open, ctx->id, ctx);
+  return ctx;
+}
+
+/* Leaves the set of open contexts: its id becomes unknown. */
+static void
+context_unlist (EmuContext * ctx)
+{
+  if (ctx->open) {
+    g_hash_table_remove (ctx->conn->open, ctx->id);
+    ctx->open = FALSE;
+  }
+}
+
+static void
+context_free (EmuContext * ctx)
+{
+  EmuJob *job;
+
+  context_unlist (ctx);
+  ctx->conn->contexts = g_list_remove (ctx->conn->contexts, ctx);
+  if (ctx->delay_source)
+    g_source_remove (ctx->delay_source);
+  while ((job = g_queue_pop_head (&ctx->jobs))) {
+    job_detach (job);
+    job_unref (job);
+  }
+  g_string_free (ctx->buffer, TRUE);
+  config_clear (&ctx->config);
+  g_free (ctx->id);
+  g_free (ctx);
+}
+
+/* Turns the buffered text into a flush job (possibly an empty one, which
+ * yields a bare flushCompleted) with the current settings. */
+static void
+context_flush (EmuContext * ctx)
+{
+  EmuJob *job = job_new (JOB_FLUSH, ctx);
+  const EmuConfig *cfg = &ctx->config;
+
+  if (ctx->delay_source) {
+    g_source_remove (ctx->delay_source);
+    ctx->delay_source = 0;
+  }
+  job->text = g_string_free (ctx->buffer, FALSE);
+  job->n_chars = ctx->buffer_chars;
+  ctx->buffer = g_string_new (NULL);
+  ctx->buffer_chars = 0;
+
+  job->model_id = g_strdup (cfg->model_id);
+  job->encoding = config_encoding (cfg);
+  job->rate = config_rate (cfg);
+  job->speaking_rate = cfg->speaking_rate ? cfg->speaking_rate : 1.0;
+  job->language = g_strdup (cfg->language);
+  if (cfg->timestamp_type) {
+    job->align_mode = g_str_equal (cfg->timestamp_type, "WORD") ?
+        EMU_ALIGN_WORDS : EMU_ALIGN_CHARACTERS;
+    job->ts_mode = g_strcmp0 (cfg->timestamp_transport_strategy,
+        "ASYNC") == 0 ? TIMESTAMPS_ASYNC : TIMESTAMPS_SYNC;
+  }
+  g_queue_push_tail (&ctx->jobs, job);
+}
+
+static gboolean
+context_delay_cb (gpointer user_data)
+{
+  EmuContext *ctx = user_data;
+
+  ctx->delay_source = 0;
+  if (ctx->conn->opts->verbose)
+    emu_log (ctx->conn, "context %s: maxBufferDelayMs elapsed, flushing",
+        ctx->id);
+  context_flush (ctx);
+  context_pump (ctx);
+  return G_SOURCE_REMOVE;
+}
+
+/* autoMode: generate at sentence ends. */
+static gboolean
+ends_sentence (const GString * text)
+{
+  const gchar *end = text->str + text->len;
+
+  while (end > text->str) {
+    const gchar *prev = g_utf8_prev_char (end);
+    gunichar c = g_utf8_get_char (prev);
+
+    if (g_unichar_isspace (c) || c == '"' || c == '\'' || c == 0x201D
+        || c == ')') {
+      end = prev;
+      continue;
+    }
+    return c == '.' || c == '!' || c == '?' || c == 0x2026 || c == 0x3002
+        || c == 0xFF01 || c == 0xFF1F;
+  }
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output                                                             */
+
+static gboolean
+conn_inactivity_cb (gpointer user_data);
+
+static void
+conn_touch (EmuConn * conn)
+{
+  conn->last_activity = g_get_monotonic_time ();
+}
+
+/* Drops the TCP connection without a close frame; soup notices and emits
+ * "closed", which tears the connection down. */
+static void
+conn_drop (EmuConn * conn, const gchar * why)
+{
+  GIOStream *io = soup_websocket_connection_get_io_stream (conn->ws);
+
+  emu_log (conn, "dropping the TCP connection (%s)", why);
+  conn->dead = TRUE;
+  g_io_stream_close (io, NULL, NULL);
+}
+
+/* The only way out: sends @frame (taken) as one TEXT frame, in call order. */
+static void
+conn_send (EmuConn * conn, gchar * frame, gboolean is_audio)
+{
+  if (conn->dead || soup_websocket_connection_get_state (conn->ws) !=
+      SOUP_WEBSOCKET_STATE_OPEN) {
+    g_free (frame);
+    return;
+  }
+  if (conn->opts->verbose)
+    emu_log (conn, "-> %.*s%s", LOG_FRAME_MAX, frame,
+        strlen (frame) > LOG_FRAME_MAX ? "..." : "");
+  soup_websocket_connection_send_text (conn->ws, frame);
+  g_free (frame);
+  conn_touch (conn);
+
+  if (is_audio) {
+    conn->audio_chunks_sent++;
+    if (conn->opts->drop_after_chunks
+        && conn->audio_chunks_sent == conn->opts->drop_after_chunks)
+      conn_drop (conn, "--drop-after-chunks");
+  }
+}
+
+static void
+send_context_error (EmuConn * conn, const gchar * context_id, gint code,
+    const gchar * message)
+{
+  conn_send (conn, build_result (context_id, NULL, NULL, code, message),
+      FALSE);
+}
+
+static void
+send_invalid_frame (EmuConn * conn, const gchar * message)
+{
+  conn_send (conn, build_error (CODE_INVALID_ARGUMENT, message, NULL, NULL),
+      FALSE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Verbs                                                              */
+
+typedef enum
+{
+  VERB_CREATE,
+  VERB_SEND_TEXT,
+  VERB_FLUSH_CONTEXT,
+  VERB_UPDATE_CONFIG,
+  VERB_CLOSE_CONTEXT,
+} Verb;
+
+static const struct
+{
+  const gchar *camel;
+  const gchar *snake;
+  const gchar *payload;         /* the name in error messages */
+} verbs[] = {
+  [VERB_CREATE] = {"create", "create", "CREATE"},
+  [VERB_SEND_TEXT] = {"sendText", "send_text", "SEND_TEXT"},
+  [VERB_FLUSH_CONTEXT] = {"flushContext", "flush_context", "FLUSH_CONTEXT"},
+  [VERB_UPDATE_CONFIG] = {"updateConfig", "update_config", "UPDATE_CONFIG"},
+  [VERB_CLOSE_CONTEXT] = {"closeContext", "close_context", "CLOSE_CONTEXT"},
+};
+
+/* Finds the context a verb targets; sends the error and returns NULL when
+ * there is none. Without an id, the only open context is meant. */
+static EmuContext *
+resolve_context (EmuConn * conn, const gchar * id, Verb verb)
+{
+  guint n_open = g_hash_table_size (conn->open);
+  EmuContext *ctx;
+  gchar *msg;
+
+  if (!id) {
+    if (n_open == 1) {
+      GHashTableIter iter;
+
+      g_hash_table_iter_init (&iter, conn->open);
+      g_hash_table_iter_next (&iter, NULL, (gpointer *) & ctx);
+      return ctx;
+    }
+    msg = g_strdup_printf ("context_id is required when %u contexts are open "
+        "(payload=%s)", n_open, verbs[verb].payload);
+    send_context_error (conn, NULL, CODE_INVALID_ARGUMENT, msg);
+    g_free (msg);
+    return NULL;
+  }
+
+  ctx = g_hash_table_lookup (conn->open, id);
+  if (ctx)
+    return ctx;
+  if (verb == VERB_CLOSE_CONTEXT)
+    msg = g_strdup_printf ("context %s not found", id);
+  else
+    msg = g_strdup_printf ("context %s not found (payload=%s)", id,
+        verbs[verb].payload);
+  send_context_error (conn, id, CODE_NOT_FOUND, msg);
+  g_free (msg);
+  return NULL;
+}
+
+static void
+send_garbage (EmuConn * conn)
+{
+  static const guint8 junk[] = { 0x00, 0xff, 0x7b, 0x22 };
+
+  conn_send (conn, g_strdup ("this is not JSON {"), FALSE);
+  if (!conn->dead) {
+    if (conn->opts->verbose)
+      emu_log (conn, "-> <binary frame, %u bytes>",
+          (guint) sizeof (junk));
+    soup_websocket_connection_send_binary (conn->ws, junk, sizeof (junk));
+  }
+}
+
+static void
+do_create (EmuConn * conn, const gchar * id, JsonObject * payload)
+{
+  EmuConfig cfg = { 0 };
+  GError *error = NULL;
+  gchar *generated = NULL, *problem, *msg;
+  EmuContext *ctx;
+
+  if (!config_parse (payload, &cfg, &error)) {
+    send_invalid_frame (conn, error->message);
+    g_error_free (error);
+    goto out;
+  }
+
+  if (!id) {
+    guint n_open = g_hash_table_size (conn->open);
+
+    if (n_open > 0) {
+      msg = g_strdup_printf ("context_id is required when %u contexts are "
+          "open (payload=CREATE)", n_open);
+      send_context_error (conn, NULL, CODE_INVALID_ARGUMENT, msg);
+      g_free (msg);
+      goto out;
+    }
+    id = generated = g_uuid_string_random ();
+  }
+  if (g_hash_table_contains (conn->open, id)) {
+    msg = g_strdup_printf ("context %s already exists", id);
+    send_context_error (conn, id, CODE_ALREADY_EXISTS, msg);
+    g_free (msg);
+    goto out;
+  }
+  if (g_hash_table_size (conn->open) >= conn->opts->max_contexts) {
+    msg = g_strdup_printf ("You have reached the limit of %u TTS contexts per "
+        "connection. Please close other contexts on this connection to "
+        "continue.", conn->opts->max_contexts);
+    send_context_error (conn, id, CODE_RESOURCE_EXHAUSTED, msg);
+    g_free (msg);
+    goto out;
+  }
+  if ((problem = config_check (&cfg))) {
+    send_context_error (conn, id, CODE_INVALID_ARGUMENT, problem);
+    g_free (problem);
+    goto out;
+  }
+
+  ctx = context_new (conn, id, &cfg);
+  if (conn->opts->garbage_frames)
+    send_garbage (conn);
+  conn_send (conn, build_result (ctx->id, "contextCreated",
+          config_to_json (&ctx->config), CODE_OK, ""), FALSE);
+
+out:
+  config_clear (&cfg);
+  g_free (generated);
+}
+
+static void
+do_send_text (EmuConn * conn, const gchar * id, JsonObject * payload)
+{
+  EmuContext *ctx;
+  gchar *text = NULL;
+  JsonObject *flush = NULL;
+  GError *error = NULL;
+  glong n_chars;
+  gboolean flush_now;
+
+  if (!read_string (payload, "text", &text, &error)
+      || !read_object (payload, "flushContext", &flush, &error)) {
+    send_invalid_frame (conn, error->message);
+    g_error_free (error);
+    return;
+  }
+  if (!(ctx = resolve_context (conn, id, VERB_SEND_TEXT)))
+    goto out;
+
+  n_chars = text ? g_utf8_strlen (text, -1) : 0;
+  if (n_chars > MAX_SEND_TEXT_CHARS) {
+    /* rejected whole, flush included: no flushCompleted for it */
+    send_context_error (conn, ctx->id, CODE_INVALID_ARGUMENT,
+        "text length should not exceed 2000 characters.");
+    goto out;
+  }
+
+  if (n_chars > 0) {
+    if (ctx->buffer_chars == 0)
+      ctx->delay_source = g_timeout_add (config_max_buffer_delay
+          (&ctx->config), context_delay_cb, ctx);
+    g_string_append (ctx->buffer, text);
+    ctx->buffer_chars += n_chars;
+  }
+
+  flush_now = flush != NULL;
+  if (!flush_now && ctx->buffer_chars > 0) {
+    const EmuConfig *cfg = &ctx->config;
+
+    flush_now = ctx->buffer_chars > AUTO_FLUSH_CHARS
+        || (cfg->buffer_char_threshold
+        && ctx->buffer_chars >= (guint) cfg->buffer_char_threshold)
+        || (cfg->auto_mode && ends_sentence (ctx->buffer));
+  }
+  if (flush_now) {
+    context_flush (ctx);
+    context_pump (ctx);
+  }
+
+out:
+  g_free (text);
+}
+
+static void
+do_flush_context (EmuConn * conn, const gchar * id)
+{
+  EmuContext *ctx = resolve_context (conn, id, VERB_FLUSH_CONTEXT);
+
+  if (ctx) {
+    context_flush (ctx);
+    context_pump (ctx);
+  }
+}
+
+static void
+do_update_config (EmuConn * conn, const gchar * id, JsonObject * payload)
+{
+  EmuConfig delta = { 0 }, merged;
+  GError *error = NULL;
+  EmuContext *ctx;
+  EmuJob *job;
+  gchar *problem = NULL;
+
+  if (!config_parse (payload, &delta, &error)) {
+    send_invalid_frame (conn, error->message);
+    g_error_free (error);
+    goto out;
+  }
+  if (!(ctx = resolve_context (conn, id, VERB_UPDATE_CONFIG)))
+    goto out;
+
+  if (delta.model_id && g_strcmp0 (delta.model_id, ctx->config.model_id))
+    problem = g_strdup ("model_id cannot be changed by update_config.");
+  if (!problem) {
+    config_copy (&merged, &ctx->config);
+    config_merge (&merged, &delta);
+    problem = config_check (&merged);
+    config_clear (&merged);
+  }
+  if (problem) {
+    send_context_error (conn, ctx->id, CODE_INVALID_ARGUMENT, problem);
+    g_free (problem);
+    goto out;
+  }
+
+  /* what is buffered is spoken with the old settings */
+  if (ctx->buffer_chars > 0)
+    context_flush (ctx);
+  config_merge (&ctx->config, &delta);
+  job = job_new (JOB_MESSAGE, ctx);
+  job->message = build_result (ctx->id, "contextUpdated",
+      config_to_json (&ctx->config), CODE_OK, "");
+  g_queue_push_tail (&ctx->jobs, job);
+  context_pump (ctx);
+
+out:
+  config_clear (&delta);
+}
+
+static void
+do_close_context (EmuConn * conn, const gchar * id)
+{
+  EmuContext *ctx = resolve_context (conn, id, VERB_CLOSE_CONTEXT);
+
+  if (!ctx)
+    return;
+
+  /* the id is unknown from now on, even while its audio still plays */
+  context_unlist (ctx);
+  if (ctx->buffer_chars > 0)
+    context_flush (ctx);
+  if (ctx->delay_source) {
+    g_source_remove (ctx->delay_source);
+    ctx->delay_source = 0;
+  }
+  if (conn->opts->early_context_closed) {
+    /* the race of pipecat#5110: acknowledge first, audio afterwards */
+    conn_send (conn, build_result (ctx->id, "contextClosed",
+            empty_object (), CODE_OK, ""), FALSE);
+    g_queue_push_tail (&ctx->jobs, job_new (JOB_RETIRE, ctx));
+  } else {
+    g_queue_push_tail (&ctx->jobs, job_new (JOB_CLOSE, ctx));
+  }
+  context_pump (ctx);
+}
+
+/* ------------------------------------------------------------------ */
+/* Input                                                              */
+
+/* TRUE when the credential is acceptable; otherwise sends the fatal error
+ * and closes with 1000. */
+static gboolean
+conn_authenticate (EmuConn * conn)
+{
+  const gchar *key = conn->opts->api_key;
+  gchar *msg, *prefix, *frame;
+
+  if (!conn->credential) {
+    conn_send (conn, build_error (CODE_UNAUTHENTICATED,
+            "authentication is required", "SESSION_TOKEN_INVALID",
+            "NO_RETRY"), FALSE);
+  } else if (key && *key && strcmp (conn->credential, key) != 0) {
+    prefix = g_utf8_substring (conn->credential, 0,
+        MIN (4, g_utf8_strlen (conn->credential, -1)));
+    msg = g_strdup_printf ("Invalid credentials provided for API key "
+        "\"%s***\"", prefix);
+    frame = build_error (CODE_PERMISSION_DENIED, msg, NULL, NULL);
+    /* not through conn_send: --verbose must not log any of a credential */
+    if (conn->opts->verbose)
+      emu_log (conn, "-> error 7 (invalid credentials, not logged)");
+    soup_websocket_connection_send_text (conn->ws, frame);
+    g_free (frame);
+    g_free (msg);
+    g_free (prefix);
+  } else {
+    conn->auth = AUTH_OK;
+    return TRUE;
+  }
+
+  conn->auth = AUTH_FAILED;
+  emu_log (conn, "authentication failed, closing");
+  soup_websocket_connection_close (conn->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
+      NULL);
+  return FALSE;
+}
+
+static void
+conn_handle_json (EmuConn * conn, const gchar * data, gsize len)
+{
+  JsonParser *parser = json_parser_new ();
+  JsonObject *root, *payload = NULL;
+  GError *error = NULL;
+  gchar *id = NULL;
+  gint verb = -1;
+
+  if (!g_utf8_validate (data, len, NULL)
+      || !json_parser_load_from_data (parser, data, len, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    send_invalid_frame (conn, MSG_INVALID_FRAME);
+    goto out;
+  }
+  root = json_node_get_object (json_parser_get_root (parser));
+
+  for (guint i = 0; i < G_N_ELEMENTS (verbs); i++) {
+    if (json_object_has_member (root, verbs[i].camel)
+        || json_object_has_member (root, verbs[i].snake)) {
+      if (verb >= 0) {
+        send_invalid_frame (conn, "a request must carry exactly one of "
+            "create, send_text, flush_context, update_config, close_context");
+        goto out;
+      }
+      verb = i;
+    }
+  }
+  if (verb < 0)
+    goto out;                   /* no verb: the service stays silent */
+
+  if (!read_string (root, "contextId", &id, &error)
+      || !read_object (root, verbs[verb].camel, &payload, &error)
+      || (!payload && !read_object (root, verbs[verb].snake, &payload,
+              &error))) {
+    send_invalid_frame (conn, error->message);
+    g_error_free (error);
+    goto out;
+  }
+
+  switch ((Verb) verb) {
+    case VERB_CREATE:
+      do_create (conn, id, payload);
+      break;
+    case VERB_SEND_TEXT:
+      do_send_text (conn, id, payload);
+      break;
+    case VERB_FLUSH_CONTEXT:
+      do_flush_context (conn, id);
+      break;
+    case VERB_UPDATE_CONFIG:
+      do_update_config (conn, id, payload);
+      break;
+    case VERB_CLOSE_CONTEXT:
+      do_close_context (conn, id);
+      break;
+  }
+
+out:
+  g_free (id);
+  g_object_unref (parser);
+}
+
+static void
+on_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
+    gpointer user_data)
+{
+  EmuConn *conn = user_data;
+  gsize len;
+  const gchar *data = g_bytes_get_data (message, &len);
+
+  if (conn->dead || conn->auth == AUTH_FAILED)
+    return;
+  conn_touch (conn);
+  if (conn->opts->verbose) {
+    if (type == SOUP_WEBSOCKET_DATA_TEXT)
+      emu_log (conn, "<- %.*s%s", (gint) MIN (len, LOG_FRAME_MAX), data,
+          len > LOG_FRAME_MAX ? "..." : "");
+    else
+      emu_log (conn, "<- <binary frame, %" G_GSIZE_FORMAT " bytes>", len);
+  }
+
+  if (conn->auth == AUTH_PENDING && !conn_authenticate (conn))
+    return;
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    send_invalid_frame (conn, MSG_INVALID_FRAME);
+  else
+    conn_handle_json (conn, data, len);
+}
+
+static gboolean
+conn_inactivity_cb (gpointer user_data)
+{
+  EmuConn *conn = user_data;
+  gint64 limit = (gint64) conn->opts->inactivity_timeout_s * G_USEC_PER_SEC;
+  gint64 idle = g_get_monotonic_time () - conn->last_activity;
+
+  conn->inactivity_source = 0;
+  if (conn->dead)
+    return G_SOURCE_REMOVE;
+  if (idle < limit) {
+    conn->inactivity_source = g_timeout_add ((guint) ((limit - idle + 999)
+            / 1000), conn_inactivity_cb, conn);
+    return G_SOURCE_REMOVE;
+  }
+  /* what the service did in pipecat#3269: code 10, then an abnormal drop */
+  conn_send (conn, build_error (CODE_ABORTED, "Paused due to inactivity",
+          "SESSION_PAUSED", NULL), FALSE);
+  conn_drop (conn, "--inactivity-timeout");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+conn_free (EmuConn * conn)
+{
+  while (conn->contexts)
+    context_free (conn->contexts->data);
+  g_hash_table_unref (conn->open);
+  if (conn->inactivity_source)
+    g_source_remove (conn->inactivity_source);
+  if (conn->teardown_source)
+    g_source_remove (conn->teardown_source);
+  g_signal_handler_disconnect (conn->ws, conn->message_handler);
+  g_signal_handler_disconnect (conn->ws, conn->closed_handler);
+  g_object_unref (conn->ws);
+  g_free (conn->credential);
+  g_free (conn);
+}
+
+static gboolean
+conn_teardown_cb (gpointer user_data)
+{
+  EmuConn *conn = user_data;
+
+  conn->teardown_source = 0;
+  conn->route->conns = g_list_remove (conn->route->conns, conn);
+  conn_free (conn);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_closed (SoupWebsocketConnection * ws, gpointer user_data)
+{
+  EmuConn *conn = user_data;
+
+  if (conn->opts->verbose)
+    emu_log (conn, "closed (code %u)",
+        soup_websocket_connection_get_close_code (ws));
+  conn->dead = TRUE;
+  /* tear down outside soup's signal emission */
+  if (!conn->teardown_source)
+    conn->teardown_source = g_idle_add (conn_teardown_cb, conn);
+}
+
+/* "Basic <key>" or "Bearer <key>": the service does not check the scheme
+ * word, so any "<word> <credential>" is read the same way. */
+static gchar *
+parse_credential (const gchar * header)
+{
+  const gchar *space;
+  gchar *cred;
+
+  if (!header)
+    return NULL;
+  space = strchr (header, ' ');
+  cred = g_strstrip (g_strdup (space ? space + 1 : header));
+  if (*cred == '\0')
+    g_clear_pointer (&cred, g_free);
+  return cred;
+}
+
+static void
+on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
+    SoupWebsocketConnection * ws, gpointer user_data)
+{
+  EmuInworldRoute *route = user_data;
+  EmuConn *conn = g_new0 (EmuConn, 1);
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  conn->route = route;
+  conn->opts = route->opts;
+  conn->id = ++route->next_conn_id;
+  conn->ws = g_object_ref (ws);
+  conn->credential = parse_credential (soup_message_headers_get_one (headers,
+          "Authorization"));
+  conn->open = g_hash_table_new (g_str_hash, g_str_equal);
+  conn_touch (conn);
+  route->conns = g_list_prepend (route->conns, conn);
+
+  /* the service accepts large frames (1 MiB was fine); soup's default
+   * would close the socket at 128 KiB */
+  soup_websocket_connection_set_max_incoming_payload_size (ws,
+      MAX_INCOMING_PAYLOAD);
+  conn->message_handler = g_signal_connect (ws, "message",
+      G_CALLBACK (on_message), conn);
+  conn->closed_handler = g_signal_connect (ws, "closed",
+      G_CALLBACK (on_closed), conn);
+  if (conn->opts->inactivity_timeout_s)
+    conn->inactivity_source = g_timeout_add_seconds
+        (conn->opts->inactivity_timeout_s, conn_inactivity_cb, conn);
+
+  if (conn->opts->verbose)
+    emu_log (conn, "connected to %s (credential %s)", path,
+        conn->credential ? "present" : "absent");
+}
+
+EmuInworldRoute *
+emu_inworld_route_new (SoupServer * server, const EmuOptions * options)
+{
+  EmuInworldRoute *route = g_new0 (EmuInworldRoute, 1);
+
+  route->opts = options;
+  /* no origin check, no subprotocol: the upgrade always succeeds */
+  soup_server_add_websocket_handler (server, EMU_INWORLD_PATH, NULL, NULL,
+      on_websocket, route, NULL);
+  return route;
+}
+
+void
+emu_inworld_route_free (EmuInworldRoute * route)
+{
+  while (route->conns) {
+    EmuConn *conn = route->conns->data;
+
+    route->conns = g_list_delete_link (route->conns, route->conns);
+    conn_free (conn);
+  }
+  g_free (route);
+}

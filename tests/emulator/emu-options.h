@@ -1,0 +1,34 @@
+/* inworld-tts-emulator: command-line options shared by every route
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "emu-audio.h"
+
+G_BEGIN_DECLS
+
+/* Everything the command line controls. Filled once by main () and only
+ * read afterwards. */
+typedef struct
+{
+  EmuAudioSource audio;         /* how samples are produced */
+  gchar *api_key;               /* accepted credential; NULL = any non-empty */
+  gdouble speed;                /* pacing, times real time; 0 = no pacing */
+  guint first_audio_delay_ms;   /* extra delay before each flush's first chunk */
+  guint drop_after_chunks;      /* 0 = never drop */
+  gboolean early_context_closed;
+  gboolean garbage_frames;
+  guint max_contexts;
+  guint inactivity_timeout_s;   /* 0 = never */
+  gboolean verbose;
+} EmuOptions;
+
+G_END_DECLS
