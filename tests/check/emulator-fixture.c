@@ -9,14 +9,24 @@
 
 #include "emulator-fixture.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #define ROUTE "/tts/v1/voice:streamBidirectional"
+
+/* in the child: die with the test, so a crashed test leaves no server */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
 
 InworldEmulator *
 inworld_emulator_start (const gchar * first_arg, ...)
 {
+  GSubprocessLauncher *launcher;
   const gchar *path = g_getenv ("INWORLD_TTS_EMULATOR");
   GPtrArray *argv = g_ptr_array_new ();
   InworldEmulator *emu;
@@ -40,8 +50,12 @@ inworld_emulator_start (const gchar * first_arg, ...)
   g_ptr_array_add (argv, NULL);
 
   emu = g_new0 (InworldEmulator, 1);
-  emu->process = g_subprocess_newv ((const gchar * const *) argv->pdata,
-      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
+      NULL);
+  emu->process = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, &error);
+  g_object_unref (launcher);
   g_ptr_array_unref (argv);
   if (emu->process == NULL)
     g_error ("could not start the emulator %s: %s", path, error->message);

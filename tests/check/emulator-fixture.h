@@ -25,8 +25,7 @@ typedef struct
 /* Runs $INWORLD_TTS_EMULATOR --port 0 --api-key TEST_API_KEY
  * --audio test-signal --speed 50, then the NULL-terminated extra
  * arguments (later options win), and waits for its "listening" line. */
-InworldEmulator *inworld_emulator_start (const gchar * first_arg, ...)
-    G_GNUC_NULL_TERMINATED;
+InworldEmulator *inworld_emulator_start (const gchar * first_arg, ...);
 void inworld_emulator_stop (InworldEmulator * emulator);
 
 /* A ws:// URI on which nothing listens. */

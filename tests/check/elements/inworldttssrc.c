@@ -164,12 +164,15 @@ run_play (Run * run)
         "neither EOS nor an error within %" GST_TIME_FORMAT,
         GST_TIME_ARGS (RUN_TIMEOUT));
   }
-  /* messages posted before EOS but not popped yet */
+  /* messages posted before EOS but not popped yet; an error is posted
+   * before the EOS that follows it */
   if (eos) {
     GstMessage *msg;
-    while ((msg = gst_bus_pop_filtered (run->bus,
+    while ((msg = gst_bus_pop_filtered (run->bus, GST_MESSAGE_ERROR |
                 GST_MESSAGE_ELEMENT | GST_MESSAGE_WARNING))) {
-      if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING)
+      if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && run->error == NULL)
+        run->error = msg;
+      else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING)
         g_ptr_array_add (run->warnings, msg);
       else if (gst_message_has_name (msg, FLUSH_COMPLETED))
         g_ptr_array_add (run->messages, msg);
@@ -177,7 +180,7 @@ run_play (Run * run)
         gst_message_unref (msg);
     }
   }
-  return eos;
+  return eos && run->error == NULL;
 }
 
 static void
@@ -254,9 +257,10 @@ check_signal (Run * run, gchar ** pieces, gint rate)
         n);
     for (guint64 i = 0; i < n; i++) {
       gint16 want = inworld_test_signal_sample (seed, i);
-      if (G_UNLIKELY (GINT16_FROM_LE (samples[pos + i]) != want))
+      if (G_UNLIKELY (GINT16_FROM_LE (samples[pos + i]) != want)) {
         fail ("flush %u sample %" G_GUINT64_FORMAT ": %d, expected %d",
             flush + 1, i, GINT16_FROM_LE (samples[pos + i]), want);
+      }
     }
     pos += n;
 
@@ -314,11 +318,8 @@ check_signal (Run * run, gchar ** pieces, gint rate)
             GST_SECOND, rate));
     fail_unless_equals_uint64 (pts + dur, gst_util_uint64_scale_int (off_end,
             GST_SECOND, rate));
-    if (i == 0)
-      fail_unless_equals_uint64 (off, 0);
-    else
-      fail_unless_equals_uint64 (off, g_array_index (rec->offset_end, guint64,
-              i - 1));
+    fail_unless_equals_uint64 (off, i == 0 ? 0 :
+        g_array_index (rec->offset_end, guint64, i - 1));
   }
   fail_unless_equals_uint64 (g_array_index (rec->offset_end, guint64,
           rec->offset_end->len - 1), total);
@@ -362,7 +363,7 @@ GST_START_TEST (test_default_rate)
   gint rate = 0;
 
   fail_unless (run_play (run));
-  caps = gst_pad_get_current_caps (run->h->srcpad);
+  caps = gst_pad_get_current_caps (run->h->sinkpad);
   fail_unless (caps != NULL);
   fail_unless (gst_structure_get_int (gst_caps_get_structure (caps, 0),
           "rate", &rate));
