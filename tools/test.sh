@@ -13,4 +13,18 @@ fi
 
 source "$top/tools/setup.sh"
 
-meson test -C "$build" --print-errorlogs --num-processes 2 "${wrapper[@]}" "$@"
+rc=0
+meson test -C "$build" --print-errorlogs --num-processes 2 "${wrapper[@]}" "$@" || rc=$?
+
+# one closing line, counted from meson's own log: test programs that
+# passed and failed (each runs many checks)
+log="$build/meson-logs/testlog${wrapper:+-valgrind}.json"
+if [ -f "$log" ]; then
+  python3 - "$log" <<'PY'
+import json, sys
+results = [json.loads(line)["result"] for line in open(sys.argv[1]) if line.strip()]
+passed = sum(r in ("OK", "EXPECTEDFAIL") for r in results)
+print(f"{passed} passed, {len(results) - passed} failed")
+PY
+fi
+exit "$rc"

@@ -188,6 +188,8 @@ run_free (Run * run)
 {
   gst_element_set_bus (run->element, NULL);
   gst_harness_teardown (run->h);
+  /* the harness took its own reference (transfer none) */
+  gst_object_unref (run->element);
   gst_object_unref (run->bus);
   g_byte_array_unref (run->rec.audio);
   g_array_unref (run->rec.pts);
