@@ -406,9 +406,7 @@ start_stream (GstInworldTtsSrc * self)
   inworld_connection_send (self->conn, proto->build_create (self->context_id,
           &config));
   GST_OBJECT_UNLOCK (self);
-  if (key)
-    memset (key, 0, strlen (key));
-  g_free (key);
+  inworld_secret_free (key);
 
   if (live) {
     GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
@@ -777,9 +775,7 @@ check_settings (GstInworldTtsSrc * self)
   gsize bad;
   gboolean ok = TRUE;
 
-  if (key)
-    memset (key, 0, strlen (key));
-  g_free (key);
+  inworld_secret_free (key);
 
   GST_OBJECT_LOCK (self);
   text = g_strdup (self->text);
@@ -891,9 +887,7 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_API_KEY:
       GST_OBJECT_LOCK (self);
-      if (self->api_key)
-        memset (self->api_key, 0, strlen (self->api_key));
-      g_free (self->api_key);
+      inworld_secret_free (self->api_key);
       self->api_key = g_value_dup_string (value);
       GST_OBJECT_UNLOCK (self);
       break;
@@ -1000,9 +994,7 @@ gst_inworld_tts_src_finalize (GObject * object)
 
   reset_stream (self);
   g_free (self->text);
-  if (self->api_key)
-    memset (self->api_key, 0, strlen (self->api_key));
-  g_free (self->api_key);
+  inworld_secret_free (self->api_key);
   g_free (self->uri);
   g_free (self->voice);
   g_free (self->model);

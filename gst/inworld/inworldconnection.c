@@ -162,9 +162,7 @@ conn_unref (InworldConnection * conn)
   g_mutex_clear (&conn->lock);
   g_mutex_clear (&conn->callback_lock);
   g_free (conn->uri);
-  if (conn->api_key)
-    memset (conn->api_key, 0, strlen (conn->api_key));
-  g_free (conn->api_key);
+  inworld_secret_free (conn->api_key);
   g_free (conn->last_error);
   st = conn->st;
   g_free (conn);
@@ -398,8 +396,7 @@ start_connect (InworldConnection * conn)
     auth = g_strdup_printf ("%s %s", scheme, conn->api_key);
     soup_message_headers_replace (soup_message_get_request_headers
         (conn->msg), "Authorization", auth);
-    memset (auth, 0, strlen (auth));
-    g_free (auth);
+    inworld_secret_free (auth);
   }
 
   if (conn->timeout_s > 0) {
@@ -468,6 +465,15 @@ teardown (gpointer user_data)
   }
   conn_unref (conn);            /* the caller's reference */
   return G_SOURCE_REMOVE;
+}
+
+void
+inworld_secret_free (gchar * secret)
+{
+  if (secret == NULL)
+    return;
+  memset (secret, 0, strlen (secret));
+  g_free (secret);
 }
 
 InworldConnection *

@@ -51,6 +51,10 @@ void inworld_connection_send (InworldConnection * conn, gchar * frame);
 const InworldProtocol *inworld_connection_get_protocol (InworldConnection *
     conn);
 
+/* Overwrites @secret (an API key, an Authorization value) before freeing
+ * it, so that it does not linger in freed memory. NULL is allowed. */
+void inworld_secret_free (gchar * secret);
+
 /* Stops event delivery at once, then closes the socket (code 1000) in the
  * background. Thread-safe; must not be called from the event callback. */
 void inworld_connection_free (InworldConnection * conn);
