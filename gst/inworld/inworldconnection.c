@@ -135,6 +135,15 @@ conn_ref (InworldConnection * conn)
   return conn;
 }
 
+static void
+clear_timeout (InworldConnection * conn)
+{
+  if (conn->timeout_source) {
+    g_source_destroy (conn->timeout_source);
+    g_clear_pointer (&conn->timeout_source, g_source_unref);
+  }
+}
+
 /* Only on the connection thread: the last reference frees libsoup objects. */
 static void
 conn_unref (InworldConnection * conn)
@@ -144,10 +153,7 @@ conn_unref (InworldConnection * conn)
   if (!g_atomic_int_dec_and_test (&conn->refcount))
     return;
 
-  if (conn->timeout_source) {
-    g_source_destroy (conn->timeout_source);
-    g_source_unref (conn->timeout_source);
-  }
+  clear_timeout (conn);
   if (conn->ws) {
     g_signal_handlers_disconnect_by_data (conn->ws, conn);
     g_object_unref (conn->ws);
@@ -187,10 +193,13 @@ deliver (InworldConnection * conn, InworldEvent * event)
   g_mutex_unlock (&conn->callback_lock);
 }
 
+/* Delivers an event of the connection's own (not parsed from a frame);
+ * takes @message. */
 static void
-deliver_disconnected (InworldConnection * conn, gint code, gchar * message)
+deliver_local (InworldConnection * conn, InworldEventType type, gint code,
+    gchar * message)
 {
-  InworldEvent *event = inworld_event_new (INWORLD_EVENT_DISCONNECTED, NULL);
+  InworldEvent *event = inworld_event_new (type, NULL);
 
   event->code = code;
   event->message = message;
@@ -206,15 +215,6 @@ drop_outgoing (InworldConnection * conn)
 }
 
 static void
-clear_timeout (InworldConnection * conn)
-{
-  if (conn->timeout_source) {
-    g_source_destroy (conn->timeout_source);
-    g_clear_pointer (&conn->timeout_source, g_source_unref);
-  }
-}
-
-static void
 on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     InworldConnection * conn)
 {
@@ -224,22 +224,18 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
   GError *error = NULL;
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-    InworldEvent *event =
-        inworld_event_new (INWORLD_EVENT_INVALID_FRAME, NULL);
-    event->message = g_strdup_printf ("binary frame of %" G_GSIZE_FORMAT
-        " bytes where the %s protocol sends only JSON text", size,
-        conn->protocol->name);
-    deliver (conn, event);
+    deliver_local (conn, INWORLD_EVENT_INVALID_FRAME, 0,
+        g_strdup_printf ("binary frame of %" G_GSIZE_FORMAT " bytes where "
+            "the %s protocol sends only JSON text", size,
+            conn->protocol->name));
     return;
   }
 
   events = g_ptr_array_new ();
   if (!conn->protocol->parse (data, size, events, &error)) {
-    InworldEvent *event =
-        inworld_event_new (INWORLD_EVENT_INVALID_FRAME, NULL);
-    event->message = g_strdup (error->message);
+    deliver_local (conn, INWORLD_EVENT_INVALID_FRAME, 0,
+        g_strdup (error->message));
     g_clear_error (&error);
-    deliver (conn, event);
   }
   for (guint i = 0; i < events->len; i++)
     deliver (conn, g_ptr_array_index (events, i));
@@ -284,8 +280,8 @@ on_ws_closed (SoupWebsocketConnection * ws, InworldConnection * conn)
   conn->state = STATE_CLOSED;
   drop_outgoing (conn);
   if (old == STATE_OPEN && !conn->freed)
-    deliver_disconnected (conn, soup_websocket_connection_get_close_code (ws),
-        describe_close (conn));
+    deliver_local (conn, INWORLD_EVENT_DISCONNECTED,
+        soup_websocket_connection_get_close_code (ws), describe_close (conn));
   if (old == STATE_CLOSING)
     conn_unref (conn);          /* the teardown's reference */
 }
@@ -353,7 +349,8 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
     g_clear_error (&error);
     conn->state = STATE_CLOSED;
     drop_outgoing (conn);
-    deliver_disconnected (conn, status >= 300 ? (gint) status : 0, message);
+    deliver_local (conn, INWORLD_EVENT_DISCONNECTED,
+        status >= 300 ? (gint) status : 0, message);
     conn_unref (conn);
     return;
   }
@@ -381,9 +378,9 @@ start_connect (InworldConnection * conn)
   if (conn->msg == NULL) {
     conn->state = STATE_CLOSED;
     drop_outgoing (conn);
-    deliver_disconnected (conn, 0, g_strdup_printf ("'%s' is not a valid "
-            "WebSocket URI (expected ws://host/path or wss://host/path)",
-            conn->uri));
+    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, 0,
+        g_strdup_printf ("'%s' is not a valid WebSocket URI (expected "
+            "ws://host/path or wss://host/path)", conn->uri));
     return;
   }
 
