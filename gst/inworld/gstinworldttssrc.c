@@ -142,9 +142,8 @@ struct _GstInworldTtsSrc
   GstClockTime origin;          /* timeline start: 0, or running time if live */
   guint64 samples;              /* samples pushed so far */
   gboolean discont;
-  guint flushes_sent;
   guint flushes_completed;
-  GQueue flush_chars;           /* chars of each flush not yet completed */
+  GQueue flush_chars;           /* chars of each flush sent, not yet completed */
   gint flush_processed;         /* server's count for the current flush */
   guint64 chars_sent;
   guint64 chars_spoken;
@@ -347,7 +346,6 @@ send_text (GstInworldTtsSrc * self, const InworldProtocol * proto,
     inworld_connection_send (self->conn,
         proto->build_send_text (self->context_id, *p, TRUE));
     g_queue_push_tail (&self->flush_chars, GUINT_TO_POINTER ((guint) chars));
-    self->flushes_sent++;
     self->chars_sent += chars;
   }
   g_strfreev (pieces);
@@ -421,7 +419,8 @@ start_stream (GstInworldTtsSrc * self)
   inworld_connection_send (self->conn, proto->build_close (self->context_id));
 
   GST_INFO_OBJECT (self, "context %s: %u flush(es), %" G_GUINT64_FORMAT
-      " characters sent to %s", self->context_id, self->flushes_sent,
+      " characters sent to %s", self->context_id,
+      g_queue_get_length (&self->flush_chars),
       self->chars_sent, self->uri_in_use);
   self->started = TRUE;
   return GST_FLOW_OK;
@@ -567,34 +566,34 @@ handle_event (GstInworldTtsSrc * self, InworldEvent * event)
     return GST_FLOW_OK;
   }
 
+  /* anything the server itself said proves it was reached */
+  if (event->type != INWORLD_EVENT_DISCONNECTED
+      && event->type != INWORLD_EVENT_INVALID_FRAME)
+    self->got_reply = TRUE;
+
   switch (event->type) {
     case INWORLD_EVENT_CONTEXT_CREATED:
     case INWORLD_EVENT_CONTEXT_UPDATED:
-      self->got_reply = TRUE;
       GST_DEBUG_OBJECT (self, "context %s: %s", self->context_id,
           inworld_event_type_name (event->type));
       break;
     case INWORLD_EVENT_AUDIO:
-      self->got_reply = TRUE;
       ret = handle_audio (self, event);
       break;
     case INWORLD_EVENT_FLUSH_COMPLETED:
-      self->got_reply = TRUE;
-      if (self->flushes_completed < self->flushes_sent)
+      if (!g_queue_is_empty (&self->flush_chars))
         flush_completed (self);
       else
         GST_WARNING_OBJECT (self, "flushCompleted without a flush, ignored");
       break;
     case INWORLD_EVENT_CONTEXT_CLOSED:
-      self->got_reply = TRUE;
       self->context_closed = TRUE;
-      if (self->flushes_completed < self->flushes_sent)
+      if (!g_queue_is_empty (&self->flush_chars))
         GST_INFO_OBJECT (self, "context closed before %u flush(es) "
             "completed; waiting for their audio",
-            self->flushes_sent - self->flushes_completed);
+            g_queue_get_length (&self->flush_chars));
       break;
     case INWORLD_EVENT_ERROR:
-      self->got_reply = TRUE;
       post_server_error (self, event);
       return GST_FLOW_ERROR;
     case INWORLD_EVENT_DISCONNECTED:
@@ -608,7 +607,7 @@ handle_event (GstInworldTtsSrc * self, InworldEvent * event)
   }
 
   if (ret == GST_FLOW_OK && self->context_closed
-      && self->flushes_completed == self->flushes_sent)
+      && g_queue_is_empty (&self->flush_chars))
     ret = GST_FLOW_EOS;
   return ret;
 }
@@ -696,7 +695,6 @@ reset_stream (GstInworldTtsSrc * self)
   self->origin = 0;
   self->samples = 0;
   self->discont = TRUE;
-  self->flushes_sent = 0;
   self->flushes_completed = 0;
   self->flush_processed = -1;
   self->chars_sent = 0;
