@@ -428,16 +428,17 @@ GST_START_TEST (test_long_text)
 
 GST_END_TEST;
 
+/* @msg is an error of @domain/@code whose text has each of @words */
 static void
-expect_error (Run * run, GQuark domain, gint code, const gchar * const *words)
+check_error (GstMessage * msg, GQuark domain, gint code,
+    const gchar * const *words)
 {
   GQuark d;
   gint c;
   gchar *text;
 
-  fail_if (run_play (run), "EOS where an error was expected");
-  fail_unless (run->error != NULL);
-  text = error_text (run->error, &d, &c);
+  fail_unless (msg != NULL);
+  text = error_text (msg, &d, &c);
   GST_INFO ("error: %s", text);
   fail_unless (d == domain && c == code, "wrong error %s:%d: %s",
       g_quark_to_string (d), c, text);
@@ -445,6 +446,13 @@ expect_error (Run * run, GQuark domain, gint code, const gchar * const *words)
     fail_unless (strstr (text, *words) != NULL, "'%s' not in error '%s'",
         *words, text);
   g_free (text);
+}
+
+static void
+expect_error (Run * run, GQuark domain, gint code, const gchar * const *words)
+{
+  fail_if (run_play (run), "EOS where an error was expected");
+  check_error (run->error, domain, code, words);
 }
 
 GST_START_TEST (test_bad_key)
@@ -493,22 +501,12 @@ expect_state_change_error (GstElement * el, GQuark domain, gint code,
 {
   GstBus *bus = gst_bus_new ();
   GstMessage *msg;
-  GQuark d;
-  gint c;
-  gchar *text;
 
   gst_element_set_bus (el, bus);
   fail_unless_equals_int (gst_element_set_state (el, GST_STATE_PAUSED),
       GST_STATE_CHANGE_FAILURE);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  text = error_text (msg, &d, &c);
-  fail_unless (d == domain && c == code, "wrong error %s:%d: %s",
-      g_quark_to_string (d), c, text);
-  for (; *words; words++)
-    fail_unless (strstr (text, *words) != NULL, "'%s' not in error '%s'",
-        *words, text);
-  g_free (text);
+  check_error (msg, domain, code, words);
   gst_message_unref (msg);
   gst_element_set_state (el, GST_STATE_NULL);
   gst_element_set_bus (el, NULL);
