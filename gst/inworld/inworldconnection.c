@@ -175,11 +175,18 @@ conn_unref (InworldConnection * conn)
   soup_thread_release (st);
 }
 
+/* Runs @func on the connection thread. The caller holds its own reference
+ * on the context for the duration: once @func has run, the thread may end
+ * and free the context while g_main_context_invoke_full() is still
+ * releasing its source here (a GSource does not keep its context alive). */
 static void
-conn_invoke (InworldConnection * conn, GSourceFunc func)
+invoke_on_thread (InworldConnection * conn, GSourceFunc func, gpointer data,
+    GDestroyNotify notify)
 {
-  g_main_context_invoke_full (conn->st->context, G_PRIORITY_DEFAULT, func,
-      conn_ref (conn), (GDestroyNotify) conn_unref);
+  GMainContext *context = g_main_context_ref (conn->st->context);
+
+  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, func, data, notify);
+  g_main_context_unref (context);
 }
 
 static void
@@ -509,7 +516,8 @@ inworld_connection_send (InworldConnection * conn, gchar * frame)
   g_mutex_unlock (&conn->lock);
 
   if (schedule)
-    conn_invoke (conn, drain_outgoing);
+    invoke_on_thread (conn, drain_outgoing, conn_ref (conn),
+        (GDestroyNotify) conn_unref);
 }
 
 const InworldProtocol *
@@ -531,6 +539,5 @@ inworld_connection_free (InworldConnection * conn)
   g_mutex_unlock (&conn->callback_lock);
 
   /* hands the caller's reference to the connection thread */
-  g_main_context_invoke_full (conn->st->context, G_PRIORITY_DEFAULT, teardown,
-      conn, NULL);
+  invoke_on_thread (conn, teardown, conn, NULL);
 }
