@@ -11,48 +11,209 @@
 #include "config.h"
 #endif
 
-#include "inworldaudio.h"
+#include "inworldaudioformat.h"
 
-#include <gst/base/gstadapter.h>
 #include <gst/base/gstbytereader.h>
 #include <string.h>
 
-#define BYTES_PER_SAMPLE 2      /* S16LE mono */
-
-struct _InworldAudioFramer
+typedef struct
 {
-  InworldEncoding encoding;
-  gint rate;
-  GstAdapter *adapter;          /* bytes not yet a whole sample */
-  GQueue ready;                 /* GstBuffer *, each with its sample count */
-  gboolean flush_start;         /* next chunk is the first of a flush */
-};
+  GstBuffer *buf;
+  guint64 samples;
+} ReadyBuffer;
 
 G_DEFINE_QUARK (inworld-audio-error-quark, inworld_audio_error);
+
+static const struct
+{
+  InworldEncoding encoding;
+  const gchar *media_type;
+} media_types[] = {
+  {INWORLD_ENCODING_PCM, "audio/x-raw"},
+  {INWORLD_ENCODING_LINEAR16, "audio/x-raw"},
+  {INWORLD_ENCODING_WAV, "audio/x-raw"},
+  {INWORLD_ENCODING_MP3, "audio/mpeg"},
+  {INWORLD_ENCODING_OGG_OPUS, "audio/x-opus"},
+  {INWORLD_ENCODING_FLAC, "audio/x-flac"},
+  {INWORLD_ENCODING_ALAW, "audio/x-alaw"},
+  {INWORLD_ENCODING_MULAW, "audio/x-mulaw"},
+};
+
+const gchar *
+inworld_audio_media_type (InworldEncoding encoding)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (media_types); i++)
+    if (media_types[i].encoding == encoding)
+      return media_types[i].media_type;
+  g_return_val_if_reached (NULL);
+}
+
+gboolean
+inworld_audio_encoding_for_media_type (const gchar * media_type,
+    InworldEncoding * encoding)
+{
+  /* the first match: audio/x-raw is PCM */
+  for (guint i = 0; i < G_N_ELEMENTS (media_types); i++) {
+    if (g_strcmp0 (media_types[i].media_type, media_type) == 0) {
+      *encoding = media_types[i].encoding;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+GstCaps *
+inworld_audio_template_caps (InworldEncoding encoding)
+{
+  GstCaps *all = gst_caps_from_string (INWORLD_AUDIO_CAPS);
+  GstCaps *caps = gst_caps_new_empty ();
+  const gchar *name = inworld_audio_media_type (encoding);
+
+  for (guint i = 0; i < gst_caps_get_size (all); i++)
+    if (gst_structure_has_name (gst_caps_get_structure (all, i), name))
+      gst_caps_append_structure (caps,
+          gst_structure_copy (gst_caps_get_structure (all, i)));
+  gst_caps_unref (all);
+  return caps;
+}
+
+/* ------------------------------------------------------------------------
+ * Raw samples: PCM, LINEAR16, WAV, A-law, mu-law
+ * ------------------------------------------------------------------------ */
+
+static guint
+raw_sample_size (InworldEncoding encoding)
+{
+  return encoding == INWORLD_ENCODING_ALAW
+      || encoding == INWORLD_ENCODING_MULAW ? 1 : 2;
+}
+
+/* Removes a WAV header from the start of @chunk when it has one that
+ * matches the negotiated format; *offset is where the samples start. */
+static gboolean
+strip_wav_header (InworldAudioFramer * framer, GBytes * chunk, gsize * offset,
+    GError ** error)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (chunk, &size);
+  guint channels = 0, rate = 0, bits = 0, format = 0, want_format = 1;
+  guint want_bits = 8 * raw_sample_size (framer->encoding);
+  gsize header;
+
+  if (framer->encoding == INWORLD_ENCODING_ALAW)
+    want_format = 6;
+  else if (framer->encoding == INWORLD_ENCODING_MULAW)
+    want_format = 7;
+
+  header = inworld_audio_parse_wav_header (data, size, &channels, &rate,
+      &bits, &format);
+  if (header == 0) {
+    *offset = 0;
+    return TRUE;
+  }
+  if (format != want_format || channels != 1 || bits != want_bits
+      || rate != (guint) framer->rate) {
+    g_set_error (error, INWORLD_AUDIO_ERROR, INWORLD_AUDIO_ERROR_FORMAT,
+        "the server sent %u-bit %u-channel WAV (format %u) at %u Hz where "
+        "%u-bit mono %s at %d Hz was asked for", bits, channels, format,
+        rate, want_bits, inworld_encoding_to_string (framer->encoding),
+        framer->rate);
+    return FALSE;
+  }
+  *offset = header;
+  return TRUE;
+}
+
+static gboolean
+raw_drain (InworldAudioFramer * framer, gboolean end, GError ** error)
+{
+  guint sample_size = raw_sample_size (framer->encoding);
+  gsize avail = gst_adapter_available (framer->adapter);
+
+  avail -= avail % sample_size;
+  if (avail > 0)
+    inworld_audio_framer_queue (framer,
+        gst_adapter_take_buffer (framer->adapter, avail), avail / sample_size);
+  return TRUE;
+}
+
+static const InworldAudioFormat inworld_audio_format_raw = {
+  .drain = raw_drain,
+};
+
+/* ------------------------------------------------------------------------
+ * The framer
+ * ------------------------------------------------------------------------ */
+
+static GstCaps *
+initial_caps (InworldEncoding encoding, gint rate)
+{
+  GstCaps *caps;
+
+  switch (encoding) {
+    case INWORLD_ENCODING_OGG_OPUS:
+    case INWORLD_ENCODING_FLAC:
+      return NULL;              /* known with the stream headers */
+    default:
+      break;
+  }
+  caps = inworld_audio_template_caps (encoding);
+  gst_caps_set_simple (caps, "rate", G_TYPE_INT, rate, NULL);
+  if (encoding == INWORLD_ENCODING_MP3)
+    gst_caps_set_simple (caps, "mpegaudioversion", G_TYPE_INT,
+        rate >= 32000 ? 1 : 2, NULL);
+  return gst_caps_fixate (caps);
+}
 
 InworldAudioFramer *
 inworld_audio_framer_new (InworldEncoding encoding, gint rate)
 {
   InworldAudioFramer *framer = g_new0 (InworldAudioFramer, 1);
 
-  g_return_val_if_fail (encoding == INWORLD_ENCODING_PCM
-      || encoding == INWORLD_ENCODING_LINEAR16
-      || encoding == INWORLD_ENCODING_WAV, NULL);
-
   framer->encoding = encoding;
   framer->rate = rate;
+  framer->clock_rate = rate;
+  switch (encoding) {
+    case INWORLD_ENCODING_MP3:
+      framer->format = &inworld_audio_format_mp3;
+      break;
+    case INWORLD_ENCODING_OGG_OPUS:
+      framer->format = &inworld_audio_format_ogg_opus;
+      framer->clock_rate = 48000;
+      break;
+    case INWORLD_ENCODING_FLAC:
+      framer->format = &inworld_audio_format_flac;
+      break;
+    default:
+      framer->format = &inworld_audio_format_raw;
+      break;
+  }
   framer->adapter = gst_adapter_new ();
   framer->flush_start = TRUE;
   g_queue_init (&framer->ready);
+  framer->caps = initial_caps (encoding, rate);
+  framer->caps_changed = framer->caps != NULL;
+  if (framer->format->state_new)
+    framer->state = framer->format->state_new (framer);
   return framer;
+}
+
+static void
+ready_buffer_free (ReadyBuffer * ready)
+{
+  gst_buffer_unref (ready->buf);
+  g_free (ready);
 }
 
 void
 inworld_audio_framer_reset (InworldAudioFramer * framer)
 {
   gst_adapter_clear (framer->adapter);
-  g_queue_clear_full (&framer->ready, (GDestroyNotify) gst_buffer_unref);
+  g_queue_clear_full (&framer->ready, (GDestroyNotify) ready_buffer_free);
   framer->flush_start = TRUE;
+  framer->dropped = 0;
+  if (framer->format->state_reset)
+    framer->format->state_reset (framer->state);
 }
 
 void
@@ -61,8 +222,59 @@ inworld_audio_framer_free (InworldAudioFramer * framer)
   if (framer == NULL)
     return;
   inworld_audio_framer_reset (framer);
+  if (framer->format->state_free)
+    framer->format->state_free (framer->state);
   g_object_unref (framer->adapter);
+  gst_clear_caps (&framer->caps);
   g_free (framer);
+}
+
+gint
+inworld_audio_framer_get_clock_rate (InworldAudioFramer * framer)
+{
+  return framer->clock_rate;
+}
+
+void
+inworld_audio_framer_queue (InworldAudioFramer * framer, GstBuffer * buf,
+    guint64 samples)
+{
+  ReadyBuffer *ready = g_new (ReadyBuffer, 1);
+
+  ready->buf = buf;
+  ready->samples = samples;
+  g_queue_push_tail (&framer->ready, ready);
+}
+
+void
+inworld_audio_framer_queue_header (InworldAudioFramer * framer,
+    GstBuffer * buf)
+{
+  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_HEADER);
+  inworld_audio_framer_queue (framer, buf, 0);
+}
+
+void
+inworld_audio_framer_set_caps (InworldAudioFramer * framer, GstCaps * caps)
+{
+  gst_caps_take (&framer->caps, caps);
+  framer->caps_changed = TRUE;
+}
+
+void
+inworld_audio_framer_skip (InworldAudioFramer * framer, gsize n)
+{
+  gst_adapter_flush (framer->adapter, n);
+  framer->dropped += n;
+}
+
+GstCaps *
+inworld_audio_framer_take_caps (InworldAudioFramer * framer)
+{
+  if (!framer->caps_changed)
+    return NULL;
+  framer->caps_changed = FALSE;
+  return gst_caps_ref (framer->caps);
 }
 
 gsize
@@ -114,37 +326,11 @@ inworld_audio_parse_wav_header (const guint8 * data, gsize size,
   return 0;
 }
 
-static gboolean
-strip_header (InworldAudioFramer * framer, GBytes * chunk, gsize * offset,
-    GError ** error)
-{
-  gsize size;
-  const guint8 *data = g_bytes_get_data (chunk, &size);
-  guint channels = 0, rate = 0, bits = 0, format = 0;
-  gsize header;
-
-  header = inworld_audio_parse_wav_header (data, size, &channels, &rate,
-      &bits, &format);
-  if (header == 0) {
-    *offset = 0;
-    return TRUE;
-  }
-  if (format != 1 || channels != 1 || bits != 16 || rate != (guint) framer->rate) {
-    g_set_error (error, INWORLD_AUDIO_ERROR, INWORLD_AUDIO_ERROR_FORMAT,
-        "the server sent %u-bit %u-channel WAV (format %u) at %u Hz where "
-        "16-bit mono PCM at %d Hz was asked for", bits, channels, format,
-        rate, framer->rate);
-    return FALSE;
-  }
-  *offset = header;
-  return TRUE;
-}
-
 gboolean
 inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
     GError ** error)
 {
-  gsize size, offset = 0, avail;
+  gsize size, offset = 0;
   gboolean has_header;
 
   g_bytes_get_data (chunk, &size);
@@ -154,14 +340,16 @@ inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
       has_header = TRUE;        /* every chunk is a WAV file of its own */
       break;
     case INWORLD_ENCODING_WAV:
+    case INWORLD_ENCODING_ALAW:
+    case INWORLD_ENCODING_MULAW:
       has_header = framer->flush_start;
       break;
     default:
       has_header = FALSE;
       break;
   }
-  if (has_header && !strip_header (framer, chunk, &offset, error))
-    return FALSE;
+  if (has_header && !strip_wav_header (framer, chunk, &offset, error))
+    goto failed;
   framer->flush_start = FALSE;
 
   if (offset < size) {
@@ -169,31 +357,44 @@ inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
     gst_adapter_push (framer->adapter, gst_buffer_new_wrapped_bytes (payload));
     g_bytes_unref (payload);
   }
-
-  avail = gst_adapter_available (framer->adapter);
-  avail -= avail % BYTES_PER_SAMPLE;
-  if (avail > 0)
-    g_queue_push_tail (&framer->ready,
-        gst_adapter_take_buffer (framer->adapter, avail));
+  if (!framer->format->drain (framer, FALSE, error))
+    goto failed;
   return TRUE;
+
+failed:
+  inworld_audio_framer_reset (framer);
+  return FALSE;
 }
 
 gsize
 inworld_audio_framer_end_flush (InworldAudioFramer * framer)
 {
-  gsize left = gst_adapter_available (framer->adapter);
+  gsize dropped;
+
+  /* a format error this late only loses the end of this flush */
+  if (!framer->format->drain (framer, TRUE, NULL))
+    framer->dropped += gst_adapter_available (framer->adapter);
+  dropped = framer->dropped + gst_adapter_available (framer->adapter);
 
   gst_adapter_clear (framer->adapter);
+  if (framer->format->state_reset)
+    framer->format->state_reset (framer->state);
   framer->flush_start = TRUE;
-  return left;
+  framer->dropped = 0;
+  framer->flush_index++;
+  return dropped;
 }
 
 GstBuffer *
 inworld_audio_framer_pop (InworldAudioFramer * framer, guint64 * samples)
 {
-  GstBuffer *buf = g_queue_pop_head (&framer->ready);
+  ReadyBuffer *ready = g_queue_pop_head (&framer->ready);
+  GstBuffer *buf;
 
-  if (buf)
-    *samples = gst_buffer_get_size (buf) / BYTES_PER_SAMPLE;
+  if (ready == NULL)
+    return NULL;
+  buf = ready->buf;
+  *samples = ready->samples;
+  g_free (ready);
   return buf;
 }
