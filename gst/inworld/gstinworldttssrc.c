@@ -67,6 +67,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_inworld_tts_src_debug);
 #define DEFAULT_IS_LIVE FALSE
 #define DEFAULT_LATENCY (300 * GST_MSECOND)
 #define DEFAULT_TIMEOUT 15
+#define DEFAULT_BITRATE 0
 #define DEFAULT_RATE 24000
 
 #define API_KEY_ENV "INWORLD_API_KEY"
@@ -83,6 +84,7 @@ enum
   PROP_TEMPERATURE,
   PROP_SPEAKING_RATE,
   PROP_ENCODING,
+  PROP_BITRATE,
   PROP_IS_LIVE,
   PROP_LATENCY,
   PROP_TIMEOUT,
@@ -91,9 +93,7 @@ enum
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS ("audio/x-raw, format = (string) S16LE, "
-        "layout = (string) interleaved, channels = (int) 1, "
-        "rate = (int) [ 8000, 48000 ]"));
+    GST_STATIC_CAPS (INWORLD_AUDIO_CAPS));
 
 /* Why the streaming task stopped waiting. */
 typedef enum
@@ -119,6 +119,7 @@ struct _GstInworldTtsSrc
   gdouble temperature;
   gdouble speaking_rate;
   GstInworldTtsEncoding encoding;
+  guint bitrate;
   gboolean is_live;
   GstClockTime latency;
   guint timeout;
@@ -138,9 +139,12 @@ struct _GstInworldTtsSrc
   gboolean got_reply;
   gboolean context_closed;
   InworldAudioFramer *framer;
-  gint rate;
+  InworldEncoding wire_encoding;
+  gint rate;                    /* asked of the server */
+  gint clock_rate;              /* of sample counts: 48000 for Opus */
+  gboolean segment_sent;        /* after the first caps */
   GstClockTime origin;          /* timeline start: 0, or running time if live */
-  guint64 samples;              /* samples pushed so far */
+  guint64 samples;              /* samples pushed so far, at clock_rate */
   gboolean discont;
   guint flushes_completed;
   GQueue flush_chars;           /* chars of each flush sent, not yet completed */
@@ -169,6 +173,12 @@ gst_inworld_tts_encoding_get_type (void)
         "16-bit PCM with a WAV header on every chunk (stripped)", "linear16"},
     {GST_INWORLD_TTS_ENCODING_WAV,
         "16-bit PCM with a WAV header on each flush (stripped)", "wav"},
+    {GST_INWORLD_TTS_ENCODING_MP3, "MP3 (audio/mpeg frames)", "mp3"},
+    {GST_INWORLD_TTS_ENCODING_OGG_OPUS,
+        "Ogg Opus (audio/x-opus packets)", "ogg-opus"},
+    {GST_INWORLD_TTS_ENCODING_FLAC, "FLAC (audio/x-flac frames)", "flac"},
+    {GST_INWORLD_TTS_ENCODING_ALAW, "G.711 A-law (8000 Hz)", "alaw"},
+    {GST_INWORLD_TTS_ENCODING_MULAW, "G.711 mu-law (8000 Hz)", "mulaw"},
     {0, NULL, NULL},
   };
 
@@ -258,66 +268,130 @@ resolve_api_key (GstInworldTtsSrc * self)
   return key;
 }
 
-static GstFlowReturn
-negotiate (GstInworldTtsSrc * self, InworldEncoding * wire_encoding)
+/* The wire encoding the encoding property forces; FALSE for auto. */
+static gboolean
+forced_encoding (GstInworldTtsEncoding encoding, InworldEncoding * wire)
 {
-  GstCaps *tmpl, *caps;
+  static const InworldEncoding wire_encodings[] = {
+    [GST_INWORLD_TTS_ENCODING_PCM] = INWORLD_ENCODING_PCM,
+    [GST_INWORLD_TTS_ENCODING_LINEAR16] = INWORLD_ENCODING_LINEAR16,
+    [GST_INWORLD_TTS_ENCODING_WAV] = INWORLD_ENCODING_WAV,
+    [GST_INWORLD_TTS_ENCODING_MP3] = INWORLD_ENCODING_MP3,
+    [GST_INWORLD_TTS_ENCODING_OGG_OPUS] = INWORLD_ENCODING_OGG_OPUS,
+    [GST_INWORLD_TTS_ENCODING_FLAC] = INWORLD_ENCODING_FLAC,
+    [GST_INWORLD_TTS_ENCODING_ALAW] = INWORLD_ENCODING_ALAW,
+    [GST_INWORLD_TTS_ENCODING_MULAW] = INWORLD_ENCODING_MULAW,
+  };
+
+  if (encoding == GST_INWORLD_TTS_ENCODING_AUTO
+      || encoding >= G_N_ELEMENTS (wire_encodings))
+    return FALSE;
+  *wire = wire_encodings[encoding];
+  return TRUE;
+}
+
+/* Bit rates the API allows, for the encodings that take one. */
+static gboolean
+bitrate_range (InworldEncoding encoding, guint * min, guint * max)
+{
+  *min = 32000;
+  if (encoding == INWORLD_ENCODING_MP3)
+    *max = 320000;
+  else if (encoding == INWORLD_ENCODING_OGG_OPUS)
+    *max = 192000;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* Picks the encoding (the property's, or downstream's first choice when
+ * auto) and the rate (downstream's, nearest DEFAULT_RATE). The caps
+ * themselves are set when the framer knows them. */
+static GstFlowReturn
+negotiate (GstInworldTtsSrc * self, InworldEncoding * wire_encoding,
+    gint * bitrate)
+{
+  GstCaps *offered, *peer, *caps;
   GstStructure *s;
   GstInworldTtsEncoding encoding;
-  gboolean ok;
+  guint rate_bitrate, min, max;
+  gboolean forced;
 
-  tmpl = gst_pad_get_pad_template_caps (self->srcpad);
-  caps = gst_pad_peer_query_caps (self->srcpad, tmpl);
-  gst_caps_unref (tmpl);
+  GST_OBJECT_LOCK (self);
+  encoding = self->encoding;
+  rate_bitrate = self->bitrate;
+  GST_OBJECT_UNLOCK (self);
+
+  forced = forced_encoding (encoding, wire_encoding);
+  offered = forced ? inworld_audio_template_caps (*wire_encoding)
+      : gst_pad_get_pad_template_caps (self->srcpad);
+  peer = gst_pad_peer_query_caps (self->srcpad, NULL);
+  caps = gst_caps_intersect_full (peer, offered, GST_CAPS_INTERSECT_FIRST);
 
   if (gst_caps_is_empty (caps)) {
+    gchar *want = gst_caps_to_string (offered);
+    gchar *have = gst_caps_to_string (peer);
+
+    if (forced)
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("Downstream does not accept %s audio (encoding=%s): change the "
+              "caps after the element or set encoding=auto.",
+              inworld_audio_media_type (*wire_encoding),
+              inworld_encoding_to_string (*wire_encoding)),
+          ("encoding %s produces %s; downstream accepts %s",
+              inworld_encoding_to_string (*wire_encoding), want, have));
+    else
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("Downstream accepts none of the formats inworldttssrc produces "
+              "(raw 16-bit mono PCM at 8000 to 48000 Hz, MP3 at 16000 Hz "
+              "and more, Opus, FLAC, A-law or mu-law at 8000 Hz)."),
+          ("offered %s; downstream accepts %s; for raw audio add "
+              "audioconvert ! audioresample after the element", want, have));
+    g_free (want);
+    g_free (have);
+    gst_caps_unref (offered);
+    gst_caps_unref (peer);
     gst_caps_unref (caps);
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Downstream accepts none of the formats inworldttssrc produces "
-            "(16-bit mono PCM at 8000 to 48000 Hz)."),
-        ("add audioconvert ! audioresample after the element"));
     return GST_FLOW_NOT_NEGOTIATED;
   }
+  gst_caps_unref (offered);
+  gst_caps_unref (peer);
 
   caps = gst_caps_truncate (caps);
   caps = gst_caps_make_writable (caps);
   s = gst_caps_get_structure (caps, 0);
   gst_structure_fixate_field_nearest_int (s, "rate", DEFAULT_RATE);
-  caps = gst_caps_fixate (caps);
-  s = gst_caps_get_structure (caps, 0);
   gst_structure_get_int (s, "rate", &self->rate);
-
-  GST_OBJECT_LOCK (self);
-  encoding = self->encoding;
-  GST_OBJECT_UNLOCK (self);
-  switch (encoding) {
-    case GST_INWORLD_TTS_ENCODING_LINEAR16:
-      *wire_encoding = INWORLD_ENCODING_LINEAR16;
-      break;
-    case GST_INWORLD_TTS_ENCODING_WAV:
-      *wire_encoding = INWORLD_ENCODING_WAV;
-      break;
-    case GST_INWORLD_TTS_ENCODING_AUTO:
-    case GST_INWORLD_TTS_ENCODING_PCM:
-    default:
-      *wire_encoding = INWORLD_ENCODING_PCM;
-      break;
-  }
-
-  GST_INFO_OBJECT (self, "negotiated %" GST_PTR_FORMAT ", %s on the wire",
-      caps, inworld_encoding_to_string (*wire_encoding));
-  ok = gst_pad_set_caps (self->srcpad, caps);
+  if (!forced)
+    inworld_audio_encoding_for_media_type (gst_structure_get_name (s),
+        wire_encoding);
   gst_caps_unref (caps);
-  if (!ok) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("downstream refused the fixated caps"));
-    return GST_FLOW_NOT_NEGOTIATED;
+
+  *bitrate = 0;
+  if (rate_bitrate != 0) {
+    if (!bitrate_range (*wire_encoding, &min, &max)) {
+      GST_INFO_OBJECT (self, "bitrate not sent: %s has none",
+          inworld_encoding_to_string (*wire_encoding));
+    } else if (rate_bitrate < min || rate_bitrate > max) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("bitrate=%u is outside what %s allows (%u to %u bit/s).",
+              rate_bitrate, inworld_encoding_to_string (*wire_encoding), min,
+              max), (NULL));
+      return GST_FLOW_NOT_NEGOTIATED;
+    } else {
+      *bitrate = rate_bitrate;
+    }
   }
+
+  GST_INFO_OBJECT (self, "%s at %d Hz on the wire",
+      inworld_encoding_to_string (*wire_encoding), self->rate);
   return GST_FLOW_OK;
 }
 
 /* Waits for PLAYING when live: a live source's speech starts when the
  * text is handed over in PLAYING, and its timeline is running time. */
+static GstFlowReturn update_caps (GstInworldTtsSrc * self);
+
 static gboolean
 wait_playing (GstInworldTtsSrc * self)
 {
@@ -359,16 +433,16 @@ start_stream (GstInworldTtsSrc * self)
   InworldSynthConfig config;
   InworldEncoding wire_encoding;
   const InworldProtocol *proto;
-  GstSegment segment;
   GstFlowReturn ret;
   gchar *stream_id, *key, *text;
+  gint bitrate;
   gboolean live;
 
   stream_id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), NULL);
   gst_pad_push_event (self->srcpad, gst_event_new_stream_start (stream_id));
   g_free (stream_id);
 
-  ret = negotiate (self, &wire_encoding);
+  ret = negotiate (self, &wire_encoding, &bitrate);
   if (ret != GST_FLOW_OK)
     return ret;
 
@@ -378,7 +452,9 @@ start_stream (GstInworldTtsSrc * self)
   if (live && !wait_playing (self))
     return GST_FLOW_FLUSHING;
 
+  self->wire_encoding = wire_encoding;
   self->framer = inworld_audio_framer_new (wire_encoding, self->rate);
+  self->clock_rate = inworld_audio_framer_get_clock_rate (self->framer);
   self->context_id = g_strdup_printf ("%s-%d", GST_OBJECT_NAME (self),
       g_atomic_int_add (&context_serial, 1) + 1);
 
@@ -396,6 +472,7 @@ start_stream (GstInworldTtsSrc * self)
   config.speaking_rate = self->speaking_rate;
   config.encoding = wire_encoding;
   config.sample_rate = self->rate;
+  config.bitrate = bitrate;
   text = g_strdup (self->text);
 
   self->conn = inworld_connection_new (&params, on_connection_event, self);
@@ -411,8 +488,11 @@ start_stream (GstInworldTtsSrc * self)
         (self));
     self->origin = GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
   }
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+  /* raw, G.711 and MP3 caps are known now; Opus and FLAC caps (and the
+   * segment after them) come with the stream headers */
+  ret = update_caps (self);
+  if (ret != GST_FLOW_OK)
+    return ret;
 
   send_text (self, proto, text);
   g_free (text);
@@ -430,7 +510,36 @@ static GstClockTime
 samples_to_time (GstInworldTtsSrc * self, guint64 samples)
 {
   return self->origin + gst_util_uint64_scale_int (samples, GST_SECOND,
-      self->rate);
+      self->clock_rate);
+}
+
+/* Sets the framer's caps when they are new; the segment follows the first
+ * caps (sticky events go stream-start, caps, segment). */
+static GstFlowReturn
+update_caps (GstInworldTtsSrc * self)
+{
+  GstCaps *caps = inworld_audio_framer_take_caps (self->framer);
+  gboolean ok;
+
+  if (caps == NULL)
+    return GST_FLOW_OK;
+  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
+  ok = gst_pad_set_caps (self->srcpad, caps);
+  gst_caps_unref (caps);
+  if (!ok) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Downstream refused the %s caps it had accepted in the caps query.",
+            inworld_audio_media_type (self->wire_encoding)), (NULL));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (!self->segment_sent) {
+    GstSegment segment;
+
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+    self->segment_sent = TRUE;
+  }
+  return GST_FLOW_OK;
 }
 
 static GstFlowReturn
@@ -444,6 +553,12 @@ push_audio (GstInworldTtsSrc * self)
       && (buf = inworld_audio_framer_pop (self->framer, &n))) {
     GstClockTime pts = samples_to_time (self, self->samples);
 
+    ret = update_caps (self);
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unref (buf);
+      break;
+    }
+    /* stream headers repeated in-band take no time */
     GST_BUFFER_PTS (buf) = pts;
     GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
     GST_BUFFER_DURATION (buf) = samples_to_time (self, self->samples + n) - pts;
@@ -481,22 +596,30 @@ handle_audio (GstInworldTtsSrc * self, InworldEvent * event)
   return push_audio (self);
 }
 
-static void
+static GstFlowReturn
 flush_completed (GstInworldTtsSrc * self)
 {
-  GstClockTime end = samples_to_time (self, self->samples);
+  GstClockTime end;
   GstStructure *s;
   GstMessage *msg;
+  GstFlowReturn ret;
   gsize left;
   guint sent_chars = GPOINTER_TO_UINT (g_queue_pop_head (&self->flush_chars));
   guint chars =
       self->flush_processed >= 0 ? (guint) self->flush_processed : sent_chars;
 
+  /* the last frame of a flush may complete only now (FLAC) */
   left = inworld_audio_framer_end_flush (self->framer);
   if (left)
-    GST_WARNING_OBJECT (self, "dropped %" G_GSIZE_FORMAT " byte(s) that made "
-        "no whole sample at the end of flush %u", left,
-        self->flushes_completed + 1);
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        ("Dropped %" G_GSIZE_FORMAT " byte(s) of flush %u that made no "
+            "whole sample or frame.", left, self->flushes_completed + 1),
+        ("%s audio of context %s", inworld_audio_media_type
+            (self->wire_encoding), self->context_id));
+  ret = push_audio (self);
+  if (ret != GST_FLOW_OK)
+    return ret;
+  end = samples_to_time (self, self->samples);
 
   self->flushes_completed++;
   self->chars_spoken += sent_chars;
@@ -517,6 +640,7 @@ flush_completed (GstInworldTtsSrc * self)
   gst_pad_push_event (self->srcpad,
       gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s));
   gst_element_post_message (GST_ELEMENT (self), msg);
+  return GST_FLOW_OK;
 }
 
 static void
@@ -582,7 +706,7 @@ handle_event (GstInworldTtsSrc * self, InworldEvent * event)
       break;
     case INWORLD_EVENT_FLUSH_COMPLETED:
       if (!g_queue_is_empty (&self->flush_chars))
-        flush_completed (self);
+        ret = flush_completed (self);
       else
         GST_WARNING_OBJECT (self, "flushCompleted without a flush, ignored");
       break;
@@ -693,6 +817,7 @@ reset_stream (GstInworldTtsSrc * self)
   self->got_reply = FALSE;
   self->context_closed = FALSE;
   self->origin = 0;
+  self->segment_sent = FALSE;
   self->samples = 0;
   self->discont = TRUE;
   self->flushes_completed = 0;
@@ -916,6 +1041,11 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       self->encoding = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_BITRATE:
+      GST_OBJECT_LOCK (self);
+      self->bitrate = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_IS_LIVE:
       GST_OBJECT_LOCK (self);
       self->is_live = g_value_get_boolean (value);
@@ -968,6 +1098,9 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ENCODING:
       g_value_set_enum (value, self->encoding);
+      break;
+    case PROP_BITRATE:
+      g_value_set_uint (value, self->bitrate);
       break;
     case PROP_IS_LIVE:
       g_value_set_boolean (value, self->is_live);
@@ -1023,6 +1156,7 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   self->temperature = DEFAULT_TEMPERATURE;
   self->speaking_rate = DEFAULT_SPEAKING_RATE;
   self->encoding = DEFAULT_ENCODING;
+  self->bitrate = DEFAULT_BITRATE;
   self->is_live = DEFAULT_IS_LIVE;
   self->latency = DEFAULT_LATENCY;
   self->timeout = DEFAULT_TIMEOUT;
@@ -1102,10 +1236,32 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "Speed of speech, 0.5 to 1.5 (1.0 = normal); 0 leaves the server "
           "default", 0.0, 1.5, DEFAULT_SPEAKING_RATE, rw_ready));
 
+  /**
+   * GstInworldTtsSrc:encoding:
+   *
+   * The audio encoding asked of the server. `auto` takes downstream's
+   * first choice among the source pad's caps (audio/x-raw gives `pcm`);
+   * any other value forces that encoding, and negotiation fails with an
+   * error if downstream cannot take it.
+   */
   g_object_class_install_property (gobject_class, PROP_ENCODING,
       g_param_spec_enum ("encoding", "Encoding",
           "Audio encoding asked of the server; auto picks it from the "
-          "downstream caps", GST_TYPE_INWORLD_TTS_ENCODING, DEFAULT_ENCODING,
+          "downstream caps (raw: pcm, audio/mpeg: mp3, audio/x-opus: "
+          "ogg-opus, audio/x-flac: flac, audio/x-alaw, audio/x-mulaw)",
+          GST_TYPE_INWORLD_TTS_ENCODING, DEFAULT_ENCODING, rw_ready));
+
+  /**
+   * GstInworldTtsSrc:bitrate:
+   *
+   * Bit rate asked of the server for MP3 (32000 to 320000) and Opus
+   * (32000 to 192000); a value outside the encoding's range fails
+   * negotiation. Ignored for the other encodings.
+   */
+  g_object_class_install_property (gobject_class, PROP_BITRATE,
+      g_param_spec_uint ("bitrate", "Bit rate",
+          "Bit rate in bit/s for MP3 (32000-320000) and Opus (32000-192000); "
+          "0 leaves the server default (128000)", 0, 320000, DEFAULT_BITRATE,
           rw_ready));
 
   g_object_class_install_property (gobject_class, PROP_IS_LIVE,

@@ -23,6 +23,11 @@ G_DECLARE_FINAL_TYPE (GstInworldTtsSrc, gst_inworld_tts_src, GST,
  * @GST_INWORLD_TTS_ENCODING_PCM: raw 16-bit PCM on the wire
  * @GST_INWORLD_TTS_ENCODING_LINEAR16: 16-bit PCM, a WAV header on every chunk
  * @GST_INWORLD_TTS_ENCODING_WAV: 16-bit PCM, a WAV header on each flush
+ * @GST_INWORLD_TTS_ENCODING_MP3: MP3, output as audio/mpeg frames
+ * @GST_INWORLD_TTS_ENCODING_OGG_OPUS: Ogg Opus, output as audio/x-opus packets
+ * @GST_INWORLD_TTS_ENCODING_FLAC: FLAC, output as audio/x-flac frames
+ * @GST_INWORLD_TTS_ENCODING_ALAW: G.711 A-law at 8000 Hz
+ * @GST_INWORLD_TTS_ENCODING_MULAW: G.711 mu-law at 8000 Hz
  *
  * The audio encoding asked of the server.
  */
@@ -32,6 +37,11 @@ typedef enum
   GST_INWORLD_TTS_ENCODING_PCM,
   GST_INWORLD_TTS_ENCODING_LINEAR16,
   GST_INWORLD_TTS_ENCODING_WAV,
+  GST_INWORLD_TTS_ENCODING_MP3,
+  GST_INWORLD_TTS_ENCODING_OGG_OPUS,
+  GST_INWORLD_TTS_ENCODING_FLAC,
+  GST_INWORLD_TTS_ENCODING_ALAW,
+  GST_INWORLD_TTS_ENCODING_MULAW,
 } GstInworldTtsEncoding;
 
 #define GST_TYPE_INWORLD_TTS_ENCODING (gst_inworld_tts_encoding_get_type ())
