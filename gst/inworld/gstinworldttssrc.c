@@ -14,7 +14,9 @@
  * Speaks text with Inworld's streaming text-to-speech service. The text is
  * sent over a WebSocket (`wss://api.inworld.ai/tts/v1/voice:streamBidirectional`
  * by default) and the audio that comes back is pushed downstream with
- * sample-exact timestamps, starting at 0 and without gaps.
+ * sample-exact timestamps, starting at 0 and without gaps. Downstream caps
+ * choose the encoding: raw PCM, MP3, Opus, FLAC, A-law or mu-law, always
+ * in whole frames.
  *
  * Long text is cut at sentence (then word) boundaries into pieces the API
  * accepts (1000 characters at most) and every piece is flushed on its own.
@@ -39,6 +41,10 @@
  * |[
  * INWORLD_API_KEY=... gst-launch-1.0 inworldttssrc text="Good morning" voice=Dennis ! audioconvert ! autoaudiosink
  * ]| Speaks with another voice on the sound card.
+ * |[
+ * INWORLD_API_KEY=... gst-launch-1.0 inworldttssrc text="Hello" ! audio/x-opus ! webmmux ! filesink location=hello.webm
+ * ]| The caps choose the encoding the server sends (here Ogg Opus, output
+ * as Opus packets); MP3, FLAC, A-law and mu-law work the same way.
  */
 
 #ifdef HAVE_CONFIG_H
