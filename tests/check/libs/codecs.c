@@ -490,6 +490,16 @@ GST_START_TEST (test_g711)
 
 GST_END_TEST;
 
+static gboolean
+can_take (GstCaps * caps, const gchar * str)
+{
+  GstCaps *other = gst_caps_from_string (str);
+  gboolean ok = gst_caps_can_intersect (caps, other);
+
+  gst_caps_unref (other);
+  return ok;
+}
+
 GST_START_TEST (test_media_types)
 {
   InworldEncoding encoding;
@@ -505,14 +515,12 @@ GST_START_TEST (test_media_types)
 
   /* the rates each encoding allows */
   caps = inworld_audio_template_caps (INWORLD_ENCODING_MP3);
-  fail_if (gst_caps_can_intersect (caps,
-          gst_caps_from_string ("audio/mpeg, rate=(int)8000")));
-  fail_unless (gst_caps_can_intersect (caps,
-          gst_caps_from_string ("audio/mpeg, rate=(int)16000")));
+  fail_if (can_take (caps, "audio/mpeg, rate=(int)8000"));
+  fail_unless (can_take (caps, "audio/mpeg, rate=(int)16000"));
   gst_caps_unref (caps);
   caps = inworld_audio_template_caps (INWORLD_ENCODING_ALAW);
-  fail_if (gst_caps_can_intersect (caps,
-          gst_caps_from_string ("audio/x-alaw, rate=(int)16000")));
+  fail_if (can_take (caps, "audio/x-alaw, rate=(int)16000"));
+  fail_unless (can_take (caps, "audio/x-alaw, rate=(int)8000"));
   gst_caps_unref (caps);
 }
 
