@@ -23,6 +23,7 @@
 typedef struct
 {
   GPtrArray *buffers;           /* every buffer, headers included */
+  GArray *counts;               /* the sample count of each */
   GstCaps *caps;                /* the last caps */
   guint caps_changes;
   guint headers;
@@ -36,12 +37,14 @@ output_init (Output * out)
   memset (out, 0, sizeof (*out));
   out->buffers = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_buffer_unref);
+  out->counts = g_array_new (FALSE, FALSE, sizeof (guint64));
 }
 
 static void
 output_clear (Output * out)
 {
   g_ptr_array_unref (out->buffers);
+  g_array_unref (out->counts);
   gst_clear_caps (&out->caps);
 }
 
@@ -65,6 +68,7 @@ collect (InworldAudioFramer * f, Output * out)
     }
     out->samples += n;
     g_ptr_array_add (out->buffers, buf);
+    g_array_append_val (out->counts, n);
   }
 }
 
@@ -318,6 +322,24 @@ GST_START_TEST (test_opus_bad_page)
 
 GST_END_TEST;
 
+/* The number in a FLAC frame header (UTF-8-like coding), read here
+ * independently of the framer's own reader. */
+static guint64
+flac_coded_number (const guint8 * p)
+{
+  guint extra = 0;
+  guint64 v;
+
+  if (p[0] < 0x80)
+    return p[0];
+  while (p[0] & (0x40 >> extra))
+    extra++;
+  v = p[0] & (0x3f >> extra);
+  for (guint i = 1; i <= extra; i++)
+    v = (v << 6) | (p[i] & 0x3f);
+  return v;
+}
+
 GST_START_TEST (test_flac_frames)
 {
   static const guint64 lengths[] = { 16000, 9001, 23456 };
@@ -364,6 +386,24 @@ GST_START_TEST (test_flac_frames)
   fclose (file);
   fail_unless_equals_int (codec_file_samples (path, "flacparse ! flacdec"),
       total);
+  /* every frame is numbered by its first sample in the whole output
+   * (variable block size form), so the flushes make one stream */
+  {
+    guint64 position = 0;
+
+    for (guint i = 0; i < out.buffers->len; i++) {
+      GstBuffer *buf = g_ptr_array_index (out.buffers, i);
+      guint8 head[12];
+
+      if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER))
+        continue;
+      gst_buffer_extract (buf, 0, head, sizeof (head));
+      fail_unless (head[0] == 0xff && head[1] == 0xf9, "frame %u", i);
+      fail_unless_equals_uint64 (flac_coded_number (head + 4), position);
+      position += g_array_index (out.counts, guint64, i);
+    }
+    fail_unless_equals_uint64 (position, total);
+  }
   /* a live stream cannot know its total length, so STREAMINFO says
    * "unknown" and players estimate it from the bit rate: within 1% */
   duration = codec_file_duration (path);
