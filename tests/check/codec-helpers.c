@@ -205,37 +205,6 @@ codec_file_samples (const gchar * path, const gchar * chain)
   return n;
 }
 
-GPtrArray *
-codec_file_buffers (const gchar * path, const gchar * chain)
-{
-  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! %s ! "
-      "appsink name=sink sync=false", path, chain);
-  GstElement *pipeline = gst_parse_launch (desc, NULL);
-  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  GPtrArray *buffers = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_buffer_unref);
-  GstBus *bus = gst_element_get_bus (pipeline);
-  GstSample *sample;
-  GstMessage *msg;
-
-  g_free (desc);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
-    g_ptr_array_add (buffers, gst_buffer_ref (gst_sample_get_buffer (sample)));
-    gst_sample_unref (sample);
-  }
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  if (msg) {
-    gst_message_unref (msg);
-    g_clear_pointer (&buffers, g_ptr_array_unref);
-  }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (sink);
-  gst_object_unref (pipeline);
-  return buffers;
-}
-
 GstClockTime
 codec_file_duration (const gchar * path)
 {

@@ -40,10 +40,6 @@ gboolean codec_run (const gchar * description);
  * an error. */
 gint64 codec_file_samples (const gchar * path, const gchar * chain);
 
-/* The buffers "filesrc ! @chain" outputs (a parser, say), with their
- * timestamps; NULL on an error. */
-GPtrArray *codec_file_buffers (const gchar * path, const gchar * chain);
-
 /* Duration of the file at @path as GstDiscoverer reports it. */
 GstClockTime codec_file_duration (const gchar * path);
 
