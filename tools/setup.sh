@@ -12,7 +12,10 @@ packages=(
   gcc pkg-config meson ninja-build
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libsoup-3.0-dev libjson-glib-dev
-  # run: TLS for wss://, the gst-launch tools and the elements of the demos
+  # run: TLS for wss://, the gst-launch tools and the elements of the demos;
+  # plugins-base/-good also hold the encoders the emulator uses for MP3,
+  # OGG_OPUS, FLAC, ALAW and MULAW (lamemp3enc, opusenc + oggmux, flacenc,
+  # alawenc, mulawenc) and the decoders its tests check them with
   glib-networking gstreamer1.0-tools gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good
   # the emulator's speech mode (offline demo)

@@ -22,8 +22,8 @@
  * variable block size form, numbered by their first sample in the
  * output (CRCs recomputed). The first flush's STREAMINFO becomes the
  * caps' streamheader (and in-band header buffers: "fLaC", STREAMINFO,
- * VORBIS_COMMENT) with what a stream of unknown length must say: minimum
- * block size 16, frame sizes, total samples and MD5 unknown. Later
+ * VORBIS_COMMENT) with what a stream of unknown length must say: block
+ * sizes 16 to 65535, frame sizes, total samples and MD5 unknown. Later
  * flushes' metadata is dropped when it matches (rate, channels, bits). */
 
 #ifdef HAVE_CONFIG_H
@@ -273,7 +273,10 @@ set_stream_headers (InworldAudioFramer * framer, FlacState * state,
   gint rate = (info[10] << 12) | (info[11] << 4) | (info[12] >> 4);
   gint channels = ((info[12] >> 1) & 7) + 1;
 
-  GST_WRITE_UINT16_BE (info, 16);       /* minimum block size */
+  /* block sizes are the encoder's per flush, and a flush's last frame is
+   * short: allow them all */
+  GST_WRITE_UINT16_BE (info, 16);
+  GST_WRITE_UINT16_BE (info + 2, 65535);
   memset (info + 4, 0, 6);      /* frame sizes unknown */
   info[13] &= 0xf0;             /* total samples unknown */
   memset (info + 14, 0, 4);

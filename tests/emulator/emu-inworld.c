@@ -40,6 +40,7 @@
 #define AUTO_FLUSH_CHARS 1000   /* more buffered than this flushes */
 #define DEFAULT_MAX_BUFFER_DELAY_MS 3000
 #define DEFAULT_SAMPLE_RATE 48000
+#define G711_SAMPLE_RATE 8000   /* ALAW and MULAW: the only rate */
 #define MAX_INCOMING_PAYLOAD (16 * 1024 * 1024)
 #define LOG_FRAME_MAX 300       /* bytes of a frame shown by --verbose */
 
@@ -163,10 +164,70 @@ config_encoding (const EmuConfig * cfg)
   return enc;
 }
 
+static gboolean
+encoding_is_g711 (EmuEncoding enc)
+{
+  return enc == EMU_ENCODING_ALAW || enc == EMU_ENCODING_MULAW;
+}
+
+/* sampleRateHertz, or its default: 8000 for A-law / µ-law, else 48000. */
 static gint
 config_rate (const EmuConfig * cfg)
 {
-  return cfg->sample_rate ? cfg->sample_rate : DEFAULT_SAMPLE_RATE;
+  if (cfg->sample_rate)
+    return cfg->sample_rate;
+  return encoding_is_g711 (config_encoding (cfg)) ? G711_SAMPLE_RATE :
+      DEFAULT_SAMPLE_RATE;
+}
+
+/* The sample rates MP3 offers (documented: 16-48 kHz). */
+static const gint mp3_rates[] = { 16000, 22050, 24000, 32000, 44100, 48000 };
+
+/* The per-encoding limits of audioConfig; NULL when they are met. */
+static gchar *
+config_check_audio (const EmuConfig * cfg)
+{
+  EmuEncoding enc = config_encoding (cfg);
+  const gchar *name = emu_encoding_to_string (enc);
+  gint rate = config_rate (cfg);
+  gint min_bit_rate = 0, max_bit_rate = 0;
+
+  if (rate < 8000 || rate > 48000)
+    return g_strdup_printf ("sample_rate_hertz must be between 8000 and "
+        "48000, got %d.", rate);
+
+  switch (enc) {
+    case EMU_ENCODING_MP3:{
+      gboolean known = FALSE;
+
+      for (guint i = 0; i < G_N_ELEMENTS (mp3_rates); i++)
+        known |= mp3_rates[i] == rate;
+      if (!known)
+        return g_strdup_printf ("sample_rate_hertz must be one of 16000, "
+            "22050, 24000, 32000, 44100, 48000 for MP3, got %d.", rate);
+      min_bit_rate = 32000;
+      max_bit_rate = 320000;
+      break;
+    }
+    case EMU_ENCODING_OGG_OPUS:
+      min_bit_rate = 32000;
+      max_bit_rate = 192000;
+      break;
+    case EMU_ENCODING_ALAW:
+    case EMU_ENCODING_MULAW:
+      if (rate != G711_SAMPLE_RATE)
+        return g_strdup_printf ("sample_rate_hertz must be %d for %s, "
+            "got %d.", G711_SAMPLE_RATE, name, rate);
+      break;
+    default:
+      /* bitRate only applies to MP3 and Opus; ignored elsewhere */
+      break;
+  }
+  if (max_bit_rate && cfg->bit_rate && (cfg->bit_rate < min_bit_rate
+          || cfg->bit_rate > max_bit_rate))
+    return g_strdup_printf ("bit_rate must be between %d and %d for %s, "
+        "got %d.", min_bit_rate, max_bit_rate, name, cfg->bit_rate);
+  return NULL;
 }
 
 static gint
@@ -181,7 +242,7 @@ config_max_buffer_delay (const EmuConfig * cfg)
 static gchar *
 config_check (const EmuConfig * cfg)
 {
-  EmuEncoding enc = config_encoding (cfg);
+  gchar *problem;
 
   if (!cfg->model_id)
     return g_strdup ("model_id is required.");
@@ -189,14 +250,8 @@ config_check (const EmuConfig * cfg)
     return g_strdup_printf ("model_id: %s is not supported.", cfg->model_id);
   if (!cfg->voice_id)
     return g_strdup ("voice_id is required.");
-  if (!emu_encoding_is_supported (enc))
-    return g_strdup_printf ("audio_encoding %s is not supported by the "
-        "emulator (supported: PCM, LINEAR16, WAV).",
-        emu_encoding_to_string (enc));
-  if (cfg->sample_rate && (cfg->sample_rate < 8000
-          || cfg->sample_rate > 48000))
-    return g_strdup_printf ("sample_rate_hertz must be between 8000 and "
-        "48000, got %d.", cfg->sample_rate);
+  if ((problem = config_check_audio (cfg)))
+    return problem;
   if (cfg->speaking_rate && (cfg->speaking_rate < 0.5
           || cfg->speaking_rate > 1.5))
     return g_strdup_printf ("speaking_rate must be between 0.5 and 1.5, "
@@ -665,6 +720,7 @@ struct _EmuJob
   gchar *model_id;
   EmuEncoding encoding;
   gint rate;
+  gint bit_rate;                /* 0 = the API default */
   TimestampMode ts_mode;
   EmuAlignMode align_mode;
   gdouble speaking_rate;
@@ -761,6 +817,7 @@ typedef struct
   gdouble speaking_rate;
   gchar *language;
   EmuEncoding encoding;
+  gint bit_rate;
   gboolean align;
   EmuAlignMode align_mode;
 } SynthRequest;
@@ -800,8 +857,8 @@ synth_thread (GTask * task, gpointer source, gpointer task_data,
   samples = emu_audio_generate (req->source, req->text, req->rate,
       req->speaking_rate, req->language, &n);
   res = g_new0 (SynthResult, 1);
-  res->chunks = emu_encode_flush (req->encoding, req->rate, samples, n,
-      &error);
+  res->chunks = emu_encode_flush (req->encoding, req->rate, req->bit_rate,
+      samples, n, &error);
   g_free (samples);
   if (!res->chunks) {
     synth_result_free (res);
@@ -836,7 +893,8 @@ synth_done (GObject * source, GAsyncResult * result, gpointer user_data)
     job->align = g_steal_pointer (&res->align);
     synth_result_free (res);
   } else {
-    /* cannot happen with a validated config; say so rather than hang */
+    /* only an encoder failure (e.g. a GStreamer plugin missing) gets
+     * here with a validated config; say so rather than hang */
     conn_send (job->ctx->conn, build_result (job->ctx->id, NULL, NULL,
             CODE_INTERNAL, error->message), FALSE);
     g_clear_error (&error);
@@ -859,6 +917,7 @@ job_start_synthesis (EmuJob * job)
   req->speaking_rate = job->speaking_rate;
   req->language = g_strdup (job->language);
   req->encoding = job->encoding;
+  req->bit_rate = job->bit_rate;
   req->align = job->ts_mode != TIMESTAMPS_NONE;
   req->align_mode = job->align_mode;
 
@@ -1123,6 +1182,7 @@ context_flush (EmuContext * ctx)
   job->model_id = g_strdup (cfg->model_id);
   job->encoding = config_encoding (cfg);
   job->rate = config_rate (cfg);
+  job->bit_rate = cfg->bit_rate;
   job->speaking_rate = cfg->speaking_rate ? cfg->speaking_rate : 1.0;
   job->language = g_strdup (cfg->language);
   if (cfg->timestamp_type) {

@@ -8,15 +8,18 @@
  */
 
 /* Command line, server socket and main loop. The protocol lives in
- * emu-inworld.c, samples in emu-audio.c, wire encodings in emu-encode.c.
+ * emu-inworld.c, samples in emu-audio.c, wire encodings in emu-encode.c
+ * (compressed ones through GStreamer, emu-gst-encode.c).
  * See docs/emulator.md. */
 
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <glib-unix.h>
+#include <gst/gst.h>
 #include <libsoup/soup.h>
 
+#include "emu-gst-encode.h"
 #include "emu-inworld.h"
 #include "emu-options.h"
 
@@ -88,6 +91,18 @@ main (int argc, char **argv)
     return 2;
   }
   g_option_context_free (octx);
+
+  /* GStreamer's encoders make MP3, OGG_OPUS, FLAC, ALAW and MULAW */
+  gst_init (NULL, NULL);
+  {
+    gchar *missing = emu_gst_encode_missing_elements ();
+
+    if (missing)
+      g_printerr ("inworld-tts-emulator: warning: GStreamer elements "
+          "missing (%s): the compressed encodings will fail; install "
+          "gstreamer1.0-plugins-base and -good (tools/setup.sh)\n", missing);
+    g_free (missing);
+  }
 
   if (port < 0 || port > 65535 || speed < 0 || first_audio_delay < 0
       || drop_after_chunks < 0 || max_contexts < 0 || inactivity_timeout < 0) {
