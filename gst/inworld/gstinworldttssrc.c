@@ -461,6 +461,11 @@ start_stream (GstInworldTtsSrc * self)
   self->wire_encoding = wire_encoding;
   self->framer = inworld_audio_framer_new (wire_encoding, self->rate);
   self->clock_rate = inworld_audio_framer_get_clock_rate (self->framer);
+  /* raw, G.711 and MP3 caps are known now; Opus and FLAC caps (and the
+   * segment after them) come with the stream headers */
+  ret = update_caps (self);
+  if (ret != GST_FLOW_OK)
+    return ret;
   self->context_id = g_strdup_printf ("%s-%d", GST_OBJECT_NAME (self),
       g_atomic_int_add (&context_serial, 1) + 1);
 
@@ -494,12 +499,6 @@ start_stream (GstInworldTtsSrc * self)
         (self));
     self->origin = GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
   }
-  /* raw, G.711 and MP3 caps are known now; Opus and FLAC caps (and the
-   * segment after them) come with the stream headers */
-  ret = update_caps (self);
-  if (ret != GST_FLOW_OK)
-    return ret;
-
   send_text (self, proto, text);
   g_free (text);
   inworld_connection_send (self->conn, proto->build_close (self->context_id));
@@ -532,6 +531,8 @@ update_caps (GstInworldTtsSrc * self)
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
   ok = gst_pad_set_caps (self->srcpad, caps);
   gst_caps_unref (caps);
+  if (!ok && GST_PAD_IS_FLUSHING (self->srcpad))
+    return GST_FLOW_FLUSHING;   /* shutting down, not refused */
   if (!ok) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Downstream refused the %s caps it had accepted in the caps query.",
