@@ -394,10 +394,10 @@ negotiate (GstInworldTtsSrc * self, InworldEncoding * wire_encoding,
   return GST_FLOW_OK;
 }
 
-/* Waits for PLAYING when live: a live source's speech starts when the
- * text is handed over in PLAYING, and its timeline is running time. */
 static GstFlowReturn update_caps (GstInworldTtsSrc * self);
 
+/* Waits for PLAYING when live: a live source's speech starts when the
+ * text is handed over in PLAYING, and its timeline is running time. */
 static gboolean
 wait_playing (GstInworldTtsSrc * self)
 {
@@ -565,7 +565,7 @@ push_audio (GstInworldTtsSrc * self)
       gst_buffer_unref (buf);
       break;
     }
-    /* stream headers repeated in-band take no time */
+    /* header buffers (n = 0) take no time */
     GST_BUFFER_PTS (buf) = pts;
     GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
     GST_BUFFER_DURATION (buf) = samples_to_time (self, self->samples + n) - pts;
