@@ -371,9 +371,9 @@ inworld_audio_framer_end_flush (InworldAudioFramer * framer)
 {
   gsize dropped;
 
-  /* a format error this late only loses the end of this flush */
-  if (!framer->format->drain (framer, TRUE, NULL))
-    framer->dropped += gst_adapter_available (framer->adapter);
+  /* a format error this late only loses the rest of this flush, which
+   * is counted as dropped */
+  framer->format->drain (framer, TRUE, NULL);
   dropped = framer->dropped + gst_adapter_available (framer->adapter);
 
   gst_adapter_clear (framer->adapter);
