@@ -47,8 +47,30 @@ typedef enum
 #define GST_TYPE_INWORLD_TTS_ENCODING (gst_inworld_tts_encoding_get_type ())
 GType gst_inworld_tts_encoding_get_type (void);
 
+/**
+ * GstInworldTtsTimestampType:
+ * @GST_INWORLD_TTS_TIMESTAMP_NONE: no timings
+ * @GST_INWORLD_TTS_TIMESTAMP_WORD: one message per word
+ * @GST_INWORLD_TTS_TIMESTAMP_CHARACTER: one message per character
+ *
+ * Which timings the server is asked for.
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_TIMESTAMP_NONE,
+  GST_INWORLD_TTS_TIMESTAMP_WORD,
+  GST_INWORLD_TTS_TIMESTAMP_CHARACTER,
+} GstInworldTtsTimestampType;
+
+#define GST_TYPE_INWORLD_TTS_TIMESTAMP_TYPE \
+  (gst_inworld_tts_timestamp_type_get_type ())
+GType gst_inworld_tts_timestamp_type_get_type (void);
+
 /* Name of the custom downstream event and element message posted after
  * the last buffer of each flush. */
 #define GST_INWORLD_FLUSH_COMPLETED "inworld-flush-completed"
+
+/* Element message of each timed word (or character) of the speech. */
+#define GST_INWORLD_WORD_TIMING "inworld-word-timing"
 
 G_END_DECLS

@@ -213,3 +213,34 @@ inworld_text_validate (const gchar * text, gssize len, gsize * bad_offset)
     *bad_offset = bad - text;
   return valid;
 }
+
+static void
+collect_text (GMarkupParseContext * context, const gchar * text,
+    gsize text_len, gpointer user_data, GError ** error)
+{
+  g_string_append_len (user_data, text, text_len);
+}
+
+gchar *
+inworld_text_strip_markup (const gchar * markup, gssize len, GError ** error)
+{
+  static const GMarkupParser parser = { NULL, NULL, collect_text, NULL, NULL };
+  GString *out = g_string_new (NULL);
+  GMarkupParseContext *context;
+  gboolean ok;
+
+  if (len < 0)
+    len = strlen (markup);
+  /* Pango markup is a fragment: give it the single root XML wants */
+  context = g_markup_parse_context_new (&parser, 0, out, NULL);
+  ok = g_markup_parse_context_parse (context, "<markup>", -1, error)
+      && g_markup_parse_context_parse (context, markup, len, error)
+      && g_markup_parse_context_parse (context, "</markup>", -1, error)
+      && g_markup_parse_context_end_parse (context, error);
+  g_markup_parse_context_free (context);
+  if (!ok) {
+    g_string_free (out, TRUE);
+    return NULL;
+  }
+  return g_string_free (out, FALSE);
+}

@@ -41,4 +41,10 @@ gboolean inworld_text_has_speech (const gchar * text);
 gboolean inworld_text_validate (const gchar * text, gssize len,
     gsize * bad_offset);
 
+/* The text of Pango markup (tags dropped, entities and character
+ * references decoded), or NULL with @error set when @markup is not
+ * well-formed. */
+gchar *inworld_text_strip_markup (const gchar * markup, gssize len,
+    GError ** error);
+
 G_END_DECLS

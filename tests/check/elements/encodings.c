@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "emulator-fixture.h"
+#include "tts-harness.h"
 #include "inworld-test-signal.h"
 #include "inworldtext.h"
 #include "../codec-helpers.h"
@@ -136,9 +137,8 @@ speak (const gchar * uri, const gchar * text, const gchar * sink_caps,
     g_object_set_valist (G_OBJECT (el), first_property, args);
   va_end (args);
 
-  h = gst_harness_new_with_element (el, NULL, "src");
+  h = tts_harness_new (el, bus);
   gst_harness_set_sink_caps_str (h, sink_caps);
-  gst_element_set_bus (el, bus);
   pad = gst_element_get_static_pad (el, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, record, out, NULL);
@@ -160,7 +160,7 @@ speak (const gchar * uri, const gchar * text, const gchar * sink_caps,
   if (error == NULL)
     error = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
 
-  gst_element_set_bus (el, NULL);
+  gst_element_set_bus (h->element, NULL);
   gst_harness_teardown (h);
   gst_object_unref (el);
   gst_object_unref (bus);

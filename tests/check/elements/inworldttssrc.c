@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "emulator-fixture.h"
+#include "tts-harness.h"
 #include "inworld-test-signal.h"
 #include "inworldtext.h"
 
@@ -122,11 +123,10 @@ run_new (GstElement * el, const gchar * sink_caps)
       g_ptr_array_new_with_free_func ((GDestroyNotify) gst_message_unref);
 
   run->element = el;
-  run->h = gst_harness_new_with_element (el, NULL, "src");
+  run->bus = gst_bus_new ();
+  run->h = tts_harness_new (el, run->bus);
   if (sink_caps)
     gst_harness_set_sink_caps_str (run->h, sink_caps);
-  run->bus = gst_bus_new ();
-  gst_element_set_bus (el, run->bus);
 
   pad = gst_element_get_static_pad (el, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
@@ -186,7 +186,7 @@ run_play (Run * run)
 static void
 run_free (Run * run)
 {
-  gst_element_set_bus (run->element, NULL);
+  gst_element_set_bus (run->h->element, NULL);
   gst_harness_teardown (run->h);
   /* the harness took its own reference (transfer none) */
   gst_object_unref (run->element);
