@@ -350,6 +350,49 @@ GST_START_TEST (test_validate)
 
 GST_END_TEST;
 
+/* Pango markup: tags go, entities and character references are decoded,
+ * the text is kept as it is; markup that is not well-formed is refused. */
+GST_START_TEST (test_strip_markup)
+{
+  static const struct
+  {
+    const gchar *markup;
+    const gchar *text;
+  } cases[] = {
+    {"plain text", "plain text"},
+    {"<b>Hello</b> &amp; welcome", "Hello & welcome"},
+    {"<span foreground=\"red\">red</span> <i>and</i> &lt;tags&gt;",
+        "red and <tags>"},
+    {"caf\xc3\xa9 &#233; &#x263A;", "caf\xc3\xa9 \xc3\xa9 \xe2\x98\xba"},
+    {"", ""},
+  };
+  static const gchar *bad[] = { "<b>unclosed", "a & b", "</i>", "<b></i>" };
+  GError *error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *text = inworld_text_strip_markup (cases[i].markup, -1, &error);
+
+    fail_unless (text != NULL, "%s: %s", cases[i].markup,
+        error ? error->message : "");
+    fail_unless_equals_string (text, cases[i].text);
+    g_free (text);
+  }
+  /* a length: the rest is not read */
+  {
+    gchar *text = inworld_text_strip_markup ("<b>ab</b>cd", 9, &error);
+    fail_unless_equals_string (text, "ab");
+    g_free (text);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    fail_unless (inworld_text_strip_markup (bad[i], -1, &error) == NULL,
+        "%s", bad[i]);
+    fail_unless (error != NULL);
+    g_clear_error (&error);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 text_suite (void)
 {
@@ -370,6 +413,7 @@ text_suite (void)
   tcase_add_test (tc, test_split_large);
   tcase_add_test (tc, test_has_speech);
   tcase_add_test (tc, test_validate);
+  tcase_add_test (tc, test_strip_markup);
   return s;
 }
 
