@@ -17,7 +17,7 @@ G_BEGIN_DECLS
  * element that has a sink pad template at once, and inworldttssrc has one
  * (the request pad "sink"); so the element goes inside a bin that shows
  * only a ghost "src" pad, and the harness waits for gst_harness_play()
- * as it does for sources. The bin's messages go to @bus. */
+ * as it does for sources. The element's messages go to @bus. */
 GstHarness *tts_harness_new (GstElement * tts, GstBus * bus);
 
 G_END_DECLS

@@ -160,7 +160,7 @@ speak (const gchar * uri, const gchar * text, const gchar * sink_caps,
   if (error == NULL)
     error = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
 
-  gst_element_set_bus (h->element, NULL);
+  gst_element_set_bus (el, NULL);
   gst_harness_teardown (h);
   gst_object_unref (el);
   gst_object_unref (bus);

@@ -186,7 +186,7 @@ run_play (Run * run)
 static void
 run_free (Run * run)
 {
-  gst_element_set_bus (run->h->element, NULL);
+  gst_element_set_bus (run->element, NULL);
   gst_harness_teardown (run->h);
   /* the harness took its own reference (transfer none) */
   gst_object_unref (run->element);
