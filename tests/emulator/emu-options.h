@@ -29,6 +29,10 @@ typedef struct
   guint max_contexts;
   guint inactivity_timeout_s;   /* 0 = never */
   gboolean verbose;
+  /* SLNG route (emu-slng.c) */
+  gboolean slng_reorder;        /* swap two audio_chunks once per socket */
+  gboolean slng_sequence_per_flush;     /* sequence restarts at 1 per flush */
+  gboolean slng_close_after_audio_end;  /* close 1000 after each audio_end */
 } EmuOptions;
 
 G_END_DECLS

@@ -7,8 +7,8 @@
  * version 2.1 of the License, or (at your option) any later version.
  */
 
-/* Command line, server socket and main loop. The protocol lives in
- * emu-inworld.c, samples in emu-audio.c, wire encodings in emu-encode.c
+/* Command line, server socket and main loop. The protocols live in
+ * emu-inworld.c and emu-slng.c (same server, same port), samples in emu-audio.c, wire encodings in emu-encode.c
  * (compressed ones through GStreamer, emu-gst-encode.c).
  * See docs/emulator.md. */
 
@@ -22,6 +22,7 @@
 #include "emu-gst-encode.h"
 #include "emu-inworld.h"
 #include "emu-options.h"
+#include "emu-slng.h"
 
 static gboolean
 on_signal (gpointer user_data)
@@ -40,6 +41,8 @@ main (int argc, char **argv)
   gint inactivity_timeout = 600;
   gboolean early_context_closed = FALSE, garbage_frames = FALSE;
   gboolean verbose = FALSE;
+  gboolean slng_reorder = FALSE, slng_sequence_per_flush = FALSE;
+  gboolean slng_close_after_audio_end = FALSE;
   GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
         "TCP port on 127.0.0.1; 0 picks a free one (default 0)", "PORT"},
@@ -61,7 +64,7 @@ main (int argc, char **argv)
         "Answer close_context with contextClosed before the audio", NULL},
     {"garbage-frames", 0, 0, G_OPTION_ARG_NONE, &garbage_frames,
           "Send a non-JSON text frame and a binary frame before each "
-          "contextCreated", NULL},
+          "contextCreated (SLNG: after each init)", NULL},
     {"max-contexts", 0, 0, G_OPTION_ARG_INT, &max_contexts,
         "Open contexts allowed per connection (default 5; 0 refuses every create with code 8)", "N"},
     {"inactivity-timeout", 0, 0, G_OPTION_ARG_INT, &inactivity_timeout,
@@ -69,6 +72,16 @@ main (int argc, char **argv)
         "S"},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
         "Log every frame in and out on stderr", NULL},
+    {"slng-reorder", 0, 0, G_OPTION_ARG_NONE, &slng_reorder,
+          "SLNG: send two audio_chunks of a flush out of sequence order, "
+          "once per connection", NULL},
+    {"slng-sequence-per-flush", 0, 0, G_OPTION_ARG_NONE,
+          &slng_sequence_per_flush,
+          "SLNG: restart audio_chunk sequence numbers at 1 every flush "
+          "(default: one count per connection)", NULL},
+    {"slng-close-after-audio-end", 0, 0, G_OPTION_ARG_NONE,
+          &slng_close_after_audio_end,
+          "SLNG: close the socket (1000) right after each audio_end", NULL},
     {NULL}
   };
   GOptionContext *octx;
@@ -76,6 +89,7 @@ main (int argc, char **argv)
   EmuOptions opts = { 0 };
   SoupServer *server;
   EmuInworldRoute *route;
+  EmuSlngRoute *slng_route;
   GSList *uris;
   GMainLoop *loop;
   guint sigint, sigterm;
@@ -83,7 +97,8 @@ main (int argc, char **argv)
   octx = g_option_context_new ("- local emulator of Inworld's streaming TTS "
       "WebSocket API");
   g_option_context_set_description (octx, "Serves ws://127.0.0.1:PORT"
-      EMU_INWORLD_PATH ". The first line on stdout is \"listening PORT\".\n"
+      EMU_INWORLD_PATH " (Inworld) and ws://127.0.0.1:PORT" EMU_SLNG_PATH
+      " (SLNG). The first line on stdout is \"listening PORT\".\n"
       "See docs/emulator.md.");
   g_option_context_add_main_entries (octx, entries, NULL);
   if (!g_option_context_parse (octx, &argc, &argv, &error)) {
@@ -137,12 +152,16 @@ main (int argc, char **argv)
   opts.max_contexts = max_contexts;
   opts.inactivity_timeout_s = inactivity_timeout;
   opts.verbose = verbose;
+  opts.slng_reorder = slng_reorder;
+  opts.slng_sequence_per_flush = slng_sequence_per_flush;
+  opts.slng_close_after_audio_end = slng_close_after_audio_end;
 
   server = soup_server_new ("server-header", "inworld-tts-emulator", NULL);
   /* the service offers no permessage-deflate */
   soup_server_remove_websocket_extension (server,
       SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
   route = emu_inworld_route_new (server, &opts);
+  slng_route = emu_slng_route_new (server, &opts);
 
   if (!soup_server_listen_local (server, port, SOUP_SERVER_LISTEN_IPV4_ONLY,
           &error)) {
@@ -156,8 +175,9 @@ main (int argc, char **argv)
 
   printf ("listening %d\n", port);
   fflush (stdout);
-  g_printerr ("inworld-tts-emulator: ws://127.0.0.1:%d%s, audio %s, speed %g, "
-      "%s\n", port, EMU_INWORLD_PATH, emu_audio_source_to_string (opts.audio),
+  g_printerr ("inworld-tts-emulator: ws://127.0.0.1:%d%s and %s, audio %s, "
+      "speed %g, %s\n", port, EMU_INWORLD_PATH, EMU_SLNG_PATH,
+      emu_audio_source_to_string (opts.audio),
       opts.speed, opts.api_key ? "API key required" : "any API key accepted");
 
   loop = g_main_loop_new (NULL, FALSE);
@@ -168,6 +188,7 @@ main (int argc, char **argv)
   g_source_remove (sigint);
   g_source_remove (sigterm);
   emu_inworld_route_free (route);
+  emu_slng_route_free (slng_route);
   soup_server_disconnect (server);
   g_object_unref (server);
   g_main_loop_unref (loop);

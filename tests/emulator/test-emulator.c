@@ -2374,6 +2374,830 @@ test_audio_sources (void)
   emulator_stop (emu);
 }
 
+/* ------------------------------------------------------------------ */
+/* SLNG route (/v1/tts/slng/inworld/max:1.5)                          */
+
+#define SLNG_PATH "/v1/tts/slng/inworld/max:1.5"
+
+/* Connects to @path with "Authorization: @auth" and "X-Region-Override:
+ * @region" (each left out when NULL). The HTTP status of the upgrade goes
+ * to @status; c->ws is NULL when it was refused. */
+static Client *
+slng_connect_full (Emulator * emu, const gchar * path, const gchar * auth,
+    const gchar * region, guint * status)
+{
+  Client *c = g_new0 (Client, 1);
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u%s", emu->port, path);
+  SoupMessage *msg;
+  SoupMessageHeaders *headers;
+
+  c->ctx = g_main_context_new ();
+  g_main_context_push_thread_default (c->ctx);
+  c->session = soup_session_new ();
+  msg = soup_message_new ("GET", uri);
+  g_assert_nonnull (msg);
+  headers = soup_message_get_request_headers (msg);
+  if (auth)
+    soup_message_headers_replace (headers, "Authorization", auth);
+  if (region)
+    soup_message_headers_replace (headers, "X-Region-Override", region);
+  soup_session_websocket_connect_async (c->session, msg, NULL, NULL,
+      G_PRIORITY_DEFAULT, NULL, on_connected, c);
+  g_assert_true (client_iterate (c, is_connect_done, REPLY_MS));
+  *status = soup_message_get_status (msg);
+  g_object_unref (msg);
+  g_free (uri);
+  if (c->ws) {
+    soup_websocket_connection_set_max_incoming_payload_size (c->ws, 0);
+    g_signal_connect (c->ws, "message", G_CALLBACK (on_client_message), c);
+    g_signal_connect (c->ws, "closed", G_CALLBACK (on_client_closed), c);
+  }
+  return c;
+}
+
+static Client *
+slng_connect (Emulator * emu)
+{
+  guint status;
+  Client *c = slng_connect_full (emu, SLNG_PATH, "Bearer " KEY, NULL,
+      &status);
+
+  g_assert_no_error (c->connect_error);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_SWITCHING_PROTOCOLS);
+  return c;
+}
+
+/* The upgrade must fail; returns its HTTP status. */
+static guint
+slng_refused (Emulator * emu, const gchar * path, const gchar * auth)
+{
+  guint status;
+  Client *c = slng_connect_full (emu, path, auth, NULL, &status);
+
+  g_assert_null (c->ws);
+  g_assert_nonnull (c->connect_error);
+  client_free (c);
+  return status;
+}
+
+/* {"type":"init", @fields}; init gets no reply. */
+static void
+slng_init (Client * c, const gchar * fields)
+{
+  client_send (c, "{\"type\":\"init\",\"voice\":\"Dennis\",\"modelId\":\""
+      MODEL "\"%s%s}", fields ? "," : "", fields ? fields : "");
+}
+
+static void
+slng_text (Client * c, const gchar * text, gboolean flush)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonNode *root;
+  gchar *frame;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "text");
+  json_builder_set_member_name (b, "text");
+  json_builder_add_string_value (b, text);
+  if (flush) {
+    json_builder_set_member_name (b, "flush");
+    json_builder_add_boolean_value (b, TRUE);
+  }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  frame = json_to_string (root, FALSE);
+  json_node_unref (root);
+  g_object_unref (b);
+  client_send (c, "%s", frame);
+  g_free (frame);
+}
+
+static guint
+json_size (JsonNode * node)
+{
+  return json_object_get_size (json_node_get_object (node));
+}
+
+/* Receives one flush: audio_chunk frames up to audio_end. The sequence
+ * numbers, in arrival order, go to @seqs (guint64, may be NULL), the
+ * audio_end duration to @duration (may be NULL). */
+static Flush *
+slng_recv_flush (Client * c, GArray * seqs, gdouble * duration)
+{
+  Flush *f = g_new0 (Flush, 1);
+
+  f->audio = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  f->usage = g_array_new (FALSE, FALSE, sizeof (gint64));
+  f->ts = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  f->ts_only = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      json_node_unref);
+
+  for (;;) {
+    JsonNode *node = client_recv (c);
+    const gchar *type = jstr (node, "type");
+
+    if (g_str_equal (type, "audio_end")) {
+      JsonNode *d = jpath (node, "duration");
+
+      /* exactly {"type":"audio_end","duration":<float>} */
+      g_assert_cmpuint (json_size (node), ==, 2);
+      g_assert_nonnull (d);
+      g_assert_cmpint (json_node_get_value_type (d), ==, G_TYPE_DOUBLE);
+      if (duration)
+        *duration = json_node_get_double (d);
+      json_node_unref (node);
+      return f;
+    }
+    if (!g_str_equal (type, "audio_chunk")) {
+      gchar *text = json_to_string (node, FALSE);
+
+      g_printerr ("expected audio_chunk or audio_end, got %s\n", text);
+      g_free (text);
+      g_assert_not_reached ();
+    }
+    {
+      /* exactly {"type":"audio_chunk","data":<base64>,"sequence":<int>} */
+      gsize len;
+      guchar *bytes = g_base64_decode (jstr (node, "data"), &len);
+      guint64 seq = jint (node, "sequence");
+      gint64 usage = 0;
+
+      g_assert_cmpuint (json_size (node), ==, 3);
+      g_assert_cmpuint (len, >, 0);
+      if (f->audio->len == 0)
+        f->first_chunk_time = g_get_monotonic_time ();
+      g_ptr_array_add (f->audio, g_bytes_new_take (bytes, len));
+      g_array_append_val (f->usage, usage);
+      if (seqs)
+        g_array_append_val (seqs, seq);
+    }
+    json_node_unref (node);
+  }
+}
+
+/* @seqs must be @first, @first + 1, ... */
+static void
+assert_sequences (GArray * seqs, guint64 first)
+{
+  for (guint i = 0; i < seqs->len; i++)
+    g_assert_cmpuint (g_array_index (seqs, guint64, i), ==, first + i);
+}
+
+static void
+expect_slng_error (Client * c, const gchar * code, const gchar * message)
+{
+  JsonNode *node = client_recv (c);
+
+  if (g_strcmp0 (jstr (node, "type"), "error") != 0) {
+    gchar *text = json_to_string (node, FALSE);
+
+    g_printerr ("expected an error, got %s\n", text);
+    g_free (text);
+  }
+  g_assert_cmpstr (jstr (node, "type"), ==, "error");
+  g_assert_cmpuint (json_size (node), ==, 3);
+  g_assert_cmpstr (jstr (node, "code"), ==, code);
+  if (message)
+    g_assert_cmpstr (jstr (node, "message"), ==, message);
+  else
+    g_assert_cmpstr (jstr (node, "message"), !=, "");
+  json_node_unref (node);
+}
+
+/* The server closes with 1000 and sends nothing else meanwhile. */
+static void
+expect_slng_close (Client * c)
+{
+  g_assert_true (client_iterate (c, is_closed, REPLY_MS));
+  g_assert_cmpuint (soup_websocket_connection_get_close_code (c->ws), ==,
+      SOUP_WEBSOCKET_CLOSE_NORMAL);
+}
+
+/* One session: init with @fields, @text flushed, its flush received. */
+static Flush *
+slng_one_flush (Emulator * emu, const gchar * fields, const gchar * text,
+    GArray * seqs, gdouble * duration)
+{
+  Client *c = slng_connect (emu);
+  Flush *f;
+
+  slng_init (c, fields);
+  slng_text (c, text, TRUE);
+  f = slng_recv_flush (c, seqs, duration);
+  client_free (c);
+  return f;
+}
+
+static void
+test_slng_auth (void)
+{
+  Emulator *emu = start_default ();
+  gchar *uri = g_strdup_printf ("http://127.0.0.1:%u" SLNG_PATH, emu->port);
+  SoupSession *session = soup_session_new ();
+  SoupMessage *msg = soup_message_new ("GET", uri);
+  GError *error = NULL;
+  GBytes *body;
+  JsonNode *node;
+  guint status;
+  Client *c;
+
+  /* the refusal itself: 401 with a Bearer challenge and an auth_error */
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==,
+      SOUP_STATUS_UNAUTHORIZED);
+  g_assert_cmpstr (soup_message_headers_get_one
+      (soup_message_get_response_headers (msg), "WWW-Authenticate"), ==,
+      "Bearer");
+  g_assert_cmpstr (soup_message_headers_get_content_type
+      (soup_message_get_response_headers (msg), NULL), ==,
+      "application/json");
+  node = json_from_string (g_bytes_get_data (body, NULL), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (jstr (node, "type"), ==, "error");
+  g_assert_cmpstr (jstr (node, "code"), ==, "auth_error");
+  g_assert_cmpstr (jstr (node, "message"), ==,
+      "Missing API key: send \"Authorization: Bearer <API key>\"");
+  json_node_unref (node);
+  g_bytes_unref (body);
+  g_object_unref (msg);
+  g_object_unref (session);
+  g_free (uri);
+
+  /* the WebSocket upgrade is refused before it happens */
+  g_assert_cmpuint (slng_refused (emu, SLNG_PATH, NULL), ==, 401);
+  g_assert_cmpuint (slng_refused (emu, SLNG_PATH, "Bearer wrong-key"), ==,
+      401);
+  g_assert_cmpuint (slng_refused (emu, SLNG_PATH, "Bearer "), ==, 401);
+  g_assert_cmpuint (slng_refused (emu, SLNG_PATH, "Basic " KEY), ==, 401);
+  g_assert_cmpuint (slng_refused (emu, SLNG_PATH "?token=wrong", NULL), ==,
+      401);
+  /* the key is not a query parameter when a header is sent */
+  g_assert_cmpuint (slng_refused (emu, SLNG_PATH "?token=" KEY,
+          "Bearer wrong"), ==, 401);
+  /* other paths and dialects */
+  g_assert_cmpuint (slng_refused (emu, SLNG_PATH "/ws", "Bearer " KEY), ==,
+      404);
+  g_assert_cmpuint (slng_refused (emu, "/v1/tts/slng/inworld/max",
+          "Bearer " KEY), ==, 404);
+
+  /* accepted: Bearer (any case of the scheme word), region, ?token= */
+  c = slng_connect_full (emu, SLNG_PATH, "Bearer " KEY, "us-east-1",
+      &status);
+  g_assert_no_error (c->connect_error);
+  g_assert_cmpuint (status, ==, 101);
+  g_assert_null (soup_websocket_connection_get_extensions (c->ws));
+  g_assert_null (soup_websocket_connection_get_protocol (c->ws));
+  /* no ready message: silent until the client speaks */
+  assert_quiet (c, QUIET_MS);
+  client_free (c);
+  c = slng_connect_full (emu, SLNG_PATH, "bearer " KEY, NULL, &status);
+  g_assert_cmpuint (status, ==, 101);
+  client_free (c);
+  c = slng_connect_full (emu, SLNG_PATH "?token=" KEY, NULL, NULL, &status);
+  g_assert_cmpuint (status, ==, 101);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000");
+  slng_text (c, "ok", TRUE);
+  {
+    Flush *f = slng_recv_flush (c, NULL, NULL);
+
+    check_flush_audio (f, "PCM", 8000, "ok");
+    flush_free (f);
+  }
+  client_free (c);
+  emulator_stop (emu);
+
+  /* without --api-key: any key, but a key */
+  emu = emulator_start ("--audio", "test-signal", "--speed", "0", NULL);
+  g_assert_cmpuint (slng_refused (emu, SLNG_PATH, NULL), ==, 401);
+  c = slng_connect_full (emu, SLNG_PATH, "Bearer anything", NULL, &status);
+  g_assert_cmpuint (status, ==, 101);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+static void
+test_slng_flush (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = slng_connect (emu);
+  GArray *seqs = g_array_new (FALSE, FALSE, sizeof (guint64));
+  gchar *longer = g_strnfill (130, 'L');        /* 1.3 s: 4 chunks */
+  gdouble duration = -1;
+  guint64 next;
+  Flush *f;
+
+  /* every documented flat field; init gets no reply */
+  slng_init (c, "\"language\":\"en-US\",\"encoding\":\"PCM\","
+      "\"sample_rate\":16000,\"bit_rate\":64000,\"speaking_rate\":1.2,"
+      "\"temperature\":0.8,\"deliveryMode\":\"BALANCED\","
+      "\"timestampType\":\"WORD\",\"applyTextNormalization\":\"ON\","
+      "\"timestampTransportStrategy\":\"SYNC\",\"autoMode\":false,"
+      "\"maxBufferDelayMs\":3000,\"bufferCharThreshold\":500,"
+      "\"futureField\":{\"x\":1}");
+  assert_quiet (c, QUIET_MS);
+
+  /* text waits for its flush */
+  slng_text (c, "Hello from ", FALSE);
+  slng_text (c, "SLNG.", FALSE);
+  assert_quiet (c, QUIET_MS);
+  client_send (c, "{\"type\":\"flush\"}");
+  f = slng_recv_flush (c, seqs, &duration);
+  check_flush_audio (f, "PCM", 16000, "Hello from SLNG.");
+  g_assert_cmpuint (seqs->len, ==, 1);
+  assert_sequences (seqs, 1);
+  g_assert_cmpfloat (fabs (duration - 0.16), <, 1e-9);
+  flush_free (f);
+
+  /* text with flush: true; sequence numbers go on across flushes */
+  g_array_set_size (seqs, 0);
+  slng_text (c, longer, TRUE);
+  f = slng_recv_flush (c, seqs, &duration);
+  check_flush_audio (f, "PCM", 16000, longer);
+  g_assert_cmpuint (seqs->len, ==, 4);
+  assert_sequences (seqs, 2);
+  g_assert_cmpfloat (fabs (duration - 1.3), <, 1e-9);
+  flush_free (f);
+  next = 6;
+
+  /* a flush of nothing: a bare audio_end */
+  client_send (c, "{\"type\":\"flush\"}");
+  g_array_set_size (seqs, 0);
+  f = slng_recv_flush (c, seqs, &duration);
+  g_assert_cmpuint (f->audio->len, ==, 0);
+  g_assert_cmpfloat (duration, ==, 0.0);
+  flush_free (f);
+
+  /* pipelined flushes come back in order, one audio_end each */
+  slng_text (c, "first", TRUE);
+  slng_text (c, "second one", FALSE);
+  client_send (c, "{\"type\":\"flush\"}");
+  for (guint i = 0; i < 2; i++) {
+    const gchar *text = i ? "second one" : "first";
+
+    g_array_set_size (seqs, 0);
+    f = slng_recv_flush (c, seqs, &duration);
+    check_flush_audio (f, "PCM", 16000, text);
+    assert_sequences (seqs, next);
+    next += seqs->len;
+    g_assert_cmpfloat (fabs (duration - g_utf8_strlen (text, -1) / 100.0),
+        <, 1e-9);
+    flush_free (f);
+  }
+
+  /* empty text is no flush; bufferCharThreshold (500) flushes by itself */
+  slng_text (c, "", FALSE);
+  assert_quiet (c, QUIET_MS);
+  {
+    gchar *big = g_strnfill (500, 'b');
+
+    slng_text (c, big, FALSE);
+    f = slng_recv_flush (c, seqs, NULL);
+    check_flush_audio (f, "PCM", 16000, big);
+    flush_free (f);
+    g_free (big);
+  }
+  assert_quiet (c, QUIET_MS);
+  client_free (c);
+
+  /* maxBufferDelayMs flushes on its own; autoMode at a sentence end */
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
+      "\"maxBufferDelayMs\":200");
+  slng_text (c, "waiting", FALSE);
+  f = slng_recv_flush (c, NULL, NULL);
+  check_flush_audio (f, "PCM", 8000, "waiting");
+  flush_free (f);
+  client_free (c);
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
+      "\"autoMode\":true");
+  slng_text (c, "Half a", FALSE);
+  assert_quiet (c, QUIET_MS);
+  slng_text (c, " sentence. ", FALSE);
+  f = slng_recv_flush (c, NULL, NULL);
+  check_flush_audio (f, "PCM", 8000, "Half a sentence. ");
+  flush_free (f);
+  client_free (c);
+
+  g_array_unref (seqs);
+  g_free (longer);
+  emulator_stop (emu);
+}
+
+/* Every encoding, through the same encoders and chunking as the Inworld
+ * route: raw ones sample-exact, compressed ones checked and decoded. */
+static void
+test_slng_formats (void)
+{
+  Emulator *emu = start_default ();
+  const gchar *raw[] = { "PCM", "LINEAR16", "WAV" };
+  const gint rates[] = { 8000, 16000, 24000, 48000 };
+  gchar *text = g_strnfill (150, 'f');  /* 1.5 s: 4 chunks */
+  gchar *fields;
+  GBytes *signal, *want, *got;
+  Flush *f;
+
+  for (guint e = 0; e < G_N_ELEMENTS (raw); e++) {
+    for (guint r = 0; r < G_N_ELEMENTS (rates); r++) {
+      fields = g_strdup_printf ("\"encoding\":\"%s\",\"sample_rate\":%d",
+          raw[e], rates[r]);
+      f = slng_one_flush (emu, fields, text, NULL, NULL);
+      check_flush_audio (f, raw[e], rates[r], text);
+      flush_free (f);
+      g_free (fields);
+    }
+  }
+
+  f = slng_one_flush (emu, "\"encoding\":\"MP3\",\"sample_rate\":24000,"
+      "\"bit_rate\":64000", ENCODED_TEXT_LONG, NULL, NULL);
+  check_mp3_flush (f, ENCODED_TEXT_LONG, 24000, 64);
+  flush_free (f);
+  /* no encoding: MP3 (the documented default) at 48000 Hz, 128 kbit/s */
+  f = slng_one_flush (emu, NULL, ENCODED_TEXT_SHORT, NULL, NULL);
+  check_mp3_flush (f, ENCODED_TEXT_SHORT, 48000, 128);
+  flush_free (f);
+  f = slng_one_flush (emu, "\"encoding\":\"OGG_OPUS\",\"sample_rate\":48000,"
+      "\"bit_rate\":32000", ENCODED_TEXT_LONG, NULL, NULL);
+  check_ogg_opus_flush (f, ENCODED_TEXT_LONG, 48000, 32000);
+  flush_free (f);
+  f = slng_one_flush (emu, "\"encoding\":\"FLAC\",\"sample_rate\":16000",
+      ENCODED_TEXT_LONG, NULL, NULL);
+  check_flac_flush (f, ENCODED_TEXT_LONG, 16000);
+  flush_free (f);
+
+  /* G.711: 8000 Hz without a sample_rate, bytes as alawenc/mulawenc */
+  signal = expected_signal (ENCODED_TEXT_LONG, 8000);
+  for (guint i = 0; i < 2; i++) {
+    f = slng_one_flush (emu, i ? "\"encoding\":\"MULAW\"" :
+        "\"encoding\":\"ALAW\",\"sample_rate\":8000", ENCODED_TEXT_LONG,
+        NULL, NULL);
+    got = flush_concat (f);
+    want = run_pipeline (RAW_CAPS ",rate=8000", i ? "mulawenc" : "alawenc",
+        signal, NULL, NULL);
+    g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got),
+        g_bytes_get_data (want, NULL), g_bytes_get_size (want));
+    check_irregular_chunks (f, NULL);
+    g_bytes_unref (want);
+    g_bytes_unref (got);
+    flush_free (f);
+  }
+  g_bytes_unref (signal);
+  g_free (text);
+  emulator_stop (emu);
+}
+
+static void
+test_slng_errors (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = slng_connect (emu);
+  const struct
+  {
+    const gchar *fields;
+    const gchar *message;
+  } bad[] = {
+    {"\"encoding\":\"PCM\",\"sample_rate\":12345", "Unsupported sample_rate: "
+          "12345 (8000, 16000, 22050, 24000, 32000, 44100, 48000)"},
+    {"\"encoding\":\"PCM\",\"sample_rate\":12000", NULL},
+    {"\"encoding\":\"PCM\",\"sample_rate\":\"16000\"",
+        "sample_rate must be an integer"},
+    {"\"encoding\":\"PCM\",\"sample_rate\":16000.5",
+        "sample_rate must be an integer"},
+    {"\"encoding\":\"MP3\",\"sample_rate\":8000", "Unsupported sample_rate "
+          "for MP3: 8000 (16000, 22050, 24000, 32000, 44100, 48000)"},
+    {"\"encoding\":\"ALAW\",\"sample_rate\":16000",
+        "Unsupported sample_rate for ALAW: 16000 (8000 only)"},
+    {"\"encoding\":\"MULAW\",\"sample_rate\":48000", NULL},
+    {"\"encoding\":\"pcm\"", "Unsupported encoding: pcm (LINEAR16, MP3, "
+          "OGG_OPUS, ALAW, MULAW, FLAC, PCM, WAV)"},
+    {"\"encoding\":\"MP3\",\"bit_rate\":16000",
+        "Unsupported bit_rate for MP3: 16000 (32000-320000)"},
+    {"\"encoding\":\"OGG_OPUS\",\"bit_rate\":256000", NULL},
+    {"\"language\":\"xx-XX\"", "Unsupported language: xx-XX"},
+    {"\"speaking_rate\":2", "speaking_rate must be between 0.5 and 1.5, "
+          "got 2"},
+    {"\"temperature\":0", "temperature must be in (0, 2], got 0"},
+    {"\"timestampType\":\"SENTENCE\"", "Unsupported timestampType: SENTENCE"},
+    {"\"applyTextNormalization\":true",
+        "applyTextNormalization must be a string"},
+    {"\"bufferCharThreshold\":5000", NULL},
+    {"\"autoMode\":\"yes\"", "autoMode must be a boolean"},
+  };
+  Flush *f;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    slng_init (c, bad[i].fields);
+    expect_slng_error (c, "config_error", bad[i].message);
+  }
+  client_send (c, "{\"type\":\"init\",\"modelId\":\"inworld-tts-1.5-mini\"}");
+  expect_slng_error (c, "config_error", "Unsupported modelId: "
+      "inworld-tts-1.5-mini (this endpoint serves inworld-tts-1.5-max)");
+  client_send (c, "{\"type\":\"init\",\"voice\":5}");
+  expect_slng_error (c, "config_error", "voice must be a string");
+
+  /* frames that are no message: an error each, the socket stays */
+  client_send (c, "not JSON");
+  expect_slng_error (c, "config_error",
+      "Invalid message: expected a JSON object");
+  client_send (c, "[1,2]");
+  expect_slng_error (c, "config_error",
+      "Invalid message: expected a JSON object");
+  client_send (c, "{\"text\":\"no type\"}");
+  expect_slng_error (c, "config_error", NULL);
+  soup_websocket_connection_send_binary (c->ws, "\x01\x02", 2);
+  expect_slng_error (c, "config_error", NULL);
+  client_send (c, "{\"type\":\"clear\"}");
+  expect_slng_error (c, "config_error", "Unknown message type: clear");
+
+  /* a failed init leaves the session open for a corrected one */
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":22050");
+  assert_quiet (c, QUIET_MS);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":16000");
+  expect_slng_error (c, "config_error",
+      "Session already initialized: init may be sent only once");
+
+  client_send (c, "{\"type\":\"text\"}");
+  expect_slng_error (c, "config_error", "text is required");
+  client_send (c, "{\"type\":\"text\",\"text\":\"x\",\"flush\":1}");
+  expect_slng_error (c, "config_error", "flush must be a boolean");
+  {
+    gchar *too_long = g_strnfill (2001, 't');
+
+    /* dropped whole, its flush included: no audio_end */
+    slng_text (c, too_long, TRUE);
+    expect_slng_error (c, "provider_error",
+        "text length should not exceed 2000 characters.");
+    assert_quiet (c, QUIET_MS);
+    g_free (too_long);
+  }
+  /* still working, with the first init's settings (22050 Hz) */
+  slng_text (c, "still here", TRUE);
+  f = slng_recv_flush (c, NULL, NULL);
+  check_flush_audio (f, "PCM", 22050, "still here");
+  flush_free (f);
+  client_free (c);
+
+  /* text before init: an error, then everything but close is ignored */
+  c = slng_connect (emu);
+  slng_text (c, "too early", TRUE);
+  expect_slng_error (c, "config_error",
+      "Session not initialized: send init before text");
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":16000");
+  slng_text (c, "ignored", TRUE);
+  client_send (c, "{\"type\":\"flush\"}");
+  client_send (c, "{\"type\":\"bogus\"}");
+  assert_quiet (c, QUIET_MS);
+  client_send (c, "{\"type\":\"close\"}");
+  expect_slng_close (c);
+  g_assert_true (g_queue_is_empty (&c->frames));
+  client_free (c);
+
+  c = slng_connect (emu);
+  client_send (c, "{\"type\":\"flush\"}");
+  expect_slng_error (c, "config_error",
+      "Session not initialized: send init before flush");
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* close stops the audio at once and ends the session with 1000. */
+static void
+test_slng_close (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "1", NULL);
+  gchar *text = g_strnfill (300, 'c');  /* 3 s: chunks at 0, 0.2, 0.7 s... */
+  guint chunks = 0;
+  Client *c;
+  JsonNode *node;
+
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":16000");
+  slng_text (c, text, TRUE);
+  slng_text (c, "queued behind it", TRUE);
+  node = client_recv (c);
+  g_assert_cmpstr (jstr (node, "type"), ==, "audio_chunk");
+  json_node_unref (node);
+  client_send (c, "{\"type\":\"close\"}");
+  expect_slng_close (c);
+  /* at most a chunk already on its way; never an audio_end */
+  while (!g_queue_is_empty (&c->frames)) {
+    Frame *fr = g_queue_pop_head (&c->frames);
+
+    node = json_from_string (g_bytes_get_data (fr->data, NULL), NULL);
+    g_assert_cmpstr (jstr (node, "type"), ==, "audio_chunk");
+    chunks++;
+    json_node_unref (node);
+    frame_free (fr);
+  }
+  g_assert_cmpuint (chunks, <=, 1);
+  client_free (c);
+
+  /* buffered text is dropped, not spoken */
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":16000");
+  slng_text (c, "never spoken", FALSE);
+  client_send (c, "{\"type\":\"close\"}");
+  expect_slng_close (c);
+  g_assert_true (g_queue_is_empty (&c->frames));
+  client_free (c);
+
+  /* close during synthesis of the first flush, and before init */
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"OGG_OPUS\"");
+  slng_text (c, text, TRUE);
+  client_send (c, "{\"type\":\"close\"}");
+  expect_slng_close (c);
+  client_free (c);
+  c = slng_connect (emu);
+  client_send (c, "{\"type\":\"close\"}");
+  expect_slng_close (c);
+  g_assert_true (g_queue_is_empty (&c->frames));
+  client_free (c);
+
+  /* the server is fine */
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000");
+  slng_text (c, "alive", TRUE);
+  {
+    Flush *f = slng_recv_flush (c, NULL, NULL);
+
+    check_flush_audio (f, "PCM", 8000, "alive");
+    flush_free (f);
+  }
+  client_free (c);
+  g_free (text);
+  emulator_stop (emu);
+}
+
+/* Audio ordered by its sequence numbers. */
+static Flush *
+slng_sort_flush (Flush * f, GArray * seqs)
+{
+  Flush *sorted = g_new0 (Flush, 1);
+  guint64 lowest = G_MAXUINT64;
+
+  sorted->audio = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  sorted->usage = g_array_new (FALSE, FALSE, sizeof (gint64));
+  sorted->ts = g_ptr_array_new ();
+  sorted->ts_only = g_ptr_array_new ();
+  for (guint i = 0; i < seqs->len; i++)
+    lowest = MIN (lowest, g_array_index (seqs, guint64, i));
+  for (guint k = 0; k < seqs->len; k++)
+    for (guint i = 0; i < seqs->len; i++)
+      if (g_array_index (seqs, guint64, i) == lowest + k)
+        g_ptr_array_add (sorted->audio, g_bytes_ref (f->audio->pdata[i]));
+  g_assert_cmpuint (sorted->audio->len, ==, f->audio->len);
+  return sorted;
+}
+
+static void
+test_slng_reorder (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--slng-reorder", NULL);
+  GArray *seqs = g_array_new (FALSE, FALSE, sizeof (guint64));
+  gchar *text = g_strnfill (100, 'r');  /* 1 s: 0.2 + 0.5 + 0.3 s */
+  Flush *f, *sorted;
+
+  for (guint round = 0; round < 2; round++) {
+    Client *c = slng_connect (emu);
+
+    slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":16000");
+    /* one chunk only: nothing to swap */
+    g_array_set_size (seqs, 0);
+    slng_text (c, "short", TRUE);
+    f = slng_recv_flush (c, seqs, NULL);
+    assert_sequences (seqs, 1);
+    check_flush_audio (f, "PCM", 16000, "short");
+    flush_free (f);
+
+    /* the first flush of two chunks or more: 3 2 4 */
+    g_array_set_size (seqs, 0);
+    slng_text (c, text, TRUE);
+    f = slng_recv_flush (c, seqs, NULL);
+    g_assert_cmpuint (seqs->len, ==, 3);
+    g_assert_cmpuint (g_array_index (seqs, guint64, 0), ==, 3);
+    g_assert_cmpuint (g_array_index (seqs, guint64, 1), ==, 2);
+    g_assert_cmpuint (g_array_index (seqs, guint64, 2), ==, 4);
+    /* each chunk kept its own number: sorted, the audio is exact */
+    sorted = slng_sort_flush (f, seqs);
+    check_flush_audio (sorted, "PCM", 16000, text);
+    flush_free (sorted);
+    flush_free (f);
+
+    /* once per connection */
+    g_array_set_size (seqs, 0);
+    slng_text (c, text, TRUE);
+    f = slng_recv_flush (c, seqs, NULL);
+    assert_sequences (seqs, 5);
+    check_flush_audio (f, "PCM", 16000, text);
+    flush_free (f);
+    client_free (c);
+  }
+  g_array_unref (seqs);
+  g_free (text);
+  emulator_stop (emu);
+}
+
+static void
+test_slng_faults (void)
+{
+  GArray *seqs = g_array_new (FALSE, FALSE, sizeof (guint64));
+  gchar *text = g_strnfill (300, 'd');  /* 3 s: 7 chunks */
+  Emulator *emu;
+  Client *c;
+  Flush *f;
+  Frame *fr;
+  gint64 start;
+  guint chunks = 0;
+
+  /* --first-audio-delay, --garbage-frames, --slng-sequence-per-flush */
+  emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--first-audio-delay", "400", "--garbage-frames",
+      "--slng-sequence-per-flush", NULL);
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":16000");
+  fr = client_next_frame (c, REPLY_MS);
+  g_assert_nonnull (fr);
+  g_assert_cmpint (fr->type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  g_assert_null (json_from_string (g_bytes_get_data (fr->data, NULL), NULL));
+  frame_free (fr);
+  fr = client_next_frame (c, REPLY_MS);
+  g_assert_nonnull (fr);
+  g_assert_cmpint (fr->type, ==, SOUP_WEBSOCKET_DATA_BINARY);
+  frame_free (fr);
+  for (guint i = 0; i < 2; i++) {
+    g_array_set_size (seqs, 0);
+    start = g_get_monotonic_time ();
+    slng_text (c, text, TRUE);
+    f = slng_recv_flush (c, seqs, NULL);
+    g_assert_cmpint (f->first_chunk_time - start, >=, 390 * 1000);
+    check_flush_audio (f, "PCM", 16000, text);
+    assert_sequences (seqs, 1);
+    flush_free (f);
+  }
+  client_free (c);
+  emulator_stop (emu);
+
+  /* --drop-after-chunks (per connection), --inactivity-timeout */
+  emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--drop-after-chunks", "3", "--inactivity-timeout", "1",
+      NULL);
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":16000");
+  slng_text (c, text, TRUE);
+  g_assert_true (client_iterate (c, is_closed, REPLY_MS));
+  while (!g_queue_is_empty (&c->frames)) {
+    JsonNode *node;
+
+    fr = g_queue_pop_head (&c->frames);
+    node = json_from_string (g_bytes_get_data (fr->data, NULL), NULL);
+    g_assert_cmpstr (jstr (node, "type"), ==, "audio_chunk");
+    chunks++;
+    json_node_unref (node);
+    frame_free (fr);
+  }
+  g_assert_cmpuint (chunks, ==, 3);
+  /* no close frame */
+  g_assert_cmpuint (soup_websocket_connection_get_close_code (c->ws), ==, 0);
+  client_free (c);
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":16000");
+  start = g_get_monotonic_time ();
+  expect_slng_error (c, "provider_error", "Paused due to inactivity");
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 800 * 1000);
+  g_assert_true (client_iterate (c, is_closed, REPLY_MS));
+  g_assert_cmpuint (soup_websocket_connection_get_close_code (c->ws), ==, 0);
+  client_free (c);
+  emulator_stop (emu);
+
+  /* --speed 4 pacing, --slng-close-after-audio-end */
+  emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "4", "--slng-close-after-audio-end", NULL);
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000");
+  g_free (text);
+  text = g_strnfill (100, 'p');  /* the last chunk starts at 0.7 s */
+  start = g_get_monotonic_time ();
+  slng_text (c, text, TRUE);
+  slng_text (c, "never sent", TRUE);
+  f = slng_recv_flush (c, NULL, NULL);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 170 * 1000);
+  check_flush_audio (f, "PCM", 8000, text);
+  flush_free (f);
+  expect_slng_close (c);
+  g_assert_true (g_queue_is_empty (&c->frames));
+  client_free (c);
+  emulator_stop (emu);
+
+  g_array_unref (seqs);
+  g_free (text);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2410,6 +3234,13 @@ main (int argc, char **argv)
       test_fault_inactivity);
   g_test_add_func ("/emulator/close-mid-synthesis", test_close_mid_synthesis);
   g_test_add_func ("/emulator/audio-sources", test_audio_sources);
+  g_test_add_func ("/emulator/slng/auth", test_slng_auth);
+  g_test_add_func ("/emulator/slng/flush", test_slng_flush);
+  g_test_add_func ("/emulator/slng/formats", test_slng_formats);
+  g_test_add_func ("/emulator/slng/errors", test_slng_errors);
+  g_test_add_func ("/emulator/slng/close", test_slng_close);
+  g_test_add_func ("/emulator/slng/reorder", test_slng_reorder);
+  g_test_add_func ("/emulator/slng/faults", test_slng_faults);
 
   return g_test_run ();
 }
