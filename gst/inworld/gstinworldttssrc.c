@@ -69,7 +69,6 @@
 
 GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 
-#define DEFAULT_URI "wss://api.inworld.ai/tts/v1/voice:streamBidirectional"
 #define DEFAULT_VOICE "Ashley"
 #define DEFAULT_MODEL "inworld-tts-1.5-max"
 #define DEFAULT_LANGUAGE NULL
@@ -82,6 +81,8 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_TIMEOUT 15
 #define DEFAULT_AUTO_MODE FALSE
 #define DEFAULT_TIMESTAMP_TYPE GST_INWORLD_TTS_TIMESTAMP_NONE
+#define DEFAULT_PROTOCOL GST_INWORLD_TTS_PROTOCOL_AUTO
+#define DEFAULT_REGION NULL
 
 enum
 {
@@ -101,6 +102,8 @@ enum
   PROP_TIMEOUT,
   PROP_AUTO_MODE,
   PROP_TIMESTAMP_TYPE,
+  PROP_PROTOCOL,
+  PROP_REGION,
 };
 
 enum
@@ -174,6 +177,27 @@ gst_inworld_tts_timestamp_type_get_type (void)
 
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstInworldTtsTimestampType", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_inworld_tts_protocol_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_INWORLD_TTS_PROTOCOL_AUTO,
+        "SLNG when the URI path contains /tts/slng/, else Inworld", "auto"},
+    {GST_INWORLD_TTS_PROTOCOL_INWORLD,
+        "Inworld's bidirectional streaming API", "inworld"},
+    {GST_INWORLD_TTS_PROTOCOL_SLNG,
+        "SLNG's unified TTS protocol (Inworld Max 1.5)", "slng"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstInworldTtsProtocol", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -487,23 +511,24 @@ gst_inworld_tts_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
 static gboolean
 check_settings (GstInworldTtsSrc * self)
 {
-  gchar *key = gst_inworld_tts_src_resolve_api_key (self);
-  gboolean has_key = key != NULL;
-  gchar *text, *uri;
+  gchar *uri, *key, *text;
+  InworldProtocolKind kind = gst_inworld_tts_src_resolve_target (self, &uri);
+  gboolean has_key;
   gsize bad;
   gboolean ok = TRUE;
 
+  key = gst_inworld_tts_src_resolve_api_key (self, kind);
+  has_key = key != NULL;
   inworld_secret_free (key);
 
   GST_OBJECT_LOCK (self);
   text = g_strdup (self->text);
-  uri = g_strdup (self->uri);
   GST_OBJECT_UNLOCK (self);
 
   if (!has_key) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-        ("No API key: set the api-key property or the " API_KEY_ENV
-            " environment variable."), (NULL));
+        ("No API key: set the api-key property or the %s environment "
+            "variable.", gst_inworld_tts_src_key_env (kind)), (NULL));
     ok = FALSE;
   } else if (uri == NULL || !(g_str_has_prefix (uri, "ws://")
           || g_str_has_prefix (uri, "wss://"))) {
@@ -682,6 +707,14 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       self->timestamp_type = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_PROTOCOL:
+      GST_OBJECT_LOCK (self);
+      self->protocol = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_REGION:
+      set_string (self, &self->region, value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -738,6 +771,12 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
     case PROP_TIMESTAMP_TYPE:
       g_value_set_enum (value, self->timestamp_type);
       break;
+    case PROP_PROTOCOL:
+      g_value_set_enum (value, self->protocol);
+      break;
+    case PROP_REGION:
+      g_value_set_string (value, self->region);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -757,6 +796,7 @@ gst_inworld_tts_src_finalize (GObject * object)
   g_free (self->voice);
   g_free (self->model);
   g_free (self->language);
+  g_free (self->region);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
 
@@ -789,6 +829,9 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   self->timeout = DEFAULT_TIMEOUT;
   self->auto_mode = DEFAULT_AUTO_MODE;
   self->timestamp_type = DEFAULT_TIMESTAMP_TYPE;
+  self->protocol = DEFAULT_PROTOCOL;
+  self->region = g_strdup (DEFAULT_REGION);
+  self->next_sequence = -1;
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
@@ -943,6 +986,26 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           rw_ready));
 
   /**
+   * GstInworldTtsSrc:protocol:
+   *
+   * The protocol spoken to the server. With `slng` and the default URI,
+   * the element connects to SLNG's `wss://api.slng.ai/v1/tts/slng/inworld/max:1.5`
+   * and authenticates with `Authorization: Bearer <key>`; the key falls
+   * back to the `SLNG_API_KEY` environment variable.
+   */
+  g_object_class_install_property (gobject_class, PROP_PROTOCOL,
+      g_param_spec_enum ("protocol", "Protocol",
+          "WebSocket protocol: inworld, slng (SLNG-hosted Inworld Max 1.5), "
+          "or auto (slng when the URI path contains /tts/slng/)",
+          GST_TYPE_INWORLD_TTS_PROTOCOL, DEFAULT_PROTOCOL, rw_ready));
+
+  g_object_class_install_property (gobject_class, PROP_REGION,
+      g_param_spec_string ("region", "Region",
+          "SLNG: region to run in, sent as X-Region-Override (us-east-1 for "
+          "Inworld Max 1.5); NULL lets SLNG choose", DEFAULT_REGION,
+          rw_ready));
+
+  /**
    * GstInworldTtsSrc::push-text:
    * @src: the element
    * @text: UTF-8 text
@@ -1011,4 +1074,5 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_ENCODING, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_TIMESTAMP_TYPE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_PROTOCOL, 0);
 }

@@ -66,6 +66,25 @@ typedef enum
   (gst_inworld_tts_timestamp_type_get_type ())
 GType gst_inworld_tts_timestamp_type_get_type (void);
 
+/**
+ * GstInworldTtsProtocol:
+ * @GST_INWORLD_TTS_PROTOCOL_AUTO: SLNG when the URI path contains
+ *   `/tts/slng/`, else Inworld
+ * @GST_INWORLD_TTS_PROTOCOL_INWORLD: Inworld's bidirectional streaming API
+ * @GST_INWORLD_TTS_PROTOCOL_SLNG: SLNG's unified TTS protocol (Inworld Max 1.5)
+ *
+ * The WebSocket protocol spoken to the server.
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_PROTOCOL_AUTO,
+  GST_INWORLD_TTS_PROTOCOL_INWORLD,
+  GST_INWORLD_TTS_PROTOCOL_SLNG,
+} GstInworldTtsProtocol;
+
+#define GST_TYPE_INWORLD_TTS_PROTOCOL (gst_inworld_tts_protocol_get_type ())
+GType gst_inworld_tts_protocol_get_type (void);
+
 /* Name of the custom downstream event and element message posted after
  * the last buffer of each flush. */
 #define GST_INWORLD_FLUSH_COMPLETED "inworld-flush-completed"

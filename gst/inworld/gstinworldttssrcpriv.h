@@ -26,6 +26,9 @@ GST_DEBUG_CATEGORY_EXTERN (gst_inworld_tts_src_debug);
 #define GST_CAT_DEFAULT gst_inworld_tts_src_debug
 
 #define API_KEY_ENV "INWORLD_API_KEY"
+#define SLNG_API_KEY_ENV "SLNG_API_KEY"
+#define DEFAULT_URI "wss://api.inworld.ai/tts/v1/voice:streamBidirectional"
+#define DEFAULT_SLNG_URI "wss://api.slng.ai/v1/tts/slng/inworld/max:1.5"
 
 typedef enum
 {
@@ -77,6 +80,8 @@ struct _GstInworldTtsSrc
   guint timeout;
   gboolean auto_mode;
   GstInworldTtsTimestampType timestamp_type;
+  GstInworldTtsProtocol protocol;
+  gchar *region;
 
   /* shared with every thread, under lock */
   GMutex lock;
@@ -94,7 +99,12 @@ struct _GstInworldTtsSrc
 
   /* the streaming task only (and state changes, with the task stopped) */
   InworldConnection *conn;
+  gpointer conn_tag;            /* the connection's callback data */
   const InworldProtocol *proto;
+  gboolean close_when_done;     /* SLNG: close once pending flushes end */
+  gint64 next_sequence;         /* SLNG: the audio_chunk expected, -1 any */
+  guint flush_chunks;           /* audio events of the current flush */
+  guint sequence_errors;
   gchar *context_id;
   gchar *model_in_use;
   gchar *uri_in_use;
@@ -140,6 +150,15 @@ void gst_inworld_tts_src_interrupt (GstInworldTtsSrc * self);
 
 void gst_inworld_tts_src_loop (GstPad * pad);
 void gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self);
-gchar *gst_inworld_tts_src_resolve_api_key (GstInworldTtsSrc * self);
+
+/* The URI and protocol to use, from the uri and protocol properties
+ * (under the object lock); *uri is newly allocated. */
+InworldProtocolKind gst_inworld_tts_src_resolve_target (GstInworldTtsSrc *
+    self, gchar ** uri);
+/* The key for @kind: the api-key property, else INWORLD_API_KEY or
+ * SLNG_API_KEY from the environment; NULL if none. */
+gchar *gst_inworld_tts_src_resolve_api_key (GstInworldTtsSrc * self,
+    InworldProtocolKind kind);
+const gchar *gst_inworld_tts_src_key_env (InworldProtocolKind kind);
 
 G_END_DECLS

@@ -25,6 +25,8 @@
 #include "gstinworldttssrcpriv.h"
 #include "inworldtext.h"
 
+#include <string.h>
+
 #define DEFAULT_RATE 24000
 
 /* Why the task stopped waiting. */
@@ -82,13 +84,32 @@ gst_inworld_tts_src_enqueue (GstInworldTtsSrc * self, Item * item)
   g_mutex_unlock (&self->lock);
 }
 
+/* Callback data of one connection. A protocol without contexts (SLNG)
+ * has one session per connection: its events are tagged with that
+ * session's id so that those of a replaced session can be told apart. */
+typedef struct
+{
+  GstInworldTtsSrc *self;
+  gchar *session_id;            /* NULL: the protocol names contexts */
+} ConnectionTag;
+
+static void
+connection_tag_free (ConnectionTag * tag)
+{
+  g_free (tag->session_id);
+  g_free (tag);
+}
+
 static void
 on_connection_event (InworldEvent * event, gpointer user_data)
 {
+  ConnectionTag *tag = user_data;
   Item *item = gst_inworld_tts_src_item_new (ITEM_EVENT);
 
+  if (tag->session_id && event->context_id == NULL)
+    event->context_id = g_strdup (tag->session_id);
   item->event = event;
-  gst_inworld_tts_src_enqueue (user_data, item);
+  gst_inworld_tts_src_enqueue (tag->self, item);
 }
 
 void
@@ -155,8 +176,15 @@ wait_item (GstInworldTtsSrc * self, guint timeout_s, Item ** item)
  * Negotiation
  * ------------------------------------------------------------------------ */
 
+const gchar *
+gst_inworld_tts_src_key_env (InworldProtocolKind kind)
+{
+  return kind == INWORLD_PROTOCOL_SLNG ? SLNG_API_KEY_ENV : API_KEY_ENV;
+}
+
 gchar *
-gst_inworld_tts_src_resolve_api_key (GstInworldTtsSrc * self)
+gst_inworld_tts_src_resolve_api_key (GstInworldTtsSrc * self,
+    InworldProtocolKind kind)
 {
   gchar *key;
 
@@ -164,11 +192,39 @@ gst_inworld_tts_src_resolve_api_key (GstInworldTtsSrc * self)
   key = g_strdup (self->api_key);
   GST_OBJECT_UNLOCK (self);
   if (key == NULL || *key == '\0') {
-    const gchar *env = g_getenv (API_KEY_ENV);
+    const gchar *env = g_getenv (gst_inworld_tts_src_key_env (kind));
     inworld_secret_free (key);
     key = (env && *env) ? g_strdup (env) : NULL;
   }
   return key;
+}
+
+InworldProtocolKind
+gst_inworld_tts_src_resolve_target (GstInworldTtsSrc * self, gchar ** uri)
+{
+  InworldProtocolKind kind;
+  gboolean default_uri;
+
+  GST_OBJECT_LOCK (self);
+  default_uri = g_strcmp0 (self->uri, DEFAULT_URI) == 0;
+  switch (self->protocol) {
+    case GST_INWORLD_TTS_PROTOCOL_SLNG:
+      kind = INWORLD_PROTOCOL_SLNG;
+      break;
+    case GST_INWORLD_TTS_PROTOCOL_INWORLD:
+      kind = INWORLD_PROTOCOL_INWORLD;
+      break;
+    case GST_INWORLD_TTS_PROTOCOL_AUTO:
+    default:
+      kind = self->uri && strstr (self->uri, "/tts/slng/") ?
+          INWORLD_PROTOCOL_SLNG : INWORLD_PROTOCOL_INWORLD;
+      break;
+  }
+  /* the default URI is Inworld's: SLNG has its own */
+  *uri = g_strdup (kind == INWORLD_PROTOCOL_SLNG && default_uri ?
+      DEFAULT_SLNG_URI : self->uri);
+  GST_OBJECT_UNLOCK (self);
+  return kind;
 }
 
 /* The wire encoding the encoding property forces; FALSE for auto. */
@@ -330,6 +386,8 @@ update_caps (GstInworldTtsSrc * self)
  * The server context
  * ------------------------------------------------------------------------ */
 
+static void send_flush (GstInworldTtsSrc * self);
+
 /* The synthesis settings of the properties; strings borrowed from @self,
  * so the object lock must be held while @config is in use. */
 static void
@@ -354,7 +412,40 @@ read_config (GstInworldTtsSrc * self, InworldSynthConfig * config)
   config->timestamp_type = timestamp_types[self->timestamp_type];
 }
 
-/* Creates a fresh context with the current settings. */
+/* Opens a connection to the server (replacing the current one, whose
+ * events stop at once). */
+static void
+connect_server (GstInworldTtsSrc * self)
+{
+  InworldConnectionParams params = { 0 };
+  ConnectionTag *tag = g_new0 (ConnectionTag, 1);
+  gchar *key, *region;
+
+  g_clear_pointer (&self->conn, inworld_connection_free);
+  g_clear_pointer (&self->conn_tag, connection_tag_free);
+
+  tag->self = self;
+  if (!self->proto->multiplexed)
+    tag->session_id = g_strdup (self->context_id);
+  key = gst_inworld_tts_src_resolve_api_key (self, self->proto->kind);
+  GST_OBJECT_LOCK (self);
+  params.timeout_s = self->timeout;
+  region = g_strdup (self->region);
+  GST_OBJECT_UNLOCK (self);
+  params.uri = self->uri_in_use;
+  params.api_key = key;
+  params.protocol = self->proto->kind;
+  params.region = region;
+  self->conn = inworld_connection_new (&params, on_connection_event, tag);
+  self->conn_tag = tag;
+  inworld_secret_free (key);
+  g_free (region);
+  self->got_reply = FALSE;
+  self->next_sequence = -1;
+}
+
+/* Creates a fresh context with the current settings (for SLNG, a fresh
+ * session on a new connection). */
 static void
 open_context (GstInworldTtsSrc * self)
 {
@@ -364,6 +455,8 @@ open_context (GstInworldTtsSrc * self)
   g_free (self->context_id);
   self->context_id = g_strdup_printf ("%s-%d", GST_OBJECT_NAME (self),
       g_atomic_int_add (&serial, 1) + 1);
+  if (!self->proto->multiplexed || self->conn == NULL)
+    connect_server (self);
   GST_OBJECT_LOCK (self);
   read_config (self, &config);
   g_free (self->model_in_use);
@@ -374,6 +467,7 @@ open_context (GstInworldTtsSrc * self)
   GST_OBJECT_UNLOCK (self);
   self->closing = FALSE;
   self->context_closed = FALSE;
+  self->close_when_done = FALSE;
   GST_INFO_OBJECT (self, "context %s on %s", self->context_id,
       self->uri_in_use);
 }
@@ -386,14 +480,29 @@ close_context (GstInworldTtsSrc * self)
   inworld_connection_send (self->conn,
       self->proto->build_close (self->context_id));
   self->closing = TRUE;
+  /* SLNG acknowledges no close: the session simply ends */
+  if (!self->proto->multiplexed)
+    self->context_closed = TRUE;
+}
+
+/* The end of the stream: what was sent is flushed, then the context is
+ * closed. SLNG's close stops the audio, so there it waits for every
+ * audio_end first. */
+static void
+end_stream (GstInworldTtsSrc * self)
+{
+  send_flush (self);
+  if (self->proto->multiplexed || g_queue_is_empty (&self->pending))
+    close_context (self);
+  else
+    self->close_when_done = TRUE;
 }
 
 static GstFlowReturn
 start_stream (GstInworldTtsSrc * self)
 {
-  InworldConnectionParams params = { 0 };
   GstFlowReturn ret;
-  gchar *stream_id, *key, *text;
+  gchar *stream_id, *text;
 
   stream_id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), NULL);
   gst_pad_push_event (self->srcpad, gst_event_new_stream_start (stream_id));
@@ -434,17 +543,13 @@ start_stream (GstInworldTtsSrc * self)
     self->position = GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
   }
 
-  key = gst_inworld_tts_src_resolve_api_key (self);
+  self->proto = inworld_protocol_get (gst_inworld_tts_src_resolve_target
+      (self, &self->uri_in_use));
   GST_OBJECT_LOCK (self);
-  params.uri = self->uri_in_use = g_strdup (self->uri);
-  params.timeout_s = self->timeout;
   text = g_strdup (self->text);
   GST_OBJECT_UNLOCK (self);
-  params.api_key = key;
-  params.protocol = INWORLD_PROTOCOL_INWORLD;
-  self->conn = inworld_connection_new (&params, on_connection_event, self);
-  self->proto = inworld_connection_get_protocol (self->conn);
-  inworld_secret_free (key);
+  GST_INFO_OBJECT (self, "%s protocol at %s", self->proto->name,
+      self->uri_in_use);
   open_context (self);
   self->started = TRUE;
 
@@ -671,6 +776,24 @@ handle_audio (GstInworldTtsSrc * self, InworldEvent * event)
 
   if (event->processed_chars >= 0 && self->flush_processed < 0)
     self->flush_processed = event->processed_chars;
+  if (event->sequence >= 0) {
+    /* numbering may restart at 1 with each flush */
+    if (self->next_sequence >= 0 && event->sequence != self->next_sequence
+        && !(self->flush_chunks == 0 && event->sequence <= 1)) {
+      if (self->sequence_errors++ == 0)
+        GST_ELEMENT_WARNING (self, STREAM, DECODE,
+            ("Audio chunk %" G_GINT64_FORMAT " arrived where %" G_GINT64_FORMAT
+                " was expected: the server's audio is out of order or has a "
+                "gap.", event->sequence, self->next_sequence),
+            ("session %s", self->context_id));
+      else
+        GST_DEBUG_OBJECT (self, "sequence error %u: %" G_GINT64_FORMAT
+            " for %" G_GINT64_FORMAT, self->sequence_errors, event->sequence,
+            self->next_sequence);
+    }
+    self->next_sequence = event->sequence + 1;
+  }
+  self->flush_chunks++;
   if (event->timings)
     post_timings (self, event->timings);
   if (event->audio == NULL)
@@ -719,7 +842,10 @@ flush_completed (GstInworldTtsSrc * self)
   self->chars_spoken += pending->chars;
   self->flush_processed = -1;
   self->in_flush = FALSE;
+  self->flush_chunks = 0;
   g_free (pending);
+  if (self->close_when_done && g_queue_is_empty (&self->pending))
+    close_context (self);
 
   s = gst_structure_new (GST_INWORLD_FLUSH_COMPLETED,
       "context-id", G_TYPE_STRING, self->context_id,
@@ -742,12 +868,33 @@ flush_completed (GstInworldTtsSrc * self)
 static void
 post_server_error (GstInworldTtsSrc * self, InworldEvent * event)
 {
-  if (event->code == 7 || event->code == 16) {
+  const gchar *name = event->code_name;
+  const gchar *message = event->message ? event->message : "no message";
+
+  gchar *code = event->code ? g_strdup_printf ("code %d %s", event->code,
+      grpc_code_name (event->code)) : g_strdup (name ? name : "no code");
+
+  if (event->code == 7 || event->code == 16
+      || g_strcmp0 (name, "auth_error") == 0) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-        ("The server at %s rejected the API key: %s (code %d %s). Check the "
-            "api-key property or the " API_KEY_ENV " environment variable.",
-            self->uri_in_use, event->message ? event->message : "",
-            event->code, grpc_code_name (event->code)), (NULL));
+        ("The server at %s rejected the API key: %s (%s). Check the api-key "
+            "property or the %s environment variable.", self->uri_in_use,
+            message, code, gst_inworld_tts_src_key_env (self->proto->kind)),
+        (NULL));
+  } else if (g_strcmp0 (name, "config_error") == 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("The server refused the settings: %s (config_error). Check voice, "
+            "model, language, the encoding and the rate.", message),
+        ("uri %s", self->uri_in_use));
+  } else if (g_strcmp0 (name, "rate_limit") == 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, BUSY,
+        ("The server is limiting the rate of requests: %s (rate_limit). Try "
+            "again later or with fewer streams.", message),
+        ("uri %s", self->uri_in_use));
+  } else if (name && event->code == 0) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("The text-to-speech server reported an error: %s (%s).", message,
+            name), ("uri %s", self->uri_in_use));
   } else {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("The text-to-speech server reported an error: %s (code %d %s).",
@@ -756,12 +903,19 @@ post_server_error (GstInworldTtsSrc * self, InworldEvent * event)
         ("context %s, uri %s", event->context_id ? event->context_id :
             "(connection-wide)", self->uri_in_use));
   }
+  g_free (code);
 }
 
 static void
 post_disconnected (GstInworldTtsSrc * self, InworldEvent * event)
 {
-  if (!self->got_reply) {
+  if (event->code == 401 || event->code == 403) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+        ("The server at %s refused the API key (HTTP %d). Check the api-key "
+            "property or the %s environment variable.", self->uri_in_use,
+            event->code, gst_inworld_tts_src_key_env (self->proto->kind)),
+        ("%s", event->message));
+  } else if (!self->got_reply) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not reach the text-to-speech server at %s.",
             self->uri_in_use), ("%s", event->message));
@@ -887,7 +1041,10 @@ do_config (GstInworldTtsSrc * self)
   gboolean new_model;
 
   GST_OBJECT_LOCK (self);
-  new_model = g_strcmp0 (self->model, self->model_in_use) != 0;
+  /* SLNG cannot change a running session: every change takes a new one */
+  new_model = g_strcmp0 (self->model, self->model_in_use) != 0
+      || self->proto->build_update_config == NULL
+      || !self->proto->multiplexed;
   if (!new_model) {
     read_config (self, &config);
     inworld_connection_send (self->conn,
@@ -900,8 +1057,8 @@ do_config (GstInworldTtsSrc * self)
         self->context_id);
     return;
   }
-  /* a model is a context's for good: what was sent is spoken with the
-   * old one, later text goes to a new context */
+  /* a model (and any SLNG setting) is a context's for good: what was
+   * sent is spoken with the old one, later text goes to a new context */
   send_flush (self);
   if (g_queue_is_empty (&self->pending))
     switch_model (self);
@@ -959,8 +1116,7 @@ process_item (GstInworldTtsSrc * self, Item * item)
         send_flush (self);
       break;
     case ITEM_EOS:
-      send_flush (self);
-      close_context (self);
+      end_stream (self);
       break;
     case ITEM_INTERRUPT:
       do_interrupt (self);
@@ -1064,6 +1220,7 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
 
   /* no event is delivered once this returns */
   g_clear_pointer (&self->conn, inworld_connection_free);
+  g_clear_pointer (&self->conn_tag, connection_tag_free);
   self->proto = NULL;
 
   g_mutex_lock (&self->lock);
@@ -1085,6 +1242,10 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   self->closing = FALSE;
   self->context_closed = FALSE;
   self->model_switch = FALSE;
+  self->close_when_done = FALSE;
+  self->next_sequence = -1;
+  self->flush_chunks = 0;
+  self->sequence_errors = 0;
   self->segment_sent = FALSE;
   self->position = 0;
   self->in_flush = FALSE;

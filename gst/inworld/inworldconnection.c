@@ -105,6 +105,7 @@ struct _InworldConnection
   const InworldProtocol *protocol;
   gchar *uri;
   gchar *api_key;
+  gchar *region;                /* X-Region-Override, or NULL */
   guint timeout_s;
 
   /* event delivery; cleared by inworld_connection_free() */
@@ -168,6 +169,7 @@ conn_unref (InworldConnection * conn)
   g_mutex_clear (&conn->lock);
   g_mutex_clear (&conn->callback_lock);
   g_free (conn->uri);
+  g_free (conn->region);
   inworld_secret_free (conn->api_key);
   g_free (conn->last_error);
   st = conn->st;
@@ -403,6 +405,10 @@ start_connect (InworldConnection * conn)
     inworld_secret_free (auth);
   }
 
+  if (conn->region && *conn->region)
+    soup_message_headers_replace (soup_message_get_request_headers
+        (conn->msg), "X-Region-Override", conn->region);
+
   if (conn->timeout_s > 0) {
     conn->timeout_source = g_timeout_source_new_seconds (conn->timeout_s);
     g_source_set_callback (conn->timeout_source, on_connect_timeout, conn,
@@ -490,6 +496,7 @@ inworld_connection_new (const InworldConnectionParams * params,
   conn->protocol = inworld_protocol_get (params->protocol);
   conn->uri = g_strdup (params->uri);
   conn->api_key = g_strdup (params->api_key);
+  conn->region = g_strdup (params->region);
   conn->timeout_s = params->timeout_s;
   conn->func = func;
   conn->user_data = user_data;

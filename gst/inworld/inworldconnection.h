@@ -32,6 +32,7 @@ typedef struct
   const gchar *api_key;         /* sent in the Authorization header */
   InworldProtocolKind protocol;
   guint timeout_s;              /* connect / upgrade time limit; 0 = none */
+  const gchar *region;          /* SLNG: X-Region-Override, or NULL */
 } InworldConnectionParams;
 
 /* Largest frame accepted from the server (libsoup's default is 128 KiB;
