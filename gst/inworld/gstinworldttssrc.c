@@ -257,6 +257,14 @@ gst_inworld_tts_src_push_text (GstInworldTtsSrc * self, const gchar * text,
 {
   gsize bad;
 
+  g_mutex_lock (&self->lock);
+  if (self->eos_queued || self->flushing) {
+    g_mutex_unlock (&self->lock);
+    GST_WARNING_OBJECT (self, "push-text: the stream has ended or the "
+        "element is not running; text refused");
+    return FALSE;
+  }
+  g_mutex_unlock (&self->lock);
   if (text == NULL || !inworld_text_validate (text, -1, &bad)) {
     GST_WARNING_OBJECT (self, "push-text: not UTF-8 text (bad byte at %"
         G_GSIZE_FORMAT "), ignored", text ? bad : 0);
@@ -384,7 +392,7 @@ gst_inworld_tts_src_sink_event (GstPad * pad, GstObject * parent,
       break;
     case GST_EVENT_FLUSH_START:
       /* a flushing seek upstream: what was being said is out of date */
-      gst_inworld_tts_src_interrupt (self);
+      gst_inworld_tts_src_interrupt_upstream (self);
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->sink_segment, GST_FORMAT_TIME);

@@ -89,8 +89,9 @@ struct _GstInworldTtsSrc
   GQueue items;                 /* Item * */
   gboolean flushing;            /* the src pad is being deactivated */
   gboolean playing;
-  gboolean interrupting;        /* FLUSH_START sent, INTERRUPT queued */
+  guint interrupting;           /* FLUSH_STARTs sent, FLUSH_STOPs owed */
   gboolean eos_queued;          /* no more text is accepted */
+  gboolean task_done;           /* the task paused for good (EOS, error) */
 
   /* the sink pad's streaming thread */
   GstSegment sink_segment;
@@ -113,6 +114,7 @@ struct _GstInworldTtsSrc
   gboolean closing;             /* close_context sent */
   gboolean context_closed;
   gboolean model_switch;        /* waiting for pending flushes to switch */
+  gboolean session_lost;        /* SLNG: the server ended an idle session */
   GQueue held;                  /* Item * held until the switch */
   InworldAudioFramer *framer;
   InworldEncoding wire_encoding;
@@ -147,6 +149,9 @@ void gst_inworld_tts_src_item_free (Item * item);
 /* Stops the current speech at once (any thread): downstream is flushed,
  * queued text dropped, and the task opens a fresh server context. */
 void gst_inworld_tts_src_interrupt (GstInworldTtsSrc * self);
+/* The same for a flushing seek upstream, which also cancels upstream's
+ * EOS: the stream goes on with what upstream sends after it. */
+void gst_inworld_tts_src_interrupt_upstream (GstInworldTtsSrc * self);
 
 void gst_inworld_tts_src_loop (GstPad * pad);
 void gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self);

@@ -112,35 +112,56 @@ on_connection_event (InworldEvent * event, gpointer user_data)
   gst_inworld_tts_src_enqueue (tag->self, item);
 }
 
-void
-gst_inworld_tts_src_interrupt (GstInworldTtsSrc * self)
+static void
+interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
 {
   GQueue kept = G_QUEUE_INIT;
   Item *item;
 
   g_mutex_lock (&self->lock);
-  if (self->flushing) {
+  if (self->flushing || self->task_done) {
     g_mutex_unlock (&self->lock);
     return;
   }
+  self->interrupting++;
+  g_mutex_unlock (&self->lock);
+
+  GST_INFO_OBJECT (self, "interrupting the speech");
+  /* unblocks a push in progress. It goes before the INTERRUPT item is
+   * queued: the task sends the FLUSH_STOP when it handles that item */
+  gst_pad_push_event (self->srcpad, gst_event_new_flush_start ());
+
   /* what was queued belongs to the speech being stopped; the end of the
-   * stream and config changes still hold */
+   * stream, config changes and other interruptions (each owing its
+   * FLUSH_STOP) still hold */
+  g_mutex_lock (&self->lock);
   while ((item = g_queue_pop_head (&self->items))) {
-    if (item->type == ITEM_EOS || item->type == ITEM_CONFIG)
+    if ((item->type == ITEM_EOS && !cancel_eos) || item->type == ITEM_CONFIG
+        || item->type == ITEM_INTERRUPT)
       g_queue_push_tail (&kept, item);
     else
       gst_inworld_tts_src_item_free (item);
   }
   self->items = kept;
-  g_queue_push_head (&self->items,
-      gst_inworld_tts_src_item_new (ITEM_INTERRUPT));
-  self->interrupting = TRUE;
+  item = gst_inworld_tts_src_item_new (ITEM_INTERRUPT);
+  item->flush = cancel_eos;
+  g_queue_push_head (&self->items, item);
+  if (cancel_eos)
+    self->eos_queued = FALSE;
   g_cond_signal (&self->cond);
   g_mutex_unlock (&self->lock);
+}
 
-  GST_INFO_OBJECT (self, "interrupting the speech");
-  /* unblocks a push in progress; the task sends FLUSH_STOP */
-  gst_pad_push_event (self->srcpad, gst_event_new_flush_start ());
+void
+gst_inworld_tts_src_interrupt (GstInworldTtsSrc * self)
+{
+  interrupt (self, FALSE);
+}
+
+void
+gst_inworld_tts_src_interrupt_upstream (GstInworldTtsSrc * self)
+{
+  interrupt (self, TRUE);
 }
 
 static WaitResult
@@ -541,6 +562,11 @@ start_stream (GstInworldTtsSrc * self)
     GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
         (self));
     self->position = GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
+    /* sinks and mixers complete their change to PLAYING on data: with
+     * nothing to say yet, a gap lets them */
+    if (self->segment_sent)
+      gst_pad_push_event (self->srcpad, gst_event_new_gap (self->position,
+              0));
   }
 
   self->proto = inworld_protocol_get (gst_inworld_tts_src_resolve_target
@@ -577,21 +603,30 @@ start_stream (GstInworldTtsSrc * self)
  * Text
  * ------------------------------------------------------------------------ */
 
+/* The text sent without a flush becomes a flush the server owes. */
 static void
-send_flush (GstInworldTtsSrc * self)
+record_flush (GstInworldTtsSrc * self)
 {
   PendingFlush *pending;
 
   if (self->unflushed_chars == 0)
     return;
-  inworld_connection_send (self->conn,
-      self->proto->build_flush (self->context_id));
   pending = g_new (PendingFlush, 1);
   pending->chars = self->unflushed_chars;
   pending->start = self->unflushed_start;
   g_queue_push_tail (&self->pending, pending);
   self->unflushed_chars = 0;
   self->unflushed_start = GST_CLOCK_TIME_NONE;
+}
+
+static void
+send_flush (GstInworldTtsSrc * self)
+{
+  if (self->unflushed_chars == 0)
+    return;
+  inworld_connection_send (self->conn,
+      self->proto->build_flush (self->context_id));
+  record_flush (self);
 }
 
 /* Sends @text in pieces the API takes; every piece but the last is
@@ -971,6 +1006,18 @@ handle_event (GstInworldTtsSrc * self, InworldEvent * event)
       post_server_error (self, event);
       return GST_FLOW_ERROR;
     case INWORLD_EVENT_DISCONNECTED:
+      if (!self->proto->multiplexed && g_queue_is_empty (&self->pending)
+          && self->unflushed_chars == 0 && event->code == 1000) {
+        /* SLNG: the server may end a session after its audio_end; nothing
+         * was lost, the next text opens a new session */
+        GST_INFO_OBJECT (self, "the server closed session %s (1000) with "
+            "nothing pending", self->context_id);
+        if (self->closing)
+          self->context_closed = TRUE;
+        else
+          self->session_lost = TRUE;
+        break;
+      }
       post_disconnected (self, event);
       return GST_FLOW_ERROR;
     case INWORLD_EVENT_INVALID_FRAME:
@@ -988,12 +1035,24 @@ handle_event (GstInworldTtsSrc * self, InworldEvent * event)
 
 /* Drops the current speech and starts a fresh context (INTERRUPT). */
 static void
-do_interrupt (GstInworldTtsSrc * self)
+do_interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
 {
   guint dropped = g_queue_get_length (&self->pending)
       + (self->unflushed_chars ? 1 : 0);
-  gboolean ended = self->closing;       /* the end of the stream was asked */
+  /* the end of the stream was asked (and is not cancelled by a seek) */
+  gboolean ended = (self->closing || self->close_when_done) && !cancel_eos;
   GstClockTime now;
+  Item *item;
+
+  /* text held for a model switch is as old as the speech stopped; the new
+   * context has the current settings anyway */
+  while ((item = g_queue_pop_head (&self->held))) {
+    if (item->type == ITEM_EOS && !cancel_eos)
+      ended = TRUE;
+    gst_inworld_tts_src_item_free (item);
+  }
+  self->model_switch = FALSE;
+  self->session_lost = FALSE;
 
   inworld_audio_framer_reset (self->framer);
   g_queue_clear_full (&self->pending, g_free);
@@ -1007,10 +1066,10 @@ do_interrupt (GstInworldTtsSrc * self)
   close_context (self);
   open_context (self);
   if (ended)
-    close_context (self);
+    end_stream (self);
 
   g_mutex_lock (&self->lock);
-  self->interrupting = FALSE;
+  self->interrupting--;
   g_mutex_unlock (&self->lock);
   gst_pad_push_event (self->srcpad, gst_event_new_flush_stop (FALSE));
   if (self->segment_sent)
@@ -1040,6 +1099,12 @@ do_config (GstInworldTtsSrc * self)
   InworldSynthConfig config;
   gboolean new_model;
 
+  if (self->closing || self->close_when_done) {
+    /* the context is being closed: nothing more is said with it */
+    GST_DEBUG_OBJECT (self, "config change after the end of the stream, "
+        "ignored");
+    return;
+  }
   GST_OBJECT_LOCK (self);
   /* SLNG cannot change a running session: every change takes a new one */
   new_model = g_strcmp0 (self->model, self->model_in_use) != 0
@@ -1053,6 +1118,8 @@ do_config (GstInworldTtsSrc * self)
   GST_OBJECT_UNLOCK (self);
 
   if (!new_model) {
+    /* the server flushes the buffered text with the old settings first */
+    record_flush (self);
     GST_INFO_OBJECT (self, "update_config sent to context %s",
         self->context_id);
     return;
@@ -1104,10 +1171,15 @@ process_item (GstInworldTtsSrc * self, Item * item)
         ret = release_held (self);
       break;
     case ITEM_TEXT:
-      if (self->closing) {
+      if (self->closing || self->close_when_done) {
         GST_WARNING_OBJECT (self, "text after the end of the stream "
             "dropped");
         break;
+      }
+      if (self->session_lost) {
+        /* SLNG closed an idle session: a new one for the new text */
+        self->session_lost = FALSE;
+        open_context (self);
       }
       send_text (self, item->text, item->flush, item->start);
       break;
@@ -1119,7 +1191,7 @@ process_item (GstInworldTtsSrc * self, Item * item)
       end_stream (self);
       break;
     case ITEM_INTERRUPT:
-      do_interrupt (self);
+      do_interrupt (self, item->flush);
       break;
     case ITEM_CONFIG:
       do_config (self);
@@ -1141,8 +1213,10 @@ process_item (GstInworldTtsSrc * self, Item * item)
 static gboolean
 awaiting_server (GstInworldTtsSrc * self)
 {
-  return !self->got_reply || !g_queue_is_empty (&self->pending)
-      || self->closing;
+  /* SLNG acknowledges neither init nor close */
+  return (!self->got_reply && self->proto->multiplexed)
+      || !g_queue_is_empty (&self->pending)
+      || (self->closing && !self->context_closed);
 }
 
 void
@@ -1186,7 +1260,7 @@ gst_inworld_tts_src_loop (GstPad * pad)
 
     /* downstream flushed by an interruption, not by a state change */
     g_mutex_lock (&self->lock);
-    interrupting = self->interrupting && !self->flushing;
+    interrupting = self->interrupting > 0 && !self->flushing;
     g_mutex_unlock (&self->lock);
     if (interrupting)
       return;
@@ -1196,6 +1270,23 @@ gst_inworld_tts_src_loop (GstPad * pad)
   return;
 
 pause:
+  if (ret == GST_FLOW_EOS || ret == GST_FLOW_FLUSHING) {
+    gboolean interrupting;
+
+    /* an interruption that came as the speech ended still owes its
+     * FLUSH_STOP (and may cancel the end, for a seek upstream) */
+    g_mutex_lock (&self->lock);
+    interrupting = self->interrupting > 0 && !self->flushing;
+    if (!interrupting)
+      self->task_done = TRUE;
+    g_mutex_unlock (&self->lock);
+    if (interrupting)
+      return;
+  } else {
+    g_mutex_lock (&self->lock);
+    self->task_done = TRUE;
+    g_mutex_unlock (&self->lock);
+  }
   GST_DEBUG_OBJECT (self, "pausing task: %s", gst_flow_get_name (ret));
   gst_pad_pause_task (pad);
   if (ret == GST_FLOW_EOS) {
@@ -1226,8 +1317,9 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   g_mutex_lock (&self->lock);
   while ((item = g_queue_pop_head (&self->items)))
     gst_inworld_tts_src_item_free (item);
-  self->interrupting = FALSE;
+  self->interrupting = 0;
   self->eos_queued = FALSE;
+  self->task_done = FALSE;
   g_mutex_unlock (&self->lock);
   while ((item = g_queue_pop_head (&self->held)))
     gst_inworld_tts_src_item_free (item);
@@ -1243,6 +1335,7 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   self->context_closed = FALSE;
   self->model_switch = FALSE;
   self->close_when_done = FALSE;
+  self->session_lost = FALSE;
   self->next_sequence = -1;
   self->flush_chunks = 0;
   self->sequence_errors = 0;
