@@ -462,7 +462,7 @@ connect_server (GstInworldTtsSrc * self)
   inworld_secret_free (key);
   g_free (region);
   self->got_reply = FALSE;
-  self->next_sequence = -1;
+  self->next_sequence = 1;      /* SLNG numbers from 1 */
 }
 
 /* Creates a fresh context with the current settings (for SLNG, a fresh
@@ -950,7 +950,9 @@ post_disconnected (GstInworldTtsSrc * self, InworldEvent * event)
             "property or the %s environment variable.", self->uri_in_use,
             event->code, gst_inworld_tts_src_key_env (self->proto->kind)),
         ("%s", event->message));
-  } else if (!self->got_reply) {
+  } else if (!self->got_reply && event->code < 1000) {
+    /* a WebSocket close code (1000 and up) means the upgrade was done:
+     * SLNG says nothing before its first audio */
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not reach the text-to-speech server at %s.",
             self->uri_in_use), ("%s", event->message));

@@ -288,9 +288,13 @@ on_ws_closed (SoupWebsocketConnection * ws, InworldConnection * conn)
 
   conn->state = STATE_CLOSED;
   drop_outgoing (conn);
+  /* no close frame is 1006 (RFC 6455): a close code always says the
+   * upgrade was done, unlike the HTTP status of a refused one */
   if (old == STATE_OPEN && !conn->freed)
     deliver_local (conn, INWORLD_EVENT_DISCONNECTED,
-        soup_websocket_connection_get_close_code (ws), describe_close (conn));
+        soup_websocket_connection_get_close_code (ws) ?
+        soup_websocket_connection_get_close_code (ws) : 1006,
+        describe_close (conn));
   if (old == STATE_CLOSING)
     conn_unref (conn);          /* the teardown's reference */
 }
