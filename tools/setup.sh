@@ -20,6 +20,9 @@ packages=(
   gstreamer1.0-plugins-good
   # the emulator's speech mode (offline demo)
   espeak-ng
+  # the Python example docs/examples/voice-agent.py and its test
+  # (PyGObject and GStreamer's introspection data)
+  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 )
 if [ "${INWORLD_SETUP_VALGRIND:-0}" = 1 ]; then
   packages+=(valgrind)

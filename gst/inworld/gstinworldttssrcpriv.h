@@ -92,6 +92,7 @@ struct _GstInworldTtsSrc
   guint interrupting;           /* FLUSH_STARTs sent, FLUSH_STOPs owed */
   gboolean eos_queued;          /* no more text is accepted */
   gboolean task_done;           /* the task paused for good (EOS, error) */
+  gboolean running;             /* the task has connected and started */
 
   /* the sink pad's streaming thread */
   GstSegment sink_segment;

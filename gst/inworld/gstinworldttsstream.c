@@ -123,6 +123,23 @@ interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
     g_mutex_unlock (&self->lock);
     return;
   }
+  if (!self->running) {
+    /* nothing was said yet: only the queued text goes */
+    GQueue kept_early = G_QUEUE_INIT;
+
+    while ((item = g_queue_pop_head (&self->items))) {
+      if (item->type == ITEM_TEXT || item->type == ITEM_FLUSH
+          || (item->type == ITEM_EOS && cancel_eos))
+        gst_inworld_tts_src_item_free (item);
+      else
+        g_queue_push_tail (&kept_early, item);
+    }
+    self->items = kept_early;
+    if (cancel_eos)
+      self->eos_queued = FALSE;
+    g_mutex_unlock (&self->lock);
+    return;
+  }
   self->interrupting++;
   g_mutex_unlock (&self->lock);
 
@@ -550,6 +567,7 @@ start_stream (GstInworldTtsSrc * self)
       return GST_FLOW_FLUSHING;
   }
 
+  g_clear_pointer (&self->framer, inworld_audio_framer_free);
   self->framer = inworld_audio_framer_new (self->wire_encoding, self->rate);
   self->clock_rate = inworld_audio_framer_get_clock_rate (self->framer);
   /* raw, G.711 and MP3 caps are known now; Opus and FLAC caps (and the
@@ -578,6 +596,9 @@ start_stream (GstInworldTtsSrc * self)
       self->uri_in_use);
   open_context (self);
   self->started = TRUE;
+  g_mutex_lock (&self->lock);
+  self->running = TRUE;
+  g_mutex_unlock (&self->lock);
 
   /* the text property is the first utterance; alone, it is all there is */
   if (text && *text) {
@@ -829,19 +850,24 @@ handle_audio (GstInworldTtsSrc * self, InworldEvent * event)
     self->next_sequence = event->sequence + 1;
   }
   self->flush_chunks++;
+  if (event->audio) {
+    GstFlowReturn ret;
+
+    if (!inworld_audio_framer_push (self->framer, event->audio, &error)) {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("The server sent audio in another format than asked for."),
+          ("%s", error->message));
+      g_clear_error (&error);
+      return GST_FLOW_ERROR;
+    }
+    ret = push_audio (self);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  /* after the audio: a late chunk has moved the flush's start (live) */
   if (event->timings)
     post_timings (self, event->timings);
-  if (event->audio == NULL)
-    return GST_FLOW_OK;
-
-  if (!inworld_audio_framer_push (self->framer, event->audio, &error)) {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("The server sent audio in another format than asked for."),
-        ("%s", error->message));
-    g_clear_error (&error);
-    return GST_FLOW_ERROR;
-  }
-  return push_audio (self);
+  return GST_FLOW_OK;
 }
 
 static GstFlowReturn
@@ -1320,6 +1346,7 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   while ((item = g_queue_pop_head (&self->items)))
     gst_inworld_tts_src_item_free (item);
   self->interrupting = 0;
+  self->running = FALSE;
   self->eos_queued = FALSE;
   self->task_done = FALSE;
   g_mutex_unlock (&self->lock);

@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 
 #define ROUTE "/tts/v1/voice:streamBidirectional"
+#define SLNG_ROUTE "/v1/tts/slng/inworld/max:1.5"
 
 /* in the child: die with the test, so a crashed test leaves no server */
 static void
@@ -23,8 +24,32 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
-InworldEmulator *
-inworld_emulator_start (const gchar * first_arg, ...)
+/* The --verbose log of inworld_emulator_start_logged (). */
+struct _InworldEmulatorLog
+{
+  GThread *reader;
+  GDataInputStream *err;
+  GMutex lock;
+  GPtrArray *lines;             /* gchar * */
+};
+
+/* on its own thread: stderr must be drained or the emulator blocks */
+static gpointer
+read_log (gpointer user_data)
+{
+  struct _InworldEmulatorLog *log = user_data;
+  gchar *line;
+
+  while ((line = g_data_input_stream_read_line (log->err, NULL, NULL, NULL))) {
+    g_mutex_lock (&log->lock);
+    g_ptr_array_add (log->lines, line);
+    g_mutex_unlock (&log->lock);
+  }
+  return NULL;
+}
+
+static InworldEmulator *
+start_valist (gboolean logged, const gchar * first_arg, va_list args)
 {
   GSubprocessLauncher *launcher;
   const gchar *path = g_getenv ("INWORLD_TTS_EMULATOR");
@@ -33,7 +58,6 @@ inworld_emulator_start (const gchar * first_arg, ...)
   GDataInputStream *out;
   GError *error = NULL;
   gchar *line;
-  va_list args;
 
   if (path == NULL)
     g_error ("INWORLD_TTS_EMULATOR is not set: run the tests with meson test");
@@ -43,14 +67,15 @@ inworld_emulator_start (const gchar * first_arg, ...)
   g_ptr_array_add (argv, (gpointer) "--api-key=" TEST_API_KEY);
   g_ptr_array_add (argv, (gpointer) "--audio=test-signal");
   g_ptr_array_add (argv, (gpointer) "--speed=50");
-  va_start (args, first_arg);
   for (const gchar * a = first_arg; a; a = va_arg (args, const gchar *))
     g_ptr_array_add (argv, (gpointer) a);
-  va_end (args);
+  if (logged)
+    g_ptr_array_add (argv, (gpointer) "--verbose");
   g_ptr_array_add (argv, NULL);
 
   emu = g_new0 (InworldEmulator, 1);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      (logged ? G_SUBPROCESS_FLAGS_STDERR_PIPE : 0));
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
       NULL);
   emu->process = g_subprocess_launcher_spawnv (launcher,
@@ -70,7 +95,66 @@ inworld_emulator_start (const gchar * first_arg, ...)
   emu->uri = g_strdup_printf ("ws://127.0.0.1:%u" ROUTE, emu->port);
   g_free (line);
   g_object_unref (out);
+
+  if (logged) {
+    emu->log = g_new0 (struct _InworldEmulatorLog, 1);
+    g_mutex_init (&emu->log->lock);
+    emu->log->lines = g_ptr_array_new_with_free_func (g_free);
+    emu->log->err =
+        g_data_input_stream_new (g_subprocess_get_stderr_pipe (emu->process));
+    emu->log->reader = g_thread_new ("emulator-log", read_log, emu->log);
+  }
   return emu;
+}
+
+InworldEmulator *
+inworld_emulator_start (const gchar * first_arg, ...)
+{
+  InworldEmulator *emu;
+  va_list args;
+
+  va_start (args, first_arg);
+  emu = start_valist (FALSE, first_arg, args);
+  va_end (args);
+  return emu;
+}
+
+InworldEmulator *
+inworld_emulator_start_logged (const gchar * first_arg, ...)
+{
+  InworldEmulator *emu;
+  va_list args;
+
+  va_start (args, first_arg);
+  emu = start_valist (TRUE, first_arg, args);
+  va_end (args);
+  return emu;
+}
+
+gchar **
+inworld_emulator_log_lines (InworldEmulator * emu, const gchar * first_needle,
+    ...)
+{
+  GPtrArray *found = g_ptr_array_new ();
+
+  g_assert (emu->log != NULL);
+  g_mutex_lock (&emu->log->lock);
+  for (guint i = 0; i < emu->log->lines->len; i++) {
+    const gchar *line = g_ptr_array_index (emu->log->lines, i);
+    gboolean all = TRUE;
+    va_list args;
+
+    va_start (args, first_needle);
+    for (const gchar * n = first_needle; n && all;
+        n = va_arg (args, const gchar *))
+      all = strstr (line, n) != NULL;
+    va_end (args);
+    if (all)
+      g_ptr_array_add (found, g_strdup (line));
+  }
+  g_mutex_unlock (&emu->log->lock);
+  g_ptr_array_add (found, NULL);
+  return (gchar **) g_ptr_array_free (found, FALSE);
 }
 
 void
@@ -80,9 +164,23 @@ inworld_emulator_stop (InworldEmulator * emu)
     return;
   g_subprocess_force_exit (emu->process);
   g_subprocess_wait (emu->process, NULL, NULL);
+  if (emu->log) {
+    /* the pipe is at its end once the process is gone */
+    g_thread_join (emu->log->reader);
+    g_object_unref (emu->log->err);
+    g_ptr_array_unref (emu->log->lines);
+    g_mutex_clear (&emu->log->lock);
+    g_free (emu->log);
+  }
   g_object_unref (emu->process);
   g_free (emu->uri);
   g_free (emu);
+}
+
+gchar *
+inworld_emulator_slng_uri (InworldEmulator * emu)
+{
+  return g_strdup_printf ("ws://127.0.0.1:%u" SLNG_ROUTE, emu->port);
 }
 
 gchar *

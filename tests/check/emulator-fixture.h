@@ -20,6 +20,7 @@ typedef struct
   GSubprocess *process;
   guint port;
   gchar *uri;                   /* ws://127.0.0.1:<port>/tts/v1/voice:streamBidirectional */
+  struct _InworldEmulatorLog *log;      /* inworld_emulator_start_logged () */
 } InworldEmulator;
 
 /* Runs $INWORLD_TTS_EMULATOR --port 0 --api-key TEST_API_KEY
@@ -27,6 +28,20 @@ typedef struct
  * arguments (later options win), and waits for its "listening" line. */
 InworldEmulator *inworld_emulator_start (const gchar * first_arg, ...);
 void inworld_emulator_stop (InworldEmulator * emulator);
+
+/* As inworld_emulator_start (), with --verbose: the emulator logs every
+ * frame in ("<- ") and out ("-> "), cut at 300 bytes, on stderr, and a
+ * thread keeps those lines for inworld_emulator_log_lines (). */
+InworldEmulator *inworld_emulator_start_logged (const gchar * first_arg, ...);
+
+/* The lines logged so far that contain every one of the NULL-terminated
+ * @first_needle, ... (g_strfreev); an empty array when none does. */
+gchar **inworld_emulator_log_lines (InworldEmulator * emulator,
+    const gchar * first_needle, ...) G_GNUC_NULL_TERMINATED;
+
+/* The emulator's SLNG route (Inworld Max 1.5 hosted by SLNG),
+ * ws://127.0.0.1:<port>/v1/tts/slng/inworld/max:1.5 (g_free). */
+gchar *inworld_emulator_slng_uri (InworldEmulator * emulator);
 
 /* A ws:// URI on which nothing listens. */
 gchar *inworld_emulator_unused_uri (void);
