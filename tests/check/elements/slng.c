@@ -22,6 +22,7 @@
 
 #include "emulator-fixture.h"
 #include "tts-harness.h"
+#include "../recorder.h"
 #include "inworld-test-signal.h"
 #include "inworldtext.h"
 #include "../codec-helpers.h"
@@ -42,104 +43,6 @@ raw_caps (gint rate)
 /* ------------------------------------------------------------------------
  * Recording
  * ------------------------------------------------------------------------ */
-
-typedef struct
-{
-  GMutex lock;
-  GCond cond;
-  GPtrArray *log;               /* GstBuffer, GstEvent, GstMessage refs */
-  guint buffers;
-  guint flushes;                /* inworld-flush-completed events */
-  guint eos;
-  guint errors;
-  guint warnings;
-} Rec;
-
-static void
-rec_init (Rec * rec)
-{
-  g_mutex_init (&rec->lock);
-  g_cond_init (&rec->cond);
-  rec->log = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_mini_object_unref);
-}
-
-static void
-rec_clear (Rec * rec)
-{
-  g_ptr_array_unref (rec->log);
-  g_mutex_clear (&rec->lock);
-  g_cond_clear (&rec->cond);
-}
-
-static GstPadProbeReturn
-rec_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Rec *rec = user_data;
-
-  g_mutex_lock (&rec->lock);
-  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
-    g_ptr_array_add (rec->log,
-        gst_buffer_ref (GST_PAD_PROBE_INFO_BUFFER (info)));
-    rec->buffers++;
-  } else {
-    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-
-    g_ptr_array_add (rec->log, gst_event_ref (event));
-    if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
-      rec->eos++;
-    else if (gst_event_has_name (event, FLUSH_COMPLETED))
-      rec->flushes++;
-  }
-  g_cond_broadcast (&rec->cond);
-  g_mutex_unlock (&rec->lock);
-  return GST_PAD_PROBE_OK;
-}
-
-/* in the posting thread, so that messages and pad traffic are logged in
- * the order they happened */
-static GstBusSyncReply
-rec_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
-{
-  Rec *rec = user_data;
-
-  switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ERROR:
-    case GST_MESSAGE_WARNING:
-    case GST_MESSAGE_ELEMENT:
-      g_mutex_lock (&rec->lock);
-      g_ptr_array_add (rec->log, gst_message_ref (msg));
-      if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
-        rec->errors++;
-      else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING)
-        rec->warnings++;
-      g_cond_broadcast (&rec->cond);
-      g_mutex_unlock (&rec->lock);
-      break;
-    default:
-      break;
-  }
-  /* a sync handler that drops a message owns it */
-  gst_message_unref (msg);
-  return GST_BUS_DROP;
-}
-
-/* Waits until *@counter (a field of @rec) reaches @n, or an error comes,
- * or @timeout passes; TRUE if it was reached. */
-static gboolean
-rec_wait (Rec * rec, guint * counter, guint n, GstClockTime timeout)
-{
-  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
-  gboolean ok;
-
-  g_mutex_lock (&rec->lock);
-  while (*counter < n && rec->errors == 0)
-    if (!g_cond_wait_until (&rec->cond, &rec->lock, deadline))
-      break;
-  ok = *counter >= n;
-  g_mutex_unlock (&rec->lock);
-  return ok;
-}
 
 /* Waits for EOS or an error; TRUE on EOS without an error. */
 static gboolean

@@ -20,6 +20,7 @@
 
 #include "emulator-fixture.h"
 #include "tts-harness.h"
+#include "../recorder.h"
 #include "inworld-test-signal.h"
 
 #define FLUSH_COMPLETED "inworld-flush-completed"
@@ -34,117 +35,6 @@
 /* ------------------------------------------------------------------------
  * Recording
  * ------------------------------------------------------------------------ */
-
-typedef struct
-{
-  GMutex lock;
-  GCond cond;
-  GPtrArray *log;               /* GstBuffer, GstEvent, GstMessage refs */
-  guint buffers;
-  guint flushes;                /* inworld-flush-completed events */
-  guint eos;
-  guint errors;
-  guint timings;                /* inworld-word-timing messages */
-} Rec;
-
-static void
-rec_init (Rec * rec)
-{
-  g_mutex_init (&rec->lock);
-  g_cond_init (&rec->cond);
-  rec->log = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_mini_object_unref);
-  rec->buffers = rec->flushes = rec->eos = rec->errors = 0;
-}
-
-static void
-rec_clear (Rec * rec)
-{
-  g_ptr_array_unref (rec->log);
-  g_mutex_clear (&rec->lock);
-  g_cond_clear (&rec->cond);
-}
-
-static GstPadProbeReturn
-rec_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  Rec *rec = user_data;
-
-  g_mutex_lock (&rec->lock);
-  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
-    g_ptr_array_add (rec->log,
-        gst_buffer_ref (GST_PAD_PROBE_INFO_BUFFER (info)));
-    rec->buffers++;
-  } else {
-    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-
-    g_ptr_array_add (rec->log, gst_event_ref (event));
-    if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
-      rec->eos++;
-    else if (gst_event_has_name (event, FLUSH_COMPLETED))
-      rec->flushes++;
-  }
-  g_cond_broadcast (&rec->cond);
-  g_mutex_unlock (&rec->lock);
-  return GST_PAD_PROBE_OK;
-}
-
-/* in the posting thread, so that messages and pad traffic of the
- * streaming task are logged in the order they happened */
-static GstBusSyncReply
-rec_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
-{
-  Rec *rec = user_data;
-
-  switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ERROR:
-    case GST_MESSAGE_WARNING:
-    case GST_MESSAGE_ELEMENT:
-      g_mutex_lock (&rec->lock);
-      g_ptr_array_add (rec->log, gst_message_ref (msg));
-      if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
-        rec->errors++;
-      if (gst_message_has_name (msg, WORD_TIMING))
-        rec->timings++;
-      g_cond_broadcast (&rec->cond);
-      g_mutex_unlock (&rec->lock);
-      break;
-    default:
-      break;
-  }
-  /* a sync handler that drops a message owns it */
-  gst_message_unref (msg);
-  return GST_BUS_DROP;
-}
-
-static void
-rec_attach (Rec * rec, GstElement * el, GstBus * bus)
-{
-  GstPad *pad = gst_element_get_static_pad (el, "src");
-
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
-      rec_probe, rec, NULL);
-  gst_object_unref (pad);
-  gst_bus_set_sync_handler (bus, rec_bus, rec, NULL);
-}
-
-/* Waits until *@counter (a field of @rec) reaches @n; FALSE on an error
- * or after @timeout. */
-static gboolean
-rec_wait (Rec * rec, guint * counter, guint n, GstClockTime timeout)
-{
-  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
-  gboolean ok;
-
-  g_mutex_lock (&rec->lock);
-  while (!(ok = *counter >= n) && rec->errors == 0)
-    if (!g_cond_wait_until (&rec->cond, &rec->lock, deadline))
-      break;
-  ok = *counter >= n;
-  g_mutex_unlock (&rec->lock);
-  return ok;
-}
 
 /* The text of the first error or warning logged, or "none". */
 static gchar *

@@ -1,0 +1,108 @@
+/* A recorder of what inworldttssrc pushes and posts, for the tests
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+#include "recorder.h"
+
+void
+rec_init (Rec * rec)
+{
+  g_mutex_init (&rec->lock);
+  g_cond_init (&rec->cond);
+  rec->log = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_mini_object_unref);
+  rec->buffers = rec->flushes = rec->eos = 0;
+  rec->errors = rec->warnings = rec->timings = 0;
+}
+
+void
+rec_clear (Rec * rec)
+{
+  g_ptr_array_unref (rec->log);
+  g_mutex_clear (&rec->lock);
+  g_cond_clear (&rec->cond);
+}
+
+GstPadProbeReturn
+rec_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Rec *rec = user_data;
+
+  g_mutex_lock (&rec->lock);
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    g_ptr_array_add (rec->log,
+        gst_buffer_ref (GST_PAD_PROBE_INFO_BUFFER (info)));
+    rec->buffers++;
+  } else {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+    g_ptr_array_add (rec->log, gst_event_ref (event));
+    if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+      rec->eos++;
+    else if (gst_event_has_name (event, "inworld-flush-completed"))
+      rec->flushes++;
+  }
+  g_cond_broadcast (&rec->cond);
+  g_mutex_unlock (&rec->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+GstBusSyncReply
+rec_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Rec *rec = user_data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_WARNING:
+    case GST_MESSAGE_ELEMENT:
+      g_mutex_lock (&rec->lock);
+      g_ptr_array_add (rec->log, gst_message_ref (msg));
+      if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+        rec->errors++;
+      else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING)
+        rec->warnings++;
+      else if (gst_message_has_name (msg, "inworld-word-timing"))
+        rec->timings++;
+      g_cond_broadcast (&rec->cond);
+      g_mutex_unlock (&rec->lock);
+      break;
+    default:
+      break;
+  }
+  /* a sync handler that drops a message owns it */
+  gst_message_unref (msg);
+  return GST_BUS_DROP;
+}
+
+void
+rec_attach (Rec * rec, GstElement * el, GstBus * bus)
+{
+  GstPad *pad = gst_element_get_static_pad (el, "src");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+      rec_probe, rec, NULL);
+  gst_object_unref (pad);
+  gst_bus_set_sync_handler (bus, rec_bus, rec, NULL);
+}
+
+gboolean
+rec_wait (Rec * rec, guint * counter, guint n, GstClockTime timeout)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
+  gboolean ok;
+
+  g_mutex_lock (&rec->lock);
+  while (*counter < n && rec->errors == 0)
+    if (!g_cond_wait_until (&rec->cond, &rec->lock, deadline))
+      break;
+  ok = *counter >= n;
+  g_mutex_unlock (&rec->lock);
+  return ok;
+}

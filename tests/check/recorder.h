@@ -1,0 +1,52 @@
+/* A recorder of what inworldttssrc pushes and posts, for the tests
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* One ordered log of the buffers and events leaving the element's src pad
+ * and of the messages it posts (logged in the posting thread, so the order
+ * is the order they happened), with counters tests can wait on. */
+
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GPtrArray *log;               /* GstBuffer, GstEvent, GstMessage refs */
+  guint buffers;
+  guint flushes;                /* inworld-flush-completed events */
+  guint eos;
+  guint errors;
+  guint warnings;
+  guint timings;                /* inworld-word-timing messages */
+} Rec;
+
+void rec_init (Rec * rec);
+void rec_clear (Rec * rec);
+
+/* Pad probe for the element's src pad (buffers, downstream and flush
+ * events); user data: the Rec. */
+GstPadProbeReturn rec_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data);
+
+/* Bus sync handler logging errors, warnings and element messages (and
+ * dropping every message); user data: the Rec. */
+GstBusSyncReply rec_bus (GstBus * bus, GstMessage * msg, gpointer user_data);
+
+/* Records @el's src pad and the messages on @bus. */
+void rec_attach (Rec * rec, GstElement * el, GstBus * bus);
+
+/* Waits until *@counter (a field of @rec) reaches @n, an error comes, or
+ * @timeout passes; TRUE if it was reached. */
+gboolean rec_wait (Rec * rec, guint * counter, guint n, GstClockTime timeout);
+
+G_END_DECLS
