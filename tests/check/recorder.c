@@ -9,6 +9,9 @@
 
 #include "recorder.h"
 
+#include <gst/check/gstcheck.h>
+#include <string.h>
+
 void
 rec_init (Rec * rec)
 {
@@ -105,4 +108,55 @@ rec_wait (Rec * rec, guint * counter, guint n, GstClockTime timeout)
   ok = *counter >= n;
   g_mutex_unlock (&rec->lock);
   return ok;
+}
+
+static void
+flush_clear (Flush * f)
+{
+  g_byte_array_unref (f->audio);
+}
+
+GArray *
+rec_flushes_range (Rec * rec, guint from, guint to)
+{
+  GArray *flushes = g_array_new (FALSE, TRUE, sizeof (Flush));
+  Flush cur = { 0 };
+
+  g_array_set_clear_func (flushes, (GDestroyNotify) flush_clear);
+  cur.audio = g_byte_array_new ();
+  for (guint i = from; i < MIN (to, rec->log->len); i++) {
+    GstMiniObject *o = g_ptr_array_index (rec->log, i);
+
+    if (GST_IS_BUFFER (o)) {
+      GstBuffer *buf = GST_BUFFER (o);
+      GstMapInfo map;
+
+      fail_unless (GST_BUFFER_PTS_IS_VALID (buf));
+      fail_unless (GST_BUFFER_DURATION_IS_VALID (buf));
+      if (cur.audio->len == 0) {
+        cur.first_pts = GST_BUFFER_PTS (buf);
+        cur.first_buffer = i;
+        cur.discont = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT);
+      } else {
+        /* contiguous within a flush */
+        fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), cur.end);
+      }
+      cur.end = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
+      gst_buffer_map (buf, &map, GST_MAP_READ);
+      g_byte_array_append (cur.audio, map.data, map.size);
+      gst_buffer_unmap (buf, &map);
+    } else if (GST_IS_EVENT (o)
+        && gst_event_has_name (GST_EVENT (o), "inworld-flush-completed")) {
+      cur.done = gst_event_get_structure (GST_EVENT (o));
+      cur.done_index = i;
+      g_array_append_val (flushes, cur);
+      memset (&cur, 0, sizeof (cur));
+      cur.audio = g_byte_array_new ();
+    }
+  }
+  if (cur.audio->len > 0)
+    g_array_append_val (flushes, cur);
+  else
+    g_byte_array_unref (cur.audio);
+  return flushes;
 }

@@ -49,4 +49,22 @@ void rec_attach (Rec * rec, GstElement * el, GstBus * bus);
  * @timeout passes; TRUE if it was reached. */
 gboolean rec_wait (Rec * rec, guint * counter, guint n, GstClockTime timeout);
 
+/* One flush as it left the element: its audio (from the buffers between
+ * the previous flush-completed event, or @from, and its own) and its
+ * flush-completed event. */
+typedef struct
+{
+  GByteArray *audio;
+  GstClockTime first_pts, end;
+  guint first_buffer;           /* log index */
+  gboolean discont;
+  const GstStructure *done;     /* NULL: audio with no event after it */
+  guint done_index;
+} Flush;
+
+/* The flushes in log entries [@from, @to), as an array of Flush (freed
+ * with the array); fails the test if buffers of a flush are not
+ * contiguous or lack timestamps. */
+GArray *rec_flushes_range (Rec * rec, guint from, guint to);
+
 G_END_DECLS

@@ -130,69 +130,6 @@ speech_structure (GstMiniObject * o)
   return NULL;
 }
 
-/* One flush as it left the element: its audio (from the buffers between
- * the previous flush-completed event, or @from, and its own) and its
- * flush-completed event. */
-typedef struct
-{
-  GByteArray *audio;
-  GstClockTime first_pts, end;
-  guint first_buffer;           /* log index */
-  gboolean discont;
-  const GstStructure *done;     /* NULL: audio with no event after it */
-  guint done_index;
-} Flush;
-
-static void
-flush_clear (Flush * f)
-{
-  g_byte_array_unref (f->audio);
-}
-
-static GArray *
-rec_flushes_range (Rec * rec, guint from, guint to)
-{
-  GArray *flushes = g_array_new (FALSE, TRUE, sizeof (Flush));
-  Flush cur = { 0 };
-
-  g_array_set_clear_func (flushes, (GDestroyNotify) flush_clear);
-  cur.audio = g_byte_array_new ();
-  for (guint i = from; i < MIN (to, rec->log->len); i++) {
-    GstMiniObject *o = LOG_AT (rec, i);
-
-    if (GST_IS_BUFFER (o)) {
-      GstBuffer *buf = GST_BUFFER (o);
-      GstMapInfo map;
-
-      fail_unless (GST_BUFFER_PTS_IS_VALID (buf));
-      fail_unless (GST_BUFFER_DURATION_IS_VALID (buf));
-      if (cur.audio->len == 0) {
-        cur.first_pts = GST_BUFFER_PTS (buf);
-        cur.first_buffer = i;
-        cur.discont = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT);
-      } else {
-        /* contiguous within a flush */
-        fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), cur.end);
-      }
-      cur.end = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
-      gst_buffer_map (buf, &map, GST_MAP_READ);
-      g_byte_array_append (cur.audio, map.data, map.size);
-      gst_buffer_unmap (buf, &map);
-    } else if (is_flush_completed (o)) {
-      cur.done = gst_event_get_structure (GST_EVENT (o));
-      cur.done_index = i;
-      g_array_append_val (flushes, cur);
-      memset (&cur, 0, sizeof (cur));
-      cur.audio = g_byte_array_new ();
-    }
-  }
-  if (cur.audio->len > 0)
-    g_array_append_val (flushes, cur);
-  else
-    g_byte_array_unref (cur.audio);
-  return flushes;
-}
-
 static GArray *
 rec_flushes (Rec * rec, guint from)
 {
