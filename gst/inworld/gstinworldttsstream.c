@@ -672,15 +672,9 @@ send_text (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
     self->unflushed_chars += chars;
     self->chars_sent += chars;
     if (piece_flush) {
-      PendingFlush *pending = g_new (PendingFlush, 1);
-
       inworld_connection_send (self->conn,
           self->proto->build_send_text (self->context_id, pieces[i], TRUE));
-      pending->chars = self->unflushed_chars;
-      pending->start = self->unflushed_start;
-      g_queue_push_tail (&self->pending, pending);
-      self->unflushed_chars = 0;
-      self->unflushed_start = GST_CLOCK_TIME_NONE;
+      record_flush (self);
     } else {
       inworld_connection_send (self->conn,
           self->proto->build_send_text (self->context_id, pieces[i], FALSE));
