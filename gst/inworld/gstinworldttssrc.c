@@ -83,6 +83,10 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_TIMESTAMP_TYPE GST_INWORLD_TTS_TIMESTAMP_NONE
 #define DEFAULT_PROTOCOL GST_INWORLD_TTS_PROTOCOL_AUTO
 #define DEFAULT_REGION NULL
+#define DEFAULT_SSL_STRICT TRUE
+#define DEFAULT_SSL_CA_FILE NULL
+#define DEFAULT_PROXY NULL
+#define DEFAULT_KEEPALIVE 60
 
 enum
 {
@@ -104,6 +108,10 @@ enum
   PROP_TIMESTAMP_TYPE,
   PROP_PROTOCOL,
   PROP_REGION,
+  PROP_SSL_STRICT,
+  PROP_SSL_CA_FILE,
+  PROP_PROXY,
+  PROP_KEEPALIVE,
 };
 
 enum
@@ -516,6 +524,39 @@ gst_inworld_tts_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
   }
 }
 
+/* ssl-ca-file and proxy, at once rather than at the first connection. */
+static gboolean
+check_net_settings (GstInworldTtsSrc * self)
+{
+  InworldNetSettings ca = { 0 }, proxy = { 0 };
+  gboolean strict;
+  GError *error = NULL;
+  gboolean ok = TRUE;
+
+  GST_OBJECT_LOCK (self);
+  strict = self->ssl_strict;
+  ca.ssl_ca_file = g_strdup (self->ssl_ca_file);
+  proxy.proxy = g_strdup (self->proxy);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!inworld_net_settings_validate (&ca, &error)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Cannot use ssl-ca-file: %s.", error->message), (NULL));
+    ok = FALSE;
+  } else if (!inworld_net_settings_validate (&proxy, &error)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Cannot use proxy: %s.", error->message), (NULL));
+    ok = FALSE;
+  } else if (!strict) {
+    GST_WARNING_OBJECT (self, "ssl-strict=false: the server's TLS "
+        "certificate is not verified");
+  }
+  g_clear_error (&error);
+  inworld_net_settings_clear (&ca);
+  inworld_net_settings_clear (&proxy);
+  return ok;
+}
+
 static gboolean
 check_settings (GstInworldTtsSrc * self)
 {
@@ -543,6 +584,8 @@ check_settings (GstInworldTtsSrc * self)
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("The uri property must be a ws:// or wss:// URI, not '%s'.",
             uri ? uri : "(null)"), (NULL));
+    ok = FALSE;
+  } else if (!check_net_settings (self)) {
     ok = FALSE;
   } else if (text && !inworld_text_validate (text, -1, &bad)) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
@@ -621,6 +664,18 @@ set_string (GstInworldTtsSrc * self, gchar ** field, const GValue * value)
   GST_OBJECT_LOCK (self);
   g_free (*field);
   *field = g_value_dup_string (value);
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* As set_string, with "" meaning unset (NULL). */
+static void
+set_path (GstInworldTtsSrc * self, gchar ** field, const GValue * value)
+{
+  const gchar *s = g_value_get_string (value);
+
+  GST_OBJECT_LOCK (self);
+  g_free (*field);
+  *field = s && *s ? g_strdup (s) : NULL;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -720,8 +775,24 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       self->protocol = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_KEEPALIVE:
+      GST_OBJECT_LOCK (self);
+      self->keepalive = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_REGION:
       set_string (self, &self->region, value);
+      break;
+    case PROP_SSL_STRICT:
+      GST_OBJECT_LOCK (self);
+      self->ssl_strict = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SSL_CA_FILE:
+      set_path (self, &self->ssl_ca_file, value);
+      break;
+    case PROP_PROXY:
+      set_path (self, &self->proxy, value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -785,6 +856,18 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
     case PROP_REGION:
       g_value_set_string (value, self->region);
       break;
+    case PROP_KEEPALIVE:
+      g_value_set_uint (value, self->keepalive);
+      break;
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, self->ssl_strict);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_value_set_string (value, self->ssl_ca_file);
+      break;
+    case PROP_PROXY:
+      g_value_set_string (value, self->proxy);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -805,6 +888,8 @@ gst_inworld_tts_src_finalize (GObject * object)
   g_free (self->model);
   g_free (self->language);
   g_free (self->region);
+  g_free (self->ssl_ca_file);
+  g_free (self->proxy);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
 
@@ -839,6 +924,10 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   self->timestamp_type = DEFAULT_TIMESTAMP_TYPE;
   self->protocol = DEFAULT_PROTOCOL;
   self->region = g_strdup (DEFAULT_REGION);
+  self->keepalive = DEFAULT_KEEPALIVE;
+  self->ssl_strict = DEFAULT_SSL_STRICT;
+  self->ssl_ca_file = g_strdup (DEFAULT_SSL_CA_FILE);
+  self->proxy = g_strdup (DEFAULT_PROXY);
   self->next_sequence = -1;
 
   g_mutex_init (&self->lock);
@@ -1012,6 +1101,66 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "SLNG: region to run in, sent as X-Region-Override (us-east-1 for "
           "Inworld Max 1.5); NULL lets SLNG choose", DEFAULT_REGION,
           rw_ready));
+
+  /**
+   * GstInworldTtsSrc:ssl-strict:
+   *
+   * Verify the server's TLS certificate on wss:// (against the system's
+   * CAs, or those of #GstInworldTtsSrc:ssl-ca-file). %FALSE accepts any
+   * certificate, which lets anyone on the path read the API key and the
+   * text: for testing only.
+   */
+  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Verify the server's TLS certificate (wss://); false accepts any "
+          "certificate, for testing only", DEFAULT_SSL_STRICT, rw_ready));
+
+  /**
+   * GstInworldTtsSrc:ssl-ca-file:
+   *
+   * A PEM file of the certificate authorities trusted for wss://
+   * instead of the system's: a private CA, or a test server's
+   * self-signed certificate. A relative path is taken from the current
+   * directory.
+   */
+  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
+          "PEM file of the certificate authorities trusted for wss:// "
+          "instead of the system's (e.g. a private CA); NULL = the system's",
+          DEFAULT_SSL_CA_FILE, rw_ready));
+
+  /**
+   * GstInworldTtsSrc:proxy:
+   *
+   * The proxy to connect through: `http://host:port` (a tunnel made with
+   * CONNECT for wss://), `socks5://host:port`, `socks4a://` or
+   * `socks4://`; credentials go in the URI (`http://user:password@host:port`);
+   * without a scheme, `http://` is assumed. `direct://` ignores the
+   * environment and connects directly. When unset, the environment's
+   * settings apply: `https_proxy` for wss:// (`http_proxy` when it is
+   * unset), `http_proxy` for ws://, `no_proxy`, and their upper-case forms.
+   */
+  g_object_class_install_property (gobject_class, PROP_PROXY,
+      g_param_spec_string ("proxy", "Proxy",
+          "Proxy to connect through: http://host:port or socks5://host:port "
+          "(user:password@ allowed), direct:// for none; NULL = the "
+          "environment's (https_proxy, http_proxy, no_proxy)", DEFAULT_PROXY,
+          rw_ready));
+
+  /**
+   * GstInworldTtsSrc:keepalive:
+   *
+   * The service closes a connection after 10 minutes without traffic.
+   * While a context is open but silent, an empty send_text is sent on it
+   * every this many seconds (never on a connection without a context).
+   * A connection closed anyway is replaced when the next text comes.
+   */
+  g_object_class_install_property (gobject_class, PROP_KEEPALIVE,
+      g_param_spec_uint ("keepalive", "Keepalive",
+          "Seconds of silence on the connection after which an open "
+          "context is kept alive with an empty message (the service closes "
+          "idle connections after 10 minutes); 0 = never", 0, 3600,
+          DEFAULT_KEEPALIVE, rw_ready));
 
   /**
    * GstInworldTtsSrc::push-text:

@@ -18,7 +18,7 @@
 
 #include "gstinworldttssrc.h"
 #include "inworldaudio.h"
-#include "inworldconnection.h"
+#include "inworldpool.h"
 
 G_BEGIN_DECLS
 
@@ -55,6 +55,8 @@ typedef struct
 {
   guint chars;
   GstClockTime start;           /* as Item.start */
+  GPtrArray *pieces;            /* its send_text texts, to re-send them
+                                 * on a new context if this one is lost */
 } PendingFlush;
 
 struct _GstInworldTtsSrc
@@ -82,6 +84,10 @@ struct _GstInworldTtsSrc
   GstInworldTtsTimestampType timestamp_type;
   GstInworldTtsProtocol protocol;
   gchar *region;
+  gboolean ssl_strict;
+  gchar *ssl_ca_file;           /* NULL: the system's CAs */
+  gchar *proxy;                 /* NULL: the environment's proxy */
+  guint keepalive;
 
   /* shared with every thread, under lock */
   GMutex lock;
@@ -100,13 +106,13 @@ struct _GstInworldTtsSrc
   guint64 sink_buffers;
 
   /* the streaming task only (and state changes, with the task stopped) */
-  InworldConnection *conn;
-  gpointer conn_tag;            /* the connection's callback data */
+  InworldContext *ctx;          /* the server context (SLNG: session) */
   const InworldProtocol *proto;
   gboolean close_when_done;     /* SLNG: close once pending flushes end */
   gint64 next_sequence;         /* SLNG: the audio_chunk expected, -1 any */
   guint flush_chunks;           /* audio events of the current flush */
   guint sequence_errors;
+  guint invalid_frames;
   gchar *context_id;
   gchar *model_in_use;
   gchar *uri_in_use;
@@ -115,7 +121,12 @@ struct _GstInworldTtsSrc
   gboolean closing;             /* close_context sent */
   gboolean context_closed;
   gboolean model_switch;        /* waiting for pending flushes to switch */
-  gboolean session_lost;        /* SLNG: the server ended an idle session */
+  gboolean context_lost;        /* the server ended an idle context: the
+                                 * next text opens a new one */
+  gboolean context_created;     /* its contextCreated came */
+  gboolean ever_connected;      /* the server has answered this stream */
+  guint reconnects;             /* attempts since the last progress */
+  gint64 lost_since;            /* monotonic time of the first of them */
   GQueue held;                  /* Item * held until the switch */
   InworldAudioFramer *framer;
   InworldEncoding wire_encoding;
@@ -137,6 +148,7 @@ struct _GstInworldTtsSrc
   guint flushes_completed;
   GQueue pending;               /* PendingFlush * */
   guint unflushed_chars;        /* sent without a flush yet */
+  GPtrArray *unflushed_pieces;  /* their texts */
   GstClockTime unflushed_start;
   gint flush_processed;         /* the server's count for the current flush */
   guint64 chars_sent;

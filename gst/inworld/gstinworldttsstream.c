@@ -23,6 +23,7 @@
 #endif
 
 #include "gstinworldttssrcpriv.h"
+#include "inworldpolicy.h"
 #include "inworldtext.h"
 
 #include <string.h>
@@ -36,21 +37,6 @@ typedef enum
   WAIT_FLUSHING,
   WAIT_TIMEOUT,
 } WaitResult;
-
-static const gchar *
-grpc_code_name (gint code)
-{
-  static const gchar *names[] = { "OK", "CANCELLED", "UNKNOWN",
-    "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE",
-    "DATA_LOSS", "UNAUTHENTICATED"
-  };
-
-  if (code >= 0 && code < (gint) G_N_ELEMENTS (names))
-    return names[code];
-  return "UNKNOWN";
-}
 
 /* ------------------------------------------------------------------------
  * Work items
@@ -84,32 +70,17 @@ gst_inworld_tts_src_enqueue (GstInworldTtsSrc * self, Item * item)
   g_mutex_unlock (&self->lock);
 }
 
-/* Callback data of one connection. A protocol without contexts (SLNG)
- * has one session per connection: its events are tagged with that
- * session's id so that those of a replaced session can be told apart. */
-typedef struct
-{
-  GstInworldTtsSrc *self;
-  gchar *session_id;            /* NULL: the protocol names contexts */
-} ConnectionTag;
-
+/* On the connection thread. Events of a context freed are never given;
+ * those of the context before the current one (an interrupted one, whose
+ * handle is freed right after the new one is opened) are told apart by
+ * their id. */
 static void
-connection_tag_free (ConnectionTag * tag)
+on_context_event (InworldEvent * event, gpointer user_data)
 {
-  g_free (tag->session_id);
-  g_free (tag);
-}
-
-static void
-on_connection_event (InworldEvent * event, gpointer user_data)
-{
-  ConnectionTag *tag = user_data;
   Item *item = gst_inworld_tts_src_item_new (ITEM_EVENT);
 
-  if (tag->session_id && event->context_id == NULL)
-    event->context_id = g_strdup (tag->session_id);
   item->event = event;
-  gst_inworld_tts_src_enqueue (tag->self, item);
+  gst_inworld_tts_src_enqueue (GST_INWORLD_TTS_SRC (user_data), item);
 }
 
 static void
@@ -425,6 +396,14 @@ update_caps (GstInworldTtsSrc * self)
  * ------------------------------------------------------------------------ */
 
 static void send_flush (GstInworldTtsSrc * self);
+static void end_stream (GstInworldTtsSrc * self);
+
+/* Attempts at a new context after a loss, before giving up; each waits
+ * the connection layer's back-off (0.2 s doubling, 6 s in all). */
+#define MAX_RECONNECTS 5
+/* Warnings posted for invalid frames of the server; later ones are only
+ * logged. */
+#define MAX_FRAME_WARNINGS 100
 
 /* The synthesis settings of the properties; strings borrowed from @self,
  * so the object lock must be held while @config is in use. */
@@ -450,62 +429,57 @@ read_config (GstInworldTtsSrc * self, InworldSynthConfig * config)
   config->timestamp_type = timestamp_types[self->timestamp_type];
 }
 
-/* Opens a connection to the server (replacing the current one, whose
- * events stop at once). */
+/* Creates a fresh context with the current settings, on a connection
+ * shared with the other elements that talk to the same server with the
+ * same key (SLNG: a fresh session on a connection of its own). The
+ * previous context is let go (and closed, if it was not). */
 static void
-connect_server (GstInworldTtsSrc * self)
+open_context (GstInworldTtsSrc * self)
 {
+  static gint serial = 0;
   InworldConnectionParams params = { 0 };
-  ConnectionTag *tag = g_new0 (ConnectionTag, 1);
-  gchar *key, *region;
+  InworldSynthConfig config;
+  InworldContext *old = self->ctx;
+  gchar *key, *region, *create;
 
-  g_clear_pointer (&self->conn, inworld_connection_free);
-  g_clear_pointer (&self->conn_tag, connection_tag_free);
+  g_free (self->context_id);
+  self->context_id = g_strdup_printf ("%s-%d", GST_OBJECT_NAME (self),
+      g_atomic_int_add (&serial, 1) + 1);
 
-  tag->self = self;
-  if (!self->proto->multiplexed)
-    tag->session_id = g_strdup (self->context_id);
   key = gst_inworld_tts_src_resolve_api_key (self, self->proto->kind);
   GST_OBJECT_LOCK (self);
+  read_config (self, &config);
+  create = self->proto->build_create (self->context_id, &config);
+  g_free (self->model_in_use);
+  self->model_in_use = g_strdup (self->model);
   params.timeout_s = self->timeout;
+  params.keepalive_s = self->keepalive;
   region = g_strdup (self->region);
+  params.net.ssl_insecure = !self->ssl_strict;
+  params.net.ssl_ca_file = g_strdup (self->ssl_ca_file);
+  params.net.proxy = g_strdup (self->proxy);
   GST_OBJECT_UNLOCK (self);
   params.uri = self->uri_in_use;
   params.api_key = key;
   params.protocol = self->proto->kind;
   params.region = region;
-  self->conn = inworld_connection_new (&params, on_connection_event, tag);
-  self->conn_tag = tag;
+
+  /* opened before the old one is let go, so that the connection they
+   * share stays open */
+  self->ctx = inworld_context_open (&params, self->context_id, create,
+      on_context_event, self);
   inworld_secret_free (key);
   g_free (region);
-  self->got_reply = FALSE;
-  self->next_sequence = 1;      /* SLNG numbers from 1 */
-}
+  inworld_net_settings_clear (&params.net);
+  inworld_context_free (old);
 
-/* Creates a fresh context with the current settings (for SLNG, a fresh
- * session on a new connection). */
-static void
-open_context (GstInworldTtsSrc * self)
-{
-  static gint serial = 0;
-  InworldSynthConfig config;
-
-  g_free (self->context_id);
-  self->context_id = g_strdup_printf ("%s-%d", GST_OBJECT_NAME (self),
-      g_atomic_int_add (&serial, 1) + 1);
-  if (!self->proto->multiplexed || self->conn == NULL)
-    connect_server (self);
-  GST_OBJECT_LOCK (self);
-  read_config (self, &config);
-  g_free (self->model_in_use);
-  self->model_in_use = g_strdup (self->model);
-  /* pipelined: the server handles a connection's frames in order */
-  inworld_connection_send (self->conn, self->proto->build_create
-      (self->context_id, &config));
-  GST_OBJECT_UNLOCK (self);
   self->closing = FALSE;
   self->context_closed = FALSE;
   self->close_when_done = FALSE;
+  self->context_created = FALSE;
+  self->context_lost = FALSE;
+  self->got_reply = FALSE;
+  self->next_sequence = 1;      /* SLNG numbers from 1 */
   GST_INFO_OBJECT (self, "context %s on %s", self->context_id,
       self->uri_in_use);
 }
@@ -515,9 +489,13 @@ close_context (GstInworldTtsSrc * self)
 {
   if (self->closing)
     return;
-  inworld_connection_send (self->conn,
-      self->proto->build_close (self->context_id));
   self->closing = TRUE;
+  if (self->context_lost) {
+    /* the server has ended it already */
+    self->context_closed = TRUE;
+    return;
+  }
+  inworld_context_close (self->ctx);
   /* SLNG acknowledges no close: the session simply ends */
   if (!self->proto->multiplexed)
     self->context_closed = TRUE;
@@ -549,6 +527,15 @@ start_stream (GstInworldTtsSrc * self)
   ret = negotiate (self);
   if (ret != GST_FLOW_OK)
     return ret;
+
+  /* a warm start: the connection and the context are made now, in
+   * PAUSED, so that the first text goes over an open socket */
+  g_free (self->uri_in_use);
+  self->proto = inworld_protocol_get (gst_inworld_tts_src_resolve_target
+      (self, &self->uri_in_use));
+  GST_INFO_OBJECT (self, "%s protocol at %s", self->proto->name,
+      self->uri_in_use);
+  open_context (self);
 
   GST_OBJECT_LOCK (self);
   self->live = self->is_live;
@@ -587,14 +574,9 @@ start_stream (GstInworldTtsSrc * self)
               0));
   }
 
-  self->proto = inworld_protocol_get (gst_inworld_tts_src_resolve_target
-      (self, &self->uri_in_use));
   GST_OBJECT_LOCK (self);
   text = g_strdup (self->text);
   GST_OBJECT_UNLOCK (self);
-  GST_INFO_OBJECT (self, "%s protocol at %s", self->proto->name,
-      self->uri_in_use);
-  open_context (self);
   self->started = TRUE;
   g_mutex_lock (&self->lock);
   self->running = TRUE;
@@ -635,9 +617,18 @@ record_flush (GstInworldTtsSrc * self)
   pending = g_new (PendingFlush, 1);
   pending->chars = self->unflushed_chars;
   pending->start = self->unflushed_start;
+  pending->pieces = self->unflushed_pieces;
   g_queue_push_tail (&self->pending, pending);
   self->unflushed_chars = 0;
   self->unflushed_start = GST_CLOCK_TIME_NONE;
+  self->unflushed_pieces = NULL;
+}
+
+static void
+pending_flush_free (PendingFlush * pending)
+{
+  g_clear_pointer (&pending->pieces, g_ptr_array_unref);
+  g_free (pending);
 }
 
 static void
@@ -645,7 +636,7 @@ send_flush (GstInworldTtsSrc * self)
 {
   if (self->unflushed_chars == 0)
     return;
-  inworld_connection_send (self->conn,
+  inworld_context_send (self->ctx,
       self->proto->build_flush (self->context_id));
   record_flush (self);
 }
@@ -671,14 +662,13 @@ send_text (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
     start = GST_CLOCK_TIME_NONE;        /* the next pieces follow */
     self->unflushed_chars += chars;
     self->chars_sent += chars;
-    if (piece_flush) {
-      inworld_connection_send (self->conn,
-          self->proto->build_send_text (self->context_id, pieces[i], TRUE));
+    if (self->unflushed_pieces == NULL)
+      self->unflushed_pieces = g_ptr_array_new_with_free_func (g_free);
+    g_ptr_array_add (self->unflushed_pieces, g_strdup (pieces[i]));
+    inworld_context_send (self->ctx, self->proto->build_send_text
+        (self->context_id, pieces[i], piece_flush));
+    if (piece_flush)
       record_flush (self);
-    } else {
-      inworld_connection_send (self->conn,
-          self->proto->build_send_text (self->context_id, pieces[i], FALSE));
-    }
   }
   g_strfreev (pieces);
 }
@@ -898,7 +888,10 @@ flush_completed (GstInworldTtsSrc * self)
   self->flush_processed = -1;
   self->in_flush = FALSE;
   self->flush_chunks = 0;
-  g_free (pending);
+  pending_flush_free (pending);
+  /* progress: a later loss starts a fresh count of attempts */
+  self->reconnects = 0;
+  self->lost_since = 0;
   if (self->close_when_done && g_queue_is_empty (&self->pending))
     close_context (self);
 
@@ -920,69 +913,210 @@ flush_completed (GstInworldTtsSrc * self)
   return GST_FLOW_OK;
 }
 
-static void
-post_server_error (GstInworldTtsSrc * self, InworldEvent * event)
+/* The server's own words for an ERROR or DISCONNECTED event (g_free). */
+static gchar *
+describe_problem (const InworldEvent * event)
 {
-  const gchar *name = event->code_name;
   const gchar *message = event->message ? event->message : "no message";
 
-  gchar *code = event->code ? g_strdup_printf ("code %d %s", event->code,
-      grpc_code_name (event->code)) : g_strdup (name ? name : "no code");
-
-  if (event->code == 7 || event->code == 16
-      || g_strcmp0 (name, "auth_error") == 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-        ("The server at %s rejected the API key: %s (%s). Check the api-key "
-            "property or the %s environment variable.", self->uri_in_use,
-            message, code, gst_inworld_tts_src_key_env (self->proto->kind)),
-        (NULL));
-  } else if (g_strcmp0 (name, "config_error") == 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("The server refused the settings: %s (config_error). Check voice, "
-            "model, language, the encoding and the rate.", message),
-        ("uri %s", self->uri_in_use));
-  } else if (g_strcmp0 (name, "rate_limit") == 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, BUSY,
-        ("The server is limiting the rate of requests: %s (rate_limit). Try "
-            "again later or with fewer streams.", message),
-        ("uri %s", self->uri_in_use));
-  } else if (name && event->code == 0) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("The text-to-speech server reported an error: %s (%s).", message,
-            name), ("uri %s", self->uri_in_use));
-  } else {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("The text-to-speech server reported an error: %s (code %d %s).",
-            event->message ? event->message : "no message", event->code,
-            grpc_code_name (event->code)),
-        ("context %s, uri %s", event->context_id ? event->context_id :
-            "(connection-wide)", self->uri_in_use));
-  }
-  g_free (code);
+  if (event->type == INWORLD_EVENT_DISCONNECTED)
+    return g_strdup (message);
+  if (event->code)
+    return g_strdup_printf ("%s (code %d %s)", message, event->code,
+        inworld_grpc_code_name (event->code));
+  return g_strdup_printf ("%s (%s)", message, event->code_name ?
+      event->code_name : "no code");
 }
 
+/* Posts the error that ends the stream, for a problem the policy says
+ * cannot be got round. */
 static void
-post_disconnected (GstInworldTtsSrc * self, InworldEvent * event)
+post_failure (GstInworldTtsSrc * self, const InworldEvent * event,
+    InworldFailure failure)
 {
-  if (event->code == 401 || event->code == 403) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-        ("The server at %s refused the API key (HTTP %d). Check the api-key "
-            "property or the %s environment variable.", self->uri_in_use,
-            event->code, gst_inworld_tts_src_key_env (self->proto->kind)),
-        ("%s", event->message));
-  } else if (!self->got_reply && event->code < 1000) {
-    /* a WebSocket close code (1000 and up) means the upgrade was done:
-     * SLNG says nothing before its first audio */
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not reach the text-to-speech server at %s.",
-            self->uri_in_use), ("%s", event->message));
-  } else {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ,
-        ("Lost the connection to %s with %" G_GUINT64_FORMAT " of %"
-            G_GUINT64_FORMAT " characters not spoken.", self->uri_in_use,
-            self->chars_sent - self->chars_spoken, self->chars_sent),
-        ("%s", event->message));
+  gchar *what = describe_problem (event);
+  const gchar *env = gst_inworld_tts_src_key_env (self->proto->kind);
+
+  switch (failure) {
+    case INWORLD_FAILURE_AUTH:
+      if (event->type == INWORLD_EVENT_DISCONNECTED)
+        GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+            ("The server at %s refused the API key (HTTP %d). Check the "
+                "api-key property or the %s environment variable.",
+                self->uri_in_use, event->code, env), ("%s", what));
+      else
+        GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+            ("The server at %s rejected the API key: %s. Check the api-key "
+                "property or the %s environment variable.", self->uri_in_use,
+                what, env), (NULL));
+      break;
+    case INWORLD_FAILURE_SETTINGS:
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("The server refused the settings: %s. Check voice, model, "
+              "language, the encoding and the rate.", what),
+          ("context %s, uri %s", self->context_id, self->uri_in_use));
+      break;
+    case INWORLD_FAILURE_BUSY:
+      GST_ELEMENT_ERROR (self, RESOURCE, BUSY,
+          ("The server at %s is at a limit: %s. Try again later or with "
+              "fewer streams.", self->uri_in_use, what),
+          ("context %s", self->context_id));
+      break;
+    case INWORLD_FAILURE_UNREACHABLE:
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not reach the text-to-speech server at %s: %s",
+              self->uri_in_use, what), (NULL));
+      break;
+    case INWORLD_FAILURE_TOO_BIG:
+      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s, with %" G_GUINT64_FORMAT
+              " of %" G_GUINT64_FORMAT " characters not spoken.", what,
+              self->chars_sent - self->chars_spoken, self->chars_sent),
+          ("context %s", self->context_id));
+      break;
+    case INWORLD_FAILURE_SERVER:
+    case INWORLD_FAILURE_NONE:
+      if (event->type == INWORLD_EVENT_DISCONNECTED)
+        GST_ELEMENT_ERROR (self, RESOURCE, READ,
+            ("Lost the connection to %s with %" G_GUINT64_FORMAT " of %"
+                G_GUINT64_FORMAT " characters not spoken.", self->uri_in_use,
+                self->chars_sent - self->chars_spoken, self->chars_sent),
+            ("%s", what));
+      else
+        GST_ELEMENT_ERROR (self, STREAM, FAILED,
+            ("The text-to-speech server reported an error: %s.", what),
+            ("context %s, uri %s", event->context_id ? event->context_id :
+                "(connection-wide)", self->uri_in_use));
+      break;
   }
+  g_free (what);
+}
+
+/* Sends the text of every flush not completed, and of the text not yet
+ * flushed, again, on a new context: the old one is gone with its audio.
+ * A flush whose audio had begun is spoken again from its start. */
+static void
+resend (GstInworldTtsSrc * self)
+{
+  gboolean ended = self->closing || self->close_when_done;
+
+  inworld_audio_framer_reset (self->framer);
+  if (self->in_flush) {
+    self->in_flush = FALSE;
+    self->discont = TRUE;
+  }
+  self->flush_processed = -1;
+  self->flush_chunks = 0;
+  open_context (self);
+
+  for (GList * l = self->pending.head; l; l = l->next) {
+    GPtrArray *pieces = ((PendingFlush *) l->data)->pieces;
+
+    for (guint i = 0; pieces && i < pieces->len; i++)
+      inworld_context_send (self->ctx, self->proto->build_send_text
+          (self->context_id, g_ptr_array_index (pieces, i),
+              i + 1 == pieces->len));
+  }
+  for (guint i = 0; self->unflushed_pieces && i < self->unflushed_pieces->len;
+      i++)
+    inworld_context_send (self->ctx, self->proto->build_send_text
+        (self->context_id, g_ptr_array_index (self->unflushed_pieces, i),
+            FALSE));
+  if (ended)
+    end_stream (self);
+}
+
+/* The context is lost (or must be left): a new one, with the unspoken
+ * text re-sent, unless the retries are used up. */
+static GstFlowReturn
+recover (GstInworldTtsSrc * self, const InworldEvent * event,
+    InworldFailure failure)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint64 unspoken = self->chars_sent - self->chars_spoken;
+  gchar *what;
+  guint timeout;
+
+  if (g_queue_is_empty (&self->pending) && self->unflushed_chars == 0) {
+    /* nothing lost: the next text opens a new context */
+    if (!self->context_lost)
+      GST_INFO_OBJECT (self, "context %s ended by the server with nothing "
+          "pending: %s", self->context_id, event->message);
+    self->context_lost = TRUE;
+    if (self->closing)
+      self->context_closed = TRUE;
+    return GST_FLOW_OK;
+  }
+
+  GST_OBJECT_LOCK (self);
+  timeout = self->timeout;
+  GST_OBJECT_UNLOCK (self);
+  if (self->reconnects == 0)
+    self->lost_since = now;
+  self->reconnects++;
+  what = describe_problem (event);
+
+  if (self->reconnects > MAX_RECONNECTS || (timeout > 0
+          && now - self->lost_since > (gint64) timeout * G_USEC_PER_SEC)) {
+    if (failure == INWORLD_FAILURE_BUSY)
+      GST_ELEMENT_ERROR (self, RESOURCE, BUSY,
+          ("The server at %s stayed at a limit: %" G_GUINT64_FORMAT " of %"
+              G_GUINT64_FORMAT " characters not spoken after %u attempts in "
+              "%.1f s. Try again later or with fewer streams.",
+              self->uri_in_use, unspoken, self->chars_sent,
+              self->reconnects - 1, (now - self->lost_since) / 1e6),
+          ("last problem: %s", what));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Lost the connection to %s with %" G_GUINT64_FORMAT " of %"
+              G_GUINT64_FORMAT " characters not spoken; %u attempts to "
+              "reconnect in %.1f s failed.", self->uri_in_use, unspoken,
+              self->chars_sent, self->reconnects - 1,
+              (now - self->lost_since) / 1e6), ("last problem: %s", what));
+    g_free (what);
+    return GST_FLOW_ERROR;
+  }
+
+  if (self->reconnects == 1)
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("Lost context %s on %s; re-sending %" G_GUINT64_FORMAT
+            " character(s) on a new one.", self->context_id,
+            self->uri_in_use, unspoken), ("%s", what));
+  GST_INFO_OBJECT (self, "attempt %u: %s", self->reconnects, what);
+  g_free (what);
+  resend (self);
+  return GST_FLOW_OK;
+}
+
+/* An ERROR or DISCONNECTED event, as the error policy says. */
+static GstFlowReturn
+handle_problem (GstInworldTtsSrc * self, InworldEvent * event)
+{
+  InworldPolicyState state = { self->context_created, self->closing,
+    self->ever_connected
+  };
+  InworldPolicy policy = inworld_policy_decide (self->proto, event, &state);
+  gchar *what;
+
+  GST_INFO_OBJECT (self, "%s (code %d): %s -> %s",
+      inworld_event_type_name (event->type), event->code, event->message,
+      inworld_policy_action_name (policy.action));
+  switch (policy.action) {
+    case INWORLD_POLICY_IGNORE:
+      return GST_FLOW_OK;
+    case INWORLD_POLICY_WARN:
+      what = describe_problem (event);
+      GST_ELEMENT_WARNING (self, STREAM, FAILED,
+          ("The text-to-speech server reported a problem: %s.", what),
+          ("context %s, uri %s", self->context_id, self->uri_in_use));
+      g_free (what);
+      return GST_FLOW_OK;
+    case INWORLD_POLICY_RETRY:
+      return recover (self, event, policy.failure);
+    case INWORLD_POLICY_FAIL:
+      break;
+  }
+  post_failure (self, event, policy.failure);
+  return GST_FLOW_ERROR;
 }
 
 static GstFlowReturn
@@ -999,11 +1133,15 @@ handle_event (GstInworldTtsSrc * self, InworldEvent * event)
 
   /* anything the server itself said proves it was reached */
   if (event->type != INWORLD_EVENT_DISCONNECTED
-      && event->type != INWORLD_EVENT_INVALID_FRAME)
+      && event->type != INWORLD_EVENT_INVALID_FRAME) {
     self->got_reply = TRUE;
+    self->ever_connected = TRUE;
+  }
 
   switch (event->type) {
     case INWORLD_EVENT_CONTEXT_CREATED:
+      self->context_created = TRUE;
+      /* fall through */
     case INWORLD_EVENT_CONTEXT_UPDATED:
       GST_DEBUG_OBJECT (self, "context %s: %s", self->context_id,
           inworld_event_type_name (event->type));
@@ -1024,28 +1162,27 @@ handle_event (GstInworldTtsSrc * self, InworldEvent * event)
             "completed; waiting for their audio",
             g_queue_get_length (&self->pending));
       break;
-    case INWORLD_EVENT_ERROR:
-      post_server_error (self, event);
-      return GST_FLOW_ERROR;
     case INWORLD_EVENT_DISCONNECTED:
-      if (!self->proto->multiplexed && g_queue_is_empty (&self->pending)
-          && self->unflushed_chars == 0 && event->code == 1000) {
-        /* SLNG: the server may end a session after its audio_end; nothing
-         * was lost, the next text opens a new session */
-        GST_INFO_OBJECT (self, "the server closed session %s (1000) with "
-            "nothing pending", self->context_id);
-        if (self->closing)
-          self->context_closed = TRUE;
-        else
-          self->session_lost = TRUE;
-        break;
-      }
-      post_disconnected (self, event);
-      return GST_FLOW_ERROR;
+      /* a close code says the upgrade was done: the server was reached */
+      if (event->code >= 1000)
+        self->ever_connected = TRUE;
+      /* fall through */
+    case INWORLD_EVENT_ERROR:
+      ret = handle_problem (self, event);
+      break;
     case INWORLD_EVENT_INVALID_FRAME:
-      GST_ELEMENT_WARNING (self, STREAM, DECODE,
-          ("Ignored a frame from the server that is not valid for the "
-              "protocol."), ("%s", event->message));
+      /* a hostile server must not flood the bus */
+      self->invalid_frames++;
+      if (self->invalid_frames <= MAX_FRAME_WARNINGS)
+        GST_ELEMENT_WARNING (self, STREAM, DECODE,
+            ("Ignored a frame from the server that is not valid for the "
+                "protocol: %s%s", event->message,
+                self->invalid_frames == MAX_FRAME_WARNINGS ? " (further "
+                "invalid frames are only logged)" : ""),
+            ("uri %s", self->uri_in_use));
+      else
+        GST_WARNING_OBJECT (self, "invalid frame %u: %s",
+            self->invalid_frames, event->message);
       break;
   }
   return ret;
@@ -1074,12 +1211,12 @@ do_interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
     gst_inworld_tts_src_item_free (item);
   }
   self->model_switch = FALSE;
-  self->session_lost = FALSE;
 
   inworld_audio_framer_reset (self->framer);
-  g_queue_clear_full (&self->pending, g_free);
+  g_queue_clear_full (&self->pending, (GDestroyNotify) pending_flush_free);
   self->chars_sent = self->chars_spoken;
   self->unflushed_chars = 0;
+  g_clear_pointer (&self->unflushed_pieces, g_ptr_array_unref);
   self->unflushed_start = GST_CLOCK_TIME_NONE;
   self->flush_processed = -1;
   self->in_flush = FALSE;
@@ -1134,7 +1271,7 @@ do_config (GstInworldTtsSrc * self)
       || !self->proto->multiplexed;
   if (!new_model) {
     read_config (self, &config);
-    inworld_connection_send (self->conn,
+    inworld_context_send (self->ctx,
         self->proto->build_update_config (self->context_id, &config));
   }
   GST_OBJECT_UNLOCK (self);
@@ -1198,9 +1335,8 @@ process_item (GstInworldTtsSrc * self, Item * item)
             "dropped");
         break;
       }
-      if (self->session_lost) {
-        /* SLNG closed an idle session: a new one for the new text */
-        self->session_lost = FALSE;
+      if (self->context_lost) {
+        /* the server ended an idle context: a new one for the new text */
         open_context (self);
       }
       send_text (self, item->text, item->flush, item->start);
@@ -1332,8 +1468,7 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   Item *item;
 
   /* no event is delivered once this returns */
-  g_clear_pointer (&self->conn, inworld_connection_free);
-  g_clear_pointer (&self->conn_tag, connection_tag_free);
+  g_clear_pointer (&self->ctx, inworld_context_free);
   self->proto = NULL;
 
   g_mutex_lock (&self->lock);
@@ -1351,17 +1486,23 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   g_clear_pointer (&self->context_id, g_free);
   g_clear_pointer (&self->model_in_use, g_free);
   g_clear_pointer (&self->uri_in_use, g_free);
-  g_queue_clear_full (&self->pending, g_free);
+  g_queue_clear_full (&self->pending, (GDestroyNotify) pending_flush_free);
   self->started = FALSE;
   self->got_reply = FALSE;
   self->closing = FALSE;
   self->context_closed = FALSE;
   self->model_switch = FALSE;
   self->close_when_done = FALSE;
-  self->session_lost = FALSE;
+  self->context_lost = FALSE;
+  self->context_created = FALSE;
+  self->ever_connected = FALSE;
+  self->reconnects = 0;
+  self->lost_since = 0;
+  g_clear_pointer (&self->unflushed_pieces, g_ptr_array_unref);
   self->next_sequence = -1;
   self->flush_chunks = 0;
   self->sequence_errors = 0;
+  self->invalid_frames = 0;
   self->segment_sent = FALSE;
   self->position = 0;
   self->in_flush = FALSE;

@@ -12,78 +12,10 @@
 #endif
 
 #include "inworldconnection.h"
+#include "inworldsoupthread.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
-
-/* ------------------------------------------------------------------------
- * The process-wide connection thread. Started by the first connection,
- * it detaches and ends when the last one is torn down. libsoup objects are
- * bound to the thread-default context in force when they are created, so
- * every SoupSession is created inside this thread.
- * ------------------------------------------------------------------------ */
-
-typedef struct
-{
-  GThread *thread;
-  GMainContext *context;
-  GMainLoop *loop;
-  guint users;
-} SoupThread;
-
-static GMutex soup_thread_lock;
-static SoupThread *soup_thread;
-
-static gpointer
-soup_thread_func (gpointer data)
-{
-  SoupThread *st = data;
-
-  g_main_context_push_thread_default (st->context);
-  g_main_loop_run (st->loop);
-  while (g_main_context_iteration (st->context, FALSE));
-  g_main_context_pop_thread_default (st->context);
-
-  g_main_loop_unref (st->loop);
-  g_main_context_unref (st->context);
-  g_free (st);
-  return NULL;
-}
-
-static SoupThread *
-soup_thread_acquire (void)
-{
-  SoupThread *st;
-
-  g_mutex_lock (&soup_thread_lock);
-  if (soup_thread == NULL) {
-    st = g_new0 (SoupThread, 1);
-    st->context = g_main_context_new ();
-    st->loop = g_main_loop_new (st->context, FALSE);
-    st->thread = g_thread_new ("inworld-ws", soup_thread_func, st);
-    soup_thread = st;
-  }
-  st = soup_thread;
-  st->users++;
-  g_mutex_unlock (&soup_thread_lock);
-  return st;
-}
-
-/* Called on the connection thread itself. */
-static void
-soup_thread_release (SoupThread * st)
-{
-  g_mutex_lock (&soup_thread_lock);
-  g_assert (st->users > 0);
-  if (--st->users == 0) {
-    if (soup_thread == st)
-      soup_thread = NULL;
-    g_main_loop_quit (st->loop);
-    /* detach: the thread frees its own state once its loop returns */
-    g_thread_unref (st->thread);
-  }
-  g_mutex_unlock (&soup_thread_lock);
-}
 
 /* ------------------------------------------------------------------------
  * Connections
@@ -92,6 +24,7 @@ soup_thread_release (SoupThread * st)
 typedef enum
 {
   STATE_IDLE,
+  STATE_WAITING,                /* the back-off delay before connecting */
   STATE_CONNECTING,
   STATE_OPEN,
   STATE_CLOSING,
@@ -101,12 +34,14 @@ typedef enum
 struct _InworldConnection
 {
   gint refcount;
-  SoupThread *st;
+  InworldSoupThread *st;
   const InworldProtocol *protocol;
   gchar *uri;
   gchar *api_key;
   gchar *region;                /* X-Region-Override, or NULL */
+  InworldNetSettings net;       /* TLS and proxy (owned strings) */
   guint timeout_s;
+  guint connect_delay_ms;
 
   /* event delivery; cleared by inworld_connection_free() */
   GMutex callback_lock;
@@ -127,6 +62,7 @@ struct _InworldConnection
   SoupWebsocketConnection *ws;
   GSource *timeout_source;
   gchar *last_error;
+  gushort local_close_code;     /* why we closed it ourselves, or 0 */
 };
 
 static InworldConnection *
@@ -149,7 +85,7 @@ clear_timeout (InworldConnection * conn)
 static void
 conn_unref (InworldConnection * conn)
 {
-  SoupThread *st;
+  InworldSoupThread *st;
 
   if (!g_atomic_int_dec_and_test (&conn->refcount))
     return;
@@ -170,25 +106,19 @@ conn_unref (InworldConnection * conn)
   g_mutex_clear (&conn->callback_lock);
   g_free (conn->uri);
   g_free (conn->region);
+  inworld_net_settings_clear (&conn->net);
   inworld_secret_free (conn->api_key);
   g_free (conn->last_error);
   st = conn->st;
   g_free (conn);
-  soup_thread_release (st);
+  inworld_soup_thread_release (st);
 }
 
-/* Runs @func on the connection thread. The caller holds its own reference
- * on the context for the duration: once @func has run, the thread may end
- * and free the context while g_main_context_invoke_full() is still
- * releasing its source here (a GSource does not keep its context alive). */
 static void
 invoke_on_thread (InworldConnection * conn, GSourceFunc func, gpointer data,
     GDestroyNotify notify)
 {
-  GMainContext *context = g_main_context_ref (conn->st->context);
-
-  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, func, data, notify);
-  g_main_context_unref (context);
+  inworld_soup_thread_invoke (conn->st, func, data, notify);
 }
 
 static void
@@ -257,16 +187,33 @@ on_ws_error (SoupWebsocketConnection * ws, GError * error,
 {
   g_free (conn->last_error);
   conn->last_error = g_strdup (error->message);
+  /* libsoup closes on a frame over max-incoming-payload-size itself */
+  if (g_error_matches (error, SOUP_WEBSOCKET_ERROR,
+          SOUP_WEBSOCKET_CLOSE_TOO_BIG))
+    conn->local_close_code = SOUP_WEBSOCKET_CLOSE_TOO_BIG;
+}
+
+/* The close code that ends the connection: ours if we closed it for a
+ * reason, else the server's, else 1006 (RFC 6455: no close frame). A
+ * close code always says the upgrade was done, unlike the HTTP status of
+ * a refused one. */
+static gushort
+close_code (InworldConnection * conn)
+{
+  gushort code = soup_websocket_connection_get_close_code (conn->ws);
+
+  if (conn->local_close_code)
+    return conn->local_close_code;
+  return code ? code : SOUP_WEBSOCKET_CLOSE_ABNORMAL;
 }
 
 static gchar *
 describe_close (InworldConnection * conn)
 {
-  gushort code = soup_websocket_connection_get_close_code (conn->ws);
+  gushort code = close_code (conn);
   const gchar *data = soup_websocket_connection_get_close_data (conn->ws);
 
   switch (code) {
-    case 0:
     case SOUP_WEBSOCKET_CLOSE_ABNORMAL:
       return g_strdup_printf ("the connection to %s dropped without a "
           "WebSocket close%s%s", conn->uri, conn->last_error ? ": " : "",
@@ -288,12 +235,8 @@ on_ws_closed (SoupWebsocketConnection * ws, InworldConnection * conn)
 
   conn->state = STATE_CLOSED;
   drop_outgoing (conn);
-  /* no close frame is 1006 (RFC 6455): a close code always says the
-   * upgrade was done, unlike the HTTP status of a refused one */
   if (old == STATE_OPEN && !conn->freed)
-    deliver_local (conn, INWORLD_EVENT_DISCONNECTED,
-        soup_websocket_connection_get_close_code (ws) ?
-        soup_websocket_connection_get_close_code (ws) : 1006,
+    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, close_code (conn),
         describe_close (conn));
   if (old == STATE_CLOSING)
     conn_unref (conn);          /* the teardown's reference */
@@ -350,9 +293,17 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
 
   if (ws == NULL) {
     guint status = soup_message_get_status (conn->msg);
-    gchar *message;
+    gchar *message = NULL;
+    gint code = status >= 300 ? (gint) status : 0;
 
-    if (status >= 300)
+    /* a certificate refused, a proxy that failed: what to change, with
+     * code 0 (not reached; a proxy's HTTP status is not the server's).
+     * Not after our own time limit cancelled the upgrade. */
+    if (conn->last_error == NULL)
+      message = inworld_net_describe_failure (conn->msg, &conn->net, error);
+    if (message)
+      code = 0;
+    else if (status >= 300)
       message = g_strdup_printf ("%s refused the WebSocket upgrade: HTTP %u %s",
           conn->uri, status, soup_message_get_reason_phrase (conn->msg) ?
           soup_message_get_reason_phrase (conn->msg) : "");
@@ -362,8 +313,7 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
     g_clear_error (&error);
     conn->state = STATE_CLOSED;
     drop_outgoing (conn);
-    deliver_local (conn, INWORLD_EVENT_DISCONNECTED,
-        status >= 300 ? (gint) status : 0, message);
+    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, code, message);
     conn_unref (conn);
     return;
   }
@@ -385,6 +335,7 @@ start_connect (InworldConnection * conn)
   const gchar *scheme =
       conn->protocol->kind == INWORLD_PROTOCOL_SLNG ? "Bearer" : "Basic";
   gchar *auth;
+  GError *error = NULL;
 
   conn->state = STATE_CONNECTING;
   conn->msg = soup_message_new (SOUP_METHOD_GET, conn->uri);
@@ -398,8 +349,16 @@ start_connect (InworldConnection * conn)
   }
 
   /* created here, so that it belongs to this thread's context */
-  conn->session = soup_session_new_with_options ("user-agent",
-      "gst-inworld/" VERSION, NULL);
+  conn->session = inworld_net_session_new (&conn->net, &error);
+  if (conn->session == NULL) {
+    conn->state = STATE_CLOSED;
+    drop_outgoing (conn);
+    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, 0,
+        g_strdup (error->message));
+    g_clear_error (&error);
+    return;
+  }
+  inworld_net_prepare_message (conn->msg, &conn->net);
   conn->cancellable = g_cancellable_new ();
 
   if (conn->api_key && *conn->api_key) {
@@ -417,11 +376,24 @@ start_connect (InworldConnection * conn)
     conn->timeout_source = g_timeout_source_new_seconds (conn->timeout_s);
     g_source_set_callback (conn->timeout_source, on_connect_timeout, conn,
         NULL);
-    g_source_attach (conn->timeout_source, conn->st->context);
+    g_source_attach (conn->timeout_source,
+        inworld_soup_thread_get_context (conn->st));
   }
 
   soup_session_websocket_connect_async (conn->session, conn->msg, NULL, NULL,
       G_PRIORITY_DEFAULT, conn->cancellable, on_connected, conn_ref (conn));
+}
+
+/* The back-off delay is over (the source holds no reference: teardown
+ * destroys it). */
+static gboolean
+on_connect_delay (gpointer user_data)
+{
+  InworldConnection *conn = user_data;
+
+  g_clear_pointer (&conn->timeout_source, g_source_unref);
+  start_connect (conn);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -438,11 +410,18 @@ drain_outgoing (gpointer user_data)
 
   switch (conn->state) {
     case STATE_IDLE:
-      start_connect (conn);
+      if (conn->connect_delay_ms > 0) {
+        conn->state = STATE_WAITING;
+        conn->timeout_source = inworld_soup_thread_timeout (conn->st,
+            conn->connect_delay_ms, on_connect_delay, conn);
+      } else {
+        start_connect (conn);
+      }
       break;
     case STATE_OPEN:
       send_queued (conn);
       break;
+    case STATE_WAITING:
     case STATE_CONNECTING:
       break;                    /* sent once the upgrade completes */
     case STATE_CLOSING:
@@ -461,6 +440,10 @@ teardown (gpointer user_data)
   conn->freed = TRUE;
   drop_outgoing (conn);
   switch (conn->state) {
+    case STATE_WAITING:
+      clear_timeout (conn);
+      conn->state = STATE_CLOSED;
+      break;
     case STATE_CONNECTING:
       g_cancellable_cancel (conn->cancellable);
       break;
@@ -490,6 +473,46 @@ inworld_secret_free (gchar * secret)
   g_free (secret);
 }
 
+InworldConnectionParams *
+inworld_connection_params_copy (const InworldConnectionParams * params)
+{
+  InworldConnectionParams *copy = g_new (InworldConnectionParams, 1);
+
+  *copy = *params;
+  copy->uri = g_strdup (params->uri);
+  copy->api_key = g_strdup (params->api_key);
+  copy->region = g_strdup (params->region);
+  inworld_net_settings_copy (&copy->net, &params->net);
+  return copy;
+}
+
+void
+inworld_connection_params_free (InworldConnectionParams * params)
+{
+  if (params == NULL)
+    return;
+  g_free ((gchar *) params->uri);
+  inworld_secret_free ((gchar *) params->api_key);
+  g_free ((gchar *) params->region);
+  inworld_net_settings_clear (&params->net);
+  g_free (params);
+}
+
+gchar *
+inworld_connection_params_key (const InworldConnectionParams * params)
+{
+  gchar *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+      params->api_key ? params->api_key : "", -1);
+  gchar *net = inworld_net_settings_key (&params->net);
+  gchar *key = g_strdup_printf ("%d|%s|%s|%s|%u|%u|%s", params->protocol,
+      params->uri, digest, params->region ? params->region : "",
+      params->timeout_s, params->keepalive_s, net);
+
+  g_free (net);
+  g_free (digest);
+  return key;
+}
+
 InworldConnection *
 inworld_connection_new (const InworldConnectionParams * params,
     InworldEventFunc func, gpointer user_data)
@@ -501,14 +524,16 @@ inworld_connection_new (const InworldConnectionParams * params,
   conn->uri = g_strdup (params->uri);
   conn->api_key = g_strdup (params->api_key);
   conn->region = g_strdup (params->region);
+  inworld_net_settings_copy (&conn->net, &params->net);
   conn->timeout_s = params->timeout_s;
+  conn->connect_delay_ms = params->connect_delay_ms;
   conn->func = func;
   conn->user_data = user_data;
   g_mutex_init (&conn->lock);
   g_mutex_init (&conn->callback_lock);
   g_queue_init (&conn->outgoing);
   conn->state = STATE_IDLE;
-  conn->st = soup_thread_acquire ();
+  conn->st = inworld_soup_thread_acquire ();
   return conn;
 }
 

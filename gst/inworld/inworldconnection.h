@@ -15,6 +15,7 @@
 #pragma once
 
 #include <glib.h>
+#include "inworldnet.h"
 #include "inworldprotocol.h"
 
 G_BEGIN_DECLS
@@ -33,7 +34,25 @@ typedef struct
   InworldProtocolKind protocol;
   guint timeout_s;              /* connect / upgrade time limit; 0 = none */
   const gchar *region;          /* SLNG: X-Region-Override, or NULL */
+  guint keepalive_s;            /* shared connections: keep idle contexts
+                                 * alive every S seconds; 0 = never */
+  guint connect_delay_ms;       /* wait this long before connecting
+                                 * (reconnection back-off) */
+  InworldNetSettings net;       /* TLS and proxy; zero = verify with the
+                                 * system's CAs, proxy from the environment */
 } InworldConnectionParams;
+
+/* A deep copy of @params (free with inworld_connection_params_free). Every
+ * field added to InworldConnectionParams must be copied, freed and keyed
+ * in these three functions. */
+InworldConnectionParams *inworld_connection_params_copy (const
+    InworldConnectionParams * params);
+void inworld_connection_params_free (InworldConnectionParams * params);
+/* A string that is equal for two params exactly when their connections
+ * may be shared (server, protocol, credentials, network settings); the
+ * key itself appears only as a digest. */
+gchar *inworld_connection_params_key (const InworldConnectionParams *
+    params);
 
 /* Largest frame accepted from the server (libsoup's default is 128 KiB;
  * one second of 48 kHz LINEAR16 in base64 is already ~128 KiB). */
