@@ -132,12 +132,33 @@ emu_id3_tag (guint8 * out)
   memcpy (p + 11, EMU_ID3_ENCODER, text);
 }
 
+/* 0: the service's chunk durations; else every chunk's (set once by
+ * main (), before any worker thread runs) */
+static guint64 chunk_ms_override;
+
+void
+emu_encode_set_chunk_ms (guint64 ms)
+{
+  chunk_ms_override = ms;
+}
+
+/* Samples in @ms milliseconds at @rate (at least 1), saturating. */
+static guint64
+ms_to_samples (guint64 ms, gint rate)
+{
+  if (ms >= G_MAXUINT64 / 1000 / MAX (rate, 1))
+    return G_MAXUINT64;
+  return MAX ((guint64) rate * ms / 1000, 1);
+}
+
 GArray *
 emu_chunk_plan (guint64 n_samples, gint rate)
 {
   GArray *sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
-  guint64 want = MAX ((guint64) rate * EMU_FIRST_CHUNK_MS / 1000, 1);
-  guint64 steady = MAX ((guint64) rate * EMU_STEADY_CHUNK_MS / 1000, 1);
+  guint64 want = ms_to_samples (chunk_ms_override ? chunk_ms_override :
+      EMU_FIRST_CHUNK_MS, rate);
+  guint64 steady = ms_to_samples (chunk_ms_override ? chunk_ms_override :
+      EMU_STEADY_CHUNK_MS, rate);
 
   while (n_samples > 0) {
     guint64 size = MIN (want, n_samples);
@@ -167,15 +188,18 @@ emu_byte_chunk_plan (guint64 n_bytes, guint64 n_samples, gint rate)
   GRand *rand = g_rand_new_with_seed ((guint32) (n_bytes * 2654435761u)
       ^ (guint32) n_samples);
   guint64 left = n_bytes;
-  gdouble ms = EMU_FIRST_CHUNK_MS;
+  gdouble ms = chunk_ms_override ? (gdouble) chunk_ms_override :
+      EMU_FIRST_CHUNK_MS;
 
   while (left > 0) {
-    guint64 size = (guint64) (ms * per_ms * jitter (rand) + 0.5);
+    gdouble want = ms * per_ms * jitter (rand) + 0.5;
+    guint64 size = want >= (gdouble) left ? left : (guint64) want;
 
     size = CLAMP (size, 1, left);
     g_array_append_val (sizes, size);
     left -= size;
-    ms = EMU_STEADY_CHUNK_MS;
+    ms = chunk_ms_override ? (gdouble) chunk_ms_override :
+        EMU_STEADY_CHUNK_MS;
   }
 
   /* a longer flush gets a 1-3 byte chunk, cut from the start of a chunk

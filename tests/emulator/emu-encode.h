@@ -77,6 +77,13 @@ void emu_wav_header (guint8 * out, gint rate, guint32 data_size);
 /* Writes the EMU_ID3_TAG_SIZE bytes of the ID3v2.4 tag. */
 void emu_id3_tag (guint8 * out);
 
+/* --chunk-seconds and --hostile=big-chunk: every chunk (the first one
+ * too) lasts @ms milliseconds instead of the service's durations;
+ * EMU_CHUNK_WHOLE_FLUSH puts each flush's audio in one chunk; 0 restores
+ * the service's sizes. Process-wide: call it before any flush is encoded. */
+#define EMU_CHUNK_WHOLE_FLUSH G_MAXUINT64
+void emu_encode_set_chunk_ms (guint64 ms);
+
 /* Cuts @n_samples into chunk sizes: EMU_FIRST_CHUNK_MS, then
  * EMU_STEADY_CHUNK_MS, the last one the remainder. Never a zero-sized
  * chunk; no chunk at all for 0 samples. Returns guint64 sizes. */

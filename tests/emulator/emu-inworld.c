@@ -35,6 +35,7 @@
 #include <json-glib/json-glib.h>
 
 #include "emu-encode.h"
+#include "emu-hostile.h"
 
 #define MAX_SEND_TEXT_CHARS 2000        /* longer send_text is rejected */
 #define AUTO_FLUSH_CHARS 1000   /* more buffered than this flushes */
@@ -740,6 +741,8 @@ struct _EmuJob
 
 static void conn_send (EmuConn * conn, gchar * frame, gboolean is_audio);
 static void context_pump (EmuContext * ctx);
+static void hostile_mid_flush (EmuJob * job, const gchar * sent);
+static void hostile_after_close (EmuContext * ctx);
 static void context_free (EmuContext * ctx);
 
 static void
@@ -756,6 +759,44 @@ emu_log (EmuConn * conn, const gchar * format, ...)
   va_end (args);
   g_printerr ("inworld-tts-emulator: conn %u: %s\n", conn->id, text);
   g_free (text);
+}
+
+/* --inject-error: TRUE (once per count) when it applies at @when. */
+static gboolean
+take_injection (EmuConn * conn, EmuInjectWhen when)
+{
+  static guint injected;
+
+  if (conn->opts->inject_when != when || injected >=
+      conn->opts->inject_count || conn->dead)
+    return FALSE;
+  injected++;
+  return TRUE;
+}
+
+static void conn_drop (EmuConn * conn, const gchar * why);
+
+/* A top-level error, then what the service does after one: a close
+ * (1000) after an authentication error, nothing after a bad frame (3),
+ * an abnormal drop otherwise (as after "Paused due to inactivity"). */
+static void
+inject_top_level (EmuConn * conn)
+{
+  gint code = conn->opts->inject_code;
+  gchar *msg = g_strdup_printf ("error %d injected by --inject-error", code);
+
+  conn_send (conn, build_error (code, msg, NULL, NULL), FALSE);
+  g_free (msg);
+  if (code == CODE_INVALID_ARGUMENT)
+    return;
+  if (code == CODE_PERMISSION_DENIED || code == CODE_UNAUTHENTICATED) {
+    emu_log (conn, "closing after the injected error");
+    conn->dead = TRUE;
+    soup_websocket_connection_close (conn->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
+        NULL);
+    return;
+  }
+  conn_drop (conn, "--inject-error");
 }
 
 static EmuJob *
@@ -964,11 +1005,13 @@ add_alignment (JsonBuilder * b, EmuJob * job, guint first, guint end)
   json_builder_end_object (b);
 }
 
-/* An audioChunk frame. @chunk NULL: the audio-less timestamp frame of
- * ASYNC mode. Alignment items [@first, @end) go into timestampInfo. */
+/* An audioChunk frame for @context_id. @chunk NULL: the audio-less
+ * timestamp frame of ASYNC mode. Alignment items [@first, @end) go into
+ * timestampInfo. @broken: --hostile=bad-base64, the base64 is spoilt. */
 static gchar *
-build_audio_chunk (EmuJob * job, EmuChunk * chunk, guint chars,
-    gboolean with_ts, guint first, guint end)
+build_audio_chunk_full (const gchar * context_id, EmuJob * job,
+    EmuChunk * chunk, guint chars, gboolean with_ts, guint first, guint end,
+    gboolean broken)
 {
   JsonBuilder *b = json_builder_new ();
   JsonNode *body;
@@ -979,6 +1022,8 @@ build_audio_chunk (EmuJob * job, EmuChunk * chunk, guint chars,
     gconstpointer data = g_bytes_get_data (chunk->data, &size);
     gchar *b64 = g_base64_encode (data, size);
 
+    if (broken)
+      emu_hostile_break_base64 (b64);
     json_builder_set_member_name (b, "audioContent");
     json_builder_add_string_value (b, b64);
     g_free (b64);
@@ -999,7 +1044,15 @@ build_audio_chunk (EmuJob * job, EmuChunk * chunk, guint chars,
 
   body = json_builder_get_root (b);
   g_object_unref (b);
-  return build_result (job->ctx->id, "audioChunk", body, CODE_OK, "");
+  return build_result (context_id, "audioChunk", body, CODE_OK, "");
+}
+
+static gchar *
+build_audio_chunk (EmuJob * job, EmuChunk * chunk, guint chars,
+    gboolean with_ts, guint first, guint end)
+{
+  return build_audio_chunk_full (job->ctx->id, job, chunk, chars, with_ts,
+      first, end, FALSE);
 }
 
 /* Sends chunk job->next_chunk. */
@@ -1009,6 +1062,12 @@ job_send_chunk (EmuJob * job)
   guint index = job->next_chunk++;
   EmuChunk *chunk = g_ptr_array_index (job->chunks, index);
   guint first = job->next_align, end = first;
+  guint hostile = job->ctx->conn->opts->hostile;
+  /* --hostile=bad-base64 spoils the second chunk (the only one of a
+   * one-chunk flush) */
+  gboolean broken = (hostile & EMU_HOSTILE_BAD_BASE64)
+      && index == MIN (1, job->chunks->len - 1);
+  gchar *frame, *sent = NULL;
 
   if (job->ts_mode == TIMESTAMPS_SYNC) {
     /* the items that start inside this chunk; the last chunk takes all */
@@ -1022,9 +1081,29 @@ job_send_chunk (EmuJob * job)
       end++;
     job->next_align = end;
   }
-  conn_send (job->ctx->conn, build_audio_chunk (job, chunk,
-          index == 0 ? job->n_chars : 0, job->ts_mode == TIMESTAMPS_SYNC,
-          first, end), TRUE);
+  frame = build_audio_chunk_full (job->ctx->id, job, chunk,
+      index == 0 ? job->n_chars : 0, job->ts_mode == TIMESTAMPS_SYNC,
+      first, end, broken);
+  if (broken && job->ctx->conn->opts->verbose)
+    emu_log (job->ctx->conn, "hostile bad-base64: audioChunk %u of %u of "
+        "context %s (samples %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+        ") with its audioContent not base64: its audio is lost", index + 1,
+        job->chunks->len, job->ctx->id, chunk->first_sample,
+        chunk->first_sample + chunk->n_samples);
+  /* the other kinds go in after the first chunk of every flush */
+  if (index == 0 && hostile)
+    sent = g_strdup (frame);
+  conn_send (job->ctx->conn, frame, TRUE);
+  if (job->ctx->conn->audio_chunks_sent == 1
+      && take_injection (job->ctx->conn, EMU_INJECT_TOP)) {
+    inject_top_level (job->ctx->conn);
+    g_free (sent);
+    return;
+  }
+  if (sent) {
+    hostile_mid_flush (job, sent);
+    g_free (sent);
+  }
 }
 
 static gboolean
@@ -1104,9 +1183,12 @@ context_pump (EmuContext * ctx)
       case JOB_CLOSE:
         conn_send (ctx->conn, build_result (ctx->id, "contextClosed",
                 empty_object (), CODE_OK, ""), FALSE);
+        hostile_after_close (ctx);
         context_free (ctx);
         return;
       case JOB_RETIRE:
+        /* --early-context-closed: contextClosed went out before */
+        hostile_after_close (ctx);
         context_free (ctx);
         return;
     }
@@ -1272,7 +1354,8 @@ conn_send (EmuConn * conn, gchar * frame, gboolean is_audio)
   if (is_audio) {
     conn->audio_chunks_sent++;
     if (conn->opts->drop_after_chunks
-        && conn->audio_chunks_sent == conn->opts->drop_after_chunks)
+        && conn->audio_chunks_sent == conn->opts->drop_after_chunks
+        && emu_options_take_drop (conn->opts))
       conn_drop (conn, "--drop-after-chunks");
   }
 }
@@ -1368,6 +1451,220 @@ send_garbage (EmuConn * conn)
   }
 }
 
+/* ------------------------------------------------------------------ */
+/* --hostile                                                          */
+
+static void
+hostile_log (EmuConn * conn, EmuHostile kind, const gchar * format, ...)
+    G_GNUC_PRINTF (3, 4);
+
+/* Describes the frame about to be injected in the --verbose log (which
+ * then shows the frame itself, as every frame out). */
+static void
+hostile_log (EmuConn * conn, EmuHostile kind, const gchar * format, ...)
+{
+  va_list args;
+  gchar *text;
+
+  if (!conn->opts->verbose)
+    return;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  emu_log (conn, "hostile %s: %s", emu_hostile_name (kind), text);
+  g_free (text);
+}
+
+static void
+conn_send_binary (EmuConn * conn, GBytes * bytes)
+{
+  gsize size;
+  gconstpointer data = g_bytes_get_data (bytes, &size);
+
+  if (conn->dead || soup_websocket_connection_get_state (conn->ws) !=
+      SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  if (conn->opts->verbose)
+    emu_log (conn, "-> <binary frame, %" G_GSIZE_FORMAT " bytes>", size);
+  soup_websocket_connection_send_binary (conn->ws, data, size);
+  conn_touch (conn);
+}
+
+/* @text as a JSON string literal, quotes included. */
+static gchar *
+json_quote (const gchar * text)
+{
+  JsonNode *node = json_node_new (JSON_NODE_VALUE);
+  gchar *quoted;
+
+  json_node_set_string (node, text);
+  quoted = json_to_string (node, FALSE);
+  json_node_unref (node);
+  return quoted;
+}
+
+#define STATUS_OK "\"status\":{\"code\":0,\"message\":\"\",\"details\":[]}"
+
+/* --hostile=wrong-types: known fields with the wrong JSON type, none of
+ * them carrying audio a client could use; %s is the quoted context id. */
+static const EmuHostileFrame wrong_types[] = {
+  {"contextId is a number",
+      "{\"result\":{\"contextId\":12345,\"flushCompleted\":{}," STATUS_OK "}}"},
+  {"audioChunk.audioContent is an object",
+      "{\"result\":{\"contextId\":%s,\"audioChunk\":{\"audioContent\":"
+        "{\"data\":\"AAAA\"},\"usage\":{\"processedCharactersCount\":0},"
+        "\"timestampInfo\":null}," STATUS_OK "}}"},
+  {"status.code is a string",
+      "{\"result\":{\"contextId\":%s,\"flushCompleted\":{},\"status\":"
+        "{\"code\":\"0\",\"message\":\"\",\"details\":[]}}}"},
+  {"timestampInfo.wordAlignment.words is a string",
+      "{\"result\":{\"contextId\":%s,\"audioChunk\":{\"timestampInfo\":"
+        "{\"wordAlignment\":{\"words\":\"Hello\",\"wordStartTimeSeconds\":"
+        "[0],\"wordEndTimeSeconds\":[0.1]}}}," STATUS_OK "}}"},
+  {"timestampInfo is an array",
+      "{\"result\":{\"contextId\":%s,\"audioChunk\":{\"timestampInfo\":"
+        "[0.1,0.2]}," STATUS_OK "}}"},
+  {"timestampInfo.characterAlignment times are strings",
+      "{\"result\":{\"contextId\":%s,\"audioChunk\":{\"timestampInfo\":"
+        "{\"characterAlignment\":{\"characters\":[\"a\"],"
+        "\"characterStartTimeSeconds\":[\"0\"],\"characterEndTimeSeconds\":"
+        "[\"0.1\"]}}}," STATUS_OK "}}"},
+  {"usage.processedCharactersCount is a string",
+      "{\"result\":{\"contextId\":%s,\"audioChunk\":{\"usage\":"
+        "{\"processedCharactersCount\":\"12\"},\"timestampInfo\":null},"
+        STATUS_OK "}}"},
+  {"audioChunk is a string",
+      "{\"result\":{\"contextId\":%s,\"audioChunk\":\"AAAA\"," STATUS_OK "}}"},
+  {"result is an array", "{\"result\":[%s]}"},
+  {"error.code is a string",
+      "{\"error\":{\"code\":\"3\",\"message\":\"a top-level error whose code "
+        "is a string\"}}"},
+  {NULL, NULL}
+};
+
+/* A frame of @size bytes or more: an audioChunk whose audioContent is
+ * valid base64 of zeros; its size is its only fault. */
+static gchar *
+build_huge_frame (const gchar * context_id)
+{
+  gchar *quoted = json_quote (context_id);
+  gchar *b64 = emu_hostile_huge_base64 ();
+  gchar *frame = g_strdup_printf ("{\"result\":{\"contextId\":%s,"
+      "\"audioChunk\":{\"audioContent\":\"%s\",\"usage\":"
+      "{\"processedCharactersCount\":0},\"timestampInfo\":null}," STATUS_OK
+      "}}", quoted, b64);
+
+  g_free (b64);
+  g_free (quoted);
+  return frame;
+}
+
+/* Every kind but bad-base64, big-chunk and after-close, right after the
+ * first audio chunk of a flush (@sent, its frame). */
+static void
+hostile_mid_flush (EmuJob * job, const gchar * sent)
+{
+  EmuContext *ctx = job->ctx;
+  EmuConn *conn = ctx->conn;
+  guint kinds = conn->opts->hostile;
+
+  if (kinds & EMU_HOSTILE_GARBAGE) {
+    for (const EmuHostileFrame * f = emu_hostile_garbage_frames (); f->what;
+        f++) {
+      hostile_log (conn, EMU_HOSTILE_GARBAGE, "%s", f->what);
+      conn_send (conn, g_strdup (f->frame), FALSE);
+    }
+  }
+  if (kinds & EMU_HOSTILE_TRUNCATED) {
+    gchar *half = emu_hostile_truncate (sent);
+
+    hostile_log (conn, EMU_HOSTILE_TRUNCATED, "a copy of the audioChunk "
+        "just sent for context %s, cut after %" G_GSIZE_FORMAT " of its %"
+        G_GSIZE_FORMAT " bytes", ctx->id, strlen (half), strlen (sent));
+    conn_send (conn, half, FALSE);
+  }
+  if (kinds & EMU_HOSTILE_BINARY) {
+    GBytes *junk = emu_hostile_binary_junk (), *copy;
+
+    hostile_log (conn, EMU_HOSTILE_BINARY, "a binary frame of %"
+        G_GSIZE_FORMAT " bytes of junk", g_bytes_get_size (junk));
+    conn_send_binary (conn, junk);
+    g_bytes_unref (junk);
+    copy = g_bytes_new (sent, strlen (sent));
+    hostile_log (conn, EMU_HOSTILE_BINARY, "a copy of the audioChunk just "
+        "sent for context %s, as a binary frame", ctx->id);
+    conn_send_binary (conn, copy);
+    g_bytes_unref (copy);
+  }
+  if (kinds & EMU_HOSTILE_WRONG_TYPES) {
+    gchar *quoted = json_quote (ctx->id);
+
+    for (const EmuHostileFrame * f = wrong_types; f->what; f++) {
+      hostile_log (conn, EMU_HOSTILE_WRONG_TYPES, "%s", f->what);
+      /* the formats hold at most one %s, for the context id */
+      conn_send (conn, g_strdup_printf (f->frame, quoted), FALSE);
+    }
+    g_free (quoted);
+  }
+  if (kinds & EMU_HOSTILE_UNKNOWN_CONTEXT) {
+    EmuChunk *chunk = g_ptr_array_index (job->chunks, 0);
+
+    hostile_log (conn, EMU_HOSTILE_UNKNOWN_CONTEXT, "an audioChunk (%"
+        G_GUINT64_FORMAT " samples) and a flushCompleted for context "
+        EMU_HOSTILE_UNKNOWN_ID ", which was never created", chunk->n_samples);
+    conn_send (conn, build_audio_chunk_full (EMU_HOSTILE_UNKNOWN_ID, job,
+            chunk, job->n_chars, FALSE, 0, 0, FALSE), FALSE);
+    conn_send (conn, build_result (EMU_HOSTILE_UNKNOWN_ID, "flushCompleted",
+            empty_object (), CODE_OK, ""), FALSE);
+  }
+  if (kinds & EMU_HOSTILE_HUGE) {
+    gchar *frame = build_huge_frame (ctx->id);
+
+    hostile_log (conn, EMU_HOSTILE_HUGE, "an audioChunk frame of %"
+        G_GSIZE_FORMAT " bytes for context %s (over a client's 8 MiB)",
+        strlen (frame), ctx->id);
+    conn_send (conn, frame, FALSE);
+  }
+}
+
+/* --hostile=after-close: an audioChunk and a flushCompleted for @ctx after
+ * its contextClosed (and after all of its real audio). */
+static void
+hostile_after_close (EmuContext * ctx)
+{
+  EmuConn *conn = ctx->conn;
+  JsonBuilder *b;
+  guint8 bytes[3200];
+  gchar *b64;
+
+  if (!(conn->opts->hostile & EMU_HOSTILE_AFTER_CLOSE))
+    return;
+  memset (bytes, 0x11, sizeof (bytes));
+  b64 = g_base64_encode (bytes, sizeof (bytes));
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "audioContent");
+  json_builder_add_string_value (b, b64);
+  json_builder_set_member_name (b, "usage");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "processedCharactersCount");
+  json_builder_add_int_value (b, 0);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "timestampInfo");
+  json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  g_free (b64);
+
+  hostile_log (conn, EMU_HOSTILE_AFTER_CLOSE, "an audioChunk of %"
+      G_GSIZE_FORMAT " bytes and a flushCompleted for context %s after its "
+      "contextClosed", sizeof (bytes), ctx->id);
+  conn_send (conn, build_result (ctx->id, "audioChunk",
+          json_builder_get_root (b), CODE_OK, ""), FALSE);
+  g_object_unref (b);
+  conn_send (conn, build_result (ctx->id, "flushCompleted", empty_object (),
+          CODE_OK, ""), FALSE);
+}
+
 static void
 do_create (EmuConn * conn, const gchar * id, JsonObject * payload)
 {
@@ -1397,6 +1694,13 @@ do_create (EmuConn * conn, const gchar * id, JsonObject * payload)
   if (g_hash_table_contains (conn->open, id)) {
     msg = g_strdup_printf ("context %s already exists", id);
     send_context_error (conn, id, CODE_ALREADY_EXISTS, msg);
+    g_free (msg);
+    goto out;
+  }
+  if (take_injection (conn, EMU_INJECT_CREATE)) {
+    msg = g_strdup_printf ("error %d injected by --inject-error",
+        conn->opts->inject_code);
+    send_context_error (conn, id, conn->opts->inject_code, msg);
     g_free (msg);
     goto out;
   }

@@ -15,6 +15,14 @@
 
 G_BEGIN_DECLS
 
+typedef enum
+{
+  EMU_INJECT_NONE,
+  EMU_INJECT_CREATE,            /* answer create with an in-context error */
+  EMU_INJECT_TOP,               /* a top-level error after a connection's
+                                 * first audio chunk */
+} EmuInjectWhen;
+
 /* Everything the command line controls. Filled once by main () and only
  * read afterwards. */
 typedef struct
@@ -24,8 +32,14 @@ typedef struct
   gdouble speed;                /* pacing, times real time; 0 = no pacing */
   guint first_audio_delay_ms;   /* extra delay before each flush's first chunk */
   guint drop_after_chunks;      /* 0 = never drop */
+  guint drop_connections;       /* drops allowed in all; 0 = no limit */
+  /* --inject-error=WHEN:CODE[:COUNT] */
+  EmuInjectWhen inject_when;
+  gint inject_code;
+  guint inject_count;
   gboolean early_context_closed;
   gboolean garbage_frames;
+  guint hostile;                /* EmuHostile flags (emu-hostile.h) */
   guint max_contexts;
   guint inactivity_timeout_s;   /* 0 = never */
   gboolean verbose;
@@ -34,5 +48,9 @@ typedef struct
   gboolean slng_sequence_per_flush;     /* sequence restarts at 1 per flush */
   gboolean slng_close_after_audio_end;  /* close 1000 after each audio_end */
 } EmuOptions;
+
+/* TRUE when a connection that reached --drop-after-chunks is to be
+ * dropped: the first --drop-connections times (every time when 0). */
+gboolean emu_options_take_drop (const EmuOptions * opts);
 
 G_END_DECLS

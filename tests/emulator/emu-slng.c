@@ -37,6 +37,7 @@
 #include <json-glib/json-glib.h>
 
 #include "emu-encode.h"
+#include "emu-hostile.h"
 
 #define SLNG_MODEL "inworld-tts-1.5-max"
 #define DEFAULT_VOICE "Ashley"
@@ -401,16 +402,26 @@ build_error (const gchar * code, const gchar * message)
 /* Written by hand: base64 and integers need no escaping, and json-glib
  * would print a double such as 1.42 as 1.4199999999999999. */
 static gchar *
-build_audio_chunk (EmuChunk * chunk, guint64 sequence)
+build_audio_chunk_full (EmuChunk * chunk, guint64 sequence, gboolean broken)
 {
   gsize size;
   gconstpointer data = g_bytes_get_data (chunk->data, &size);
   gchar *b64 = g_base64_encode (data, size);
-  gchar *frame = g_strdup_printf ("{\"type\":\"audio_chunk\",\"data\":\"%s\","
+  gchar *frame;
+
+  if (broken)                   /* --hostile=bad-base64 */
+    emu_hostile_break_base64 (b64);
+  frame = g_strdup_printf ("{\"type\":\"audio_chunk\",\"data\":\"%s\","
       "\"sequence\":%" G_GUINT64_FORMAT "}", b64, sequence);
 
   g_free (b64);
   return frame;
+}
+
+static gchar *
+build_audio_chunk (EmuChunk * chunk, guint64 sequence)
+{
+  return build_audio_chunk_full (chunk, sequence, FALSE);
 }
 
 /* Seconds, rounded to the microsecond, with at least one decimal so that
@@ -498,6 +509,7 @@ struct _SlngJob
 };
 
 static void conn_send (SlngConn * conn, gchar * frame, gboolean is_audio);
+static void hostile_mid_flush (SlngConn * conn, const gchar * sent);
 static void conn_pump (SlngConn * conn);
 
 static void
@@ -760,9 +772,27 @@ job_run (SlngJob * job)
       conn->next_sequence += 2;
       job->next_chunk = 2;
     } else {
-      conn_send (conn, build_audio_chunk (g_ptr_array_index (job->chunks,
-                  index), conn->next_sequence++), TRUE);
+      EmuChunk *chunk = g_ptr_array_index (job->chunks, index);
+      /* --hostile=bad-base64 spoils the second chunk (the only one of a
+       * one-chunk flush); the other kinds follow the first chunk */
+      gboolean broken = (opts->hostile & EMU_HOSTILE_BAD_BASE64)
+          && index == MIN (1, job->chunks->len - 1);
+      gchar *frame = build_audio_chunk_full (chunk, conn->next_sequence,
+          broken);
+      gchar *sent = index == 0 && opts->hostile ? g_strdup (frame) : NULL;
+
+      if (broken && opts->verbose)
+        slng_log (conn, "hostile bad-base64: audio_chunk %" G_GUINT64_FORMAT
+            " (samples %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT ") with its "
+            "data not base64: its audio is lost", conn->next_sequence,
+            chunk->first_sample, chunk->first_sample + chunk->n_samples);
+      conn->next_sequence++;
+      conn_send (conn, frame, TRUE);
       job->next_chunk++;
+      if (sent) {
+        hostile_mid_flush (conn, sent);
+        g_free (sent);
+      }
     }
     if (conn->dead)
       return FALSE;
@@ -905,7 +935,8 @@ conn_send (SlngConn * conn, gchar * frame, gboolean is_audio)
   if (is_audio) {
     conn->audio_chunks_sent++;
     if (conn->opts->drop_after_chunks
-        && conn->audio_chunks_sent == conn->opts->drop_after_chunks)
+        && conn->audio_chunks_sent == conn->opts->drop_after_chunks
+        && emu_options_take_drop (conn->opts))
       conn_drop (conn, "--drop-after-chunks");
   }
 }
@@ -927,6 +958,95 @@ send_garbage (SlngConn * conn)
     if (conn->opts->verbose)
       slng_log (conn, "-> <binary frame, %u bytes>", (guint) sizeof (junk));
     soup_websocket_connection_send_binary (conn->ws, junk, sizeof (junk));
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* --hostile (no contexts here: unknown-context and after-close do not   */
+/* apply)                                                               */
+
+static void
+conn_send_binary (SlngConn * conn, GBytes * bytes)
+{
+  gsize size;
+  gconstpointer data = g_bytes_get_data (bytes, &size);
+
+  if (conn->dead || conn->state == SESSION_CLOSING
+      || soup_websocket_connection_get_state (conn->ws) !=
+      SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  if (conn->opts->verbose)
+    slng_log (conn, "-> <binary frame, %" G_GSIZE_FORMAT " bytes>", size);
+  soup_websocket_connection_send_binary (conn->ws, data, size);
+  conn_touch (conn);
+}
+
+/* Known fields with the wrong JSON type; none carries usable audio. */
+static const EmuHostileFrame wrong_types[] = {
+  {"type is a number", "{\"type\":42}"},
+  {"audio_chunk.data is an object",
+      "{\"type\":\"audio_chunk\",\"data\":{\"b64\":\"AAAA\"}}"},
+  {"audio_chunk.sequence is a string",
+      "{\"type\":\"audio_chunk\",\"data\":\"AAAA\",\"sequence\":\"7\"}"},
+  {"audio_end.duration is a string",
+      "{\"type\":\"audio_end\",\"duration\":\"0.5\"}"},
+  {"error.code is a number",
+      "{\"type\":\"error\",\"code\":3,\"message\":\"an error whose code is "
+        "a number\"}"},
+  {"error.message is an array",
+      "{\"type\":\"error\",\"code\":\"provider_error\",\"message\":[\"a\"]}"},
+  {NULL, NULL}
+};
+
+static void
+hostile_log (SlngConn * conn, EmuHostile kind, const gchar * what)
+{
+  if (conn->opts->verbose)
+    slng_log (conn, "hostile %s: %s", emu_hostile_name (kind), what);
+}
+
+/* After the first audio_chunk of a flush (@sent, its frame). */
+static void
+hostile_mid_flush (SlngConn * conn, const gchar * sent)
+{
+  guint kinds = conn->opts->hostile;
+
+  if (kinds & EMU_HOSTILE_GARBAGE)
+    for (const EmuHostileFrame * f = emu_hostile_garbage_frames (); f->what;
+        f++) {
+      hostile_log (conn, EMU_HOSTILE_GARBAGE, f->what);
+      conn_send (conn, g_strdup (f->frame), FALSE);
+    }
+  if (kinds & EMU_HOSTILE_TRUNCATED) {
+    hostile_log (conn, EMU_HOSTILE_TRUNCATED, "a copy of the audio_chunk "
+        "just sent, cut in half");
+    conn_send (conn, emu_hostile_truncate (sent), FALSE);
+  }
+  if (kinds & EMU_HOSTILE_BINARY) {
+    GBytes *junk = emu_hostile_binary_junk (), *copy;
+
+    hostile_log (conn, EMU_HOSTILE_BINARY, "a binary frame of junk");
+    conn_send_binary (conn, junk);
+    g_bytes_unref (junk);
+    hostile_log (conn, EMU_HOSTILE_BINARY, "a copy of the audio_chunk just "
+        "sent, as a binary frame");
+    copy = g_bytes_new (sent, strlen (sent));
+    conn_send_binary (conn, copy);
+    g_bytes_unref (copy);
+  }
+  if (kinds & EMU_HOSTILE_WRONG_TYPES)
+    for (const EmuHostileFrame * f = wrong_types; f->what; f++) {
+      hostile_log (conn, EMU_HOSTILE_WRONG_TYPES, f->what);
+      conn_send (conn, g_strdup (f->frame), FALSE);
+    }
+  if (kinds & EMU_HOSTILE_HUGE) {
+    gchar *b64 = emu_hostile_huge_base64 ();
+
+    hostile_log (conn, EMU_HOSTILE_HUGE, "an audio_chunk frame over 9 MiB "
+        "(over a client's 8 MiB)");
+    conn_send (conn, g_strdup_printf ("{\"type\":\"audio_chunk\",\"data\":"
+            "\"%s\"}", b64), FALSE);
+    g_free (b64);
   }
 }
 

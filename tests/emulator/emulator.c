@@ -19,7 +19,9 @@
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 
+#include "emu-encode.h"
 #include "emu-gst-encode.h"
+#include "emu-hostile.h"
 #include "emu-inworld.h"
 #include "emu-options.h"
 #include "emu-slng.h"
@@ -31,6 +33,44 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+parse_inject (const gchar * spec, EmuOptions * opts)
+{
+  gchar **parts = g_strsplit (spec, ":", -1);
+  guint n = g_strv_length (parts);
+  gchar *end = NULL;
+  gboolean ok = n == 2 || n == 3;
+
+  if (ok && g_str_equal (parts[0], "create"))
+    opts->inject_when = EMU_INJECT_CREATE;
+  else if (ok && g_str_equal (parts[0], "top"))
+    opts->inject_when = EMU_INJECT_TOP;
+  else
+    ok = FALSE;
+  if (ok) {
+    opts->inject_code = (gint) g_ascii_strtoll (parts[1], &end, 10);
+    ok = end && *end == '\0' && opts->inject_code > 0;
+  }
+  opts->inject_count = 1;
+  if (ok && n == 3) {
+    opts->inject_count = (guint) g_ascii_strtoull (parts[2], &end, 10);
+    ok = end && *end == '\0' && opts->inject_count > 0;
+  }
+  g_strfreev (parts);
+  return ok;
+}
+
+gboolean
+emu_options_take_drop (const EmuOptions * opts)
+{
+  static guint drops;
+
+  if (opts->drop_connections && drops >= opts->drop_connections)
+    return FALSE;
+  drops++;
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -38,11 +78,17 @@ main (int argc, char **argv)
   gchar *api_key = NULL, *audio = NULL;
   gdouble speed = 20.0;
   gint first_audio_delay = 0, drop_after_chunks = 0, max_contexts = 5;
+  gint drop_connections = 0;
+  gchar *inject_error = NULL;
   gint inactivity_timeout = 600;
   gboolean early_context_closed = FALSE, garbage_frames = FALSE;
   gboolean verbose = FALSE;
   gboolean slng_reorder = FALSE, slng_sequence_per_flush = FALSE;
   gboolean slng_close_after_audio_end = FALSE;
+  gchar *hostile = NULL;
+  gdouble chunk_seconds = 0;
+  gchar *tls_cert = NULL, *tls_key = NULL;
+  GTlsCertificate *certificate = NULL;
   GOptionEntry entries[] = {
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
         "TCP port on 127.0.0.1; 0 picks a free one (default 0)", "PORT"},
@@ -60,16 +106,38 @@ main (int argc, char **argv)
     {"drop-after-chunks", 0, 0, G_OPTION_ARG_INT, &drop_after_chunks,
           "Drop the TCP connection (no close frame) after N audio chunks on "
           "it", "N"},
+    {"drop-connections", 0, 0, G_OPTION_ARG_INT, &drop_connections,
+          "With --drop-after-chunks: drop only the first N connections that "
+          "reach it (default 0: all)", "N"},
+    {"inject-error", 0, 0, G_OPTION_ARG_STRING, &inject_error,
+          "Send error CODE COUNT times (default 1): WHEN=create answers a "
+          "create with it (in-context, no context made); WHEN=top sends it "
+          "top-level after a connection's first audio chunk, then closes "
+          "(1000) for 7 and 16, keeps going for 3, drops the connection "
+          "for any other code", "WHEN:CODE[:COUNT]"},
     {"early-context-closed", 0, 0, G_OPTION_ARG_NONE, &early_context_closed,
         "Answer close_context with contextClosed before the audio", NULL},
     {"garbage-frames", 0, 0, G_OPTION_ARG_NONE, &garbage_frames,
           "Send a non-JSON text frame and a binary frame before each "
           "contextCreated (SLNG: after each init)", NULL},
+    {"hostile", 0, 0, G_OPTION_ARG_STRING, &hostile,
+          "Fault: inject bad frames of these kinds into every flush: "
+          "garbage, truncated, huge, big-chunk, bad-base64, wrong-types, "
+          "unknown-context, binary, after-close, or all (all but huge); "
+          "comma-separated", "KIND[,KIND...]"},
+    {"chunk-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &chunk_seconds,
+          "Cut audio into chunks of S seconds (the first one too) instead "
+          "of the service's 0.2 s then 0.5 s", "S"},
     {"max-contexts", 0, 0, G_OPTION_ARG_INT, &max_contexts,
         "Open contexts allowed per connection (default 5; 0 refuses every create with code 8)", "N"},
     {"inactivity-timeout", 0, 0, G_OPTION_ARG_INT, &inactivity_timeout,
           "Drop a connection idle for S seconds; 0 = never (default 600)",
         "S"},
+    {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
+          "Serve wss:// (TLS) with this PEM certificate (chain); needs "
+          "--tls-key", "FILE"},
+    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
+        "PEM private key of --tls-cert", "FILE"},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
         "Log every frame in and out on stderr", NULL},
     {"slng-reorder", 0, 0, G_OPTION_ARG_NONE, &slng_reorder,
@@ -98,7 +166,8 @@ main (int argc, char **argv)
       "WebSocket API");
   g_option_context_set_description (octx, "Serves ws://127.0.0.1:PORT"
       EMU_INWORLD_PATH " (Inworld) and ws://127.0.0.1:PORT" EMU_SLNG_PATH
-      " (SLNG). The first line on stdout is \"listening PORT\".\n"
+      " (SLNG), or wss:// with --tls-cert and --tls-key. The first line "
+      "on stdout is \"listening PORT\".\n"
       "See docs/emulator.md.");
   g_option_context_add_main_entries (octx, entries, NULL);
   if (!g_option_context_parse (octx, &argc, &argv, &error)) {
@@ -120,7 +189,7 @@ main (int argc, char **argv)
   }
 
   if (port < 0 || port > 65535 || speed < 0 || first_audio_delay < 0
-      || drop_after_chunks < 0 || max_contexts < 0 || inactivity_timeout < 0) {
+      || drop_after_chunks < 0 || drop_connections < 0 || max_contexts < 0 || inactivity_timeout < 0) {
     g_printerr ("inworld-tts-emulator: invalid option value (see --help)\n");
     return 2;
   }
@@ -147,6 +216,12 @@ main (int argc, char **argv)
   opts.speed = speed;
   opts.first_audio_delay_ms = first_audio_delay;
   opts.drop_after_chunks = drop_after_chunks;
+  opts.drop_connections = drop_connections;
+  if (inject_error && !parse_inject (inject_error, &opts)) {
+    g_printerr ("inworld-tts-emulator: --inject-error=%s: expected "
+        "create:CODE[:COUNT] or top:CODE[:COUNT]\n", inject_error);
+    return 2;
+  }
   opts.early_context_closed = early_context_closed;
   opts.garbage_frames = garbage_frames;
   opts.max_contexts = max_contexts;
@@ -155,16 +230,44 @@ main (int argc, char **argv)
   opts.slng_reorder = slng_reorder;
   opts.slng_sequence_per_flush = slng_sequence_per_flush;
   opts.slng_close_after_audio_end = slng_close_after_audio_end;
+  if (hostile && !emu_hostile_parse (hostile, &opts.hostile, &error)) {
+    g_printerr ("inworld-tts-emulator: %s\n", error->message);
+    return 2;
+  }
+  if (chunk_seconds < 0 || chunk_seconds > 3600) {
+    g_printerr ("inworld-tts-emulator: --chunk-seconds must be between 0 "
+        "and 3600\n");
+    return 2;
+  }
+  if (chunk_seconds > 0)
+    emu_encode_set_chunk_ms ((guint64) (chunk_seconds * 1000 + 0.5));
+  else if (opts.hostile & EMU_HOSTILE_BIG_CHUNK)
+    emu_encode_set_chunk_ms (EMU_CHUNK_WHOLE_FLUSH);
 
-  server = soup_server_new ("server-header", "inworld-tts-emulator", NULL);
+  if (!tls_cert != !tls_key) {
+    g_printerr ("inworld-tts-emulator: --tls-cert and --tls-key go "
+        "together\n");
+    return 2;
+  }
+  if (tls_cert) {
+    certificate = g_tls_certificate_new_from_files (tls_cert, tls_key, &error);
+    if (certificate == NULL) {
+      g_printerr ("inworld-tts-emulator: cannot load the TLS certificate %s "
+          "and key %s: %s\n", tls_cert, tls_key, error->message);
+      return 2;
+    }
+  }
+
+  server = soup_server_new ("server-header", "inworld-tts-emulator",
+      "tls-certificate", certificate, NULL);
   /* the service offers no permessage-deflate */
   soup_server_remove_websocket_extension (server,
       SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
   route = emu_inworld_route_new (server, &opts);
   slng_route = emu_slng_route_new (server, &opts);
 
-  if (!soup_server_listen_local (server, port, SOUP_SERVER_LISTEN_IPV4_ONLY,
-          &error)) {
+  if (!soup_server_listen_local (server, port, SOUP_SERVER_LISTEN_IPV4_ONLY
+          | (certificate ? SOUP_SERVER_LISTEN_HTTPS : 0), &error)) {
     g_printerr ("inworld-tts-emulator: cannot listen on port %d: %s\n", port,
         error->message);
     return 1;
@@ -175,8 +278,9 @@ main (int argc, char **argv)
 
   printf ("listening %d\n", port);
   fflush (stdout);
-  g_printerr ("inworld-tts-emulator: ws://127.0.0.1:%d%s and %s, audio %s, "
-      "speed %g, %s\n", port, EMU_INWORLD_PATH, EMU_SLNG_PATH,
+  g_printerr ("inworld-tts-emulator: %s://127.0.0.1:%d%s and %s, audio %s, "
+      "speed %g, %s\n", certificate ? "wss" : "ws", port, EMU_INWORLD_PATH,
+      EMU_SLNG_PATH,
       emu_audio_source_to_string (opts.audio),
       opts.speed, opts.api_key ? "API key required" : "any API key accepted");
 
@@ -194,5 +298,9 @@ main (int argc, char **argv)
   g_main_loop_unref (loop);
   g_free (opts.api_key);
   g_free (audio);
+  g_free (hostile);
+  g_clear_object (&certificate);
+  g_free (tls_cert);
+  g_free (tls_key);
   return 0;
 }

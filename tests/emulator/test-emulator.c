@@ -27,6 +27,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "emu-hostile.h"
 #include "inworld-test-signal.h"
 
 #define PATH "/tts/v1/voice:streamBidirectional"
@@ -3198,6 +3199,537 @@ test_slng_faults (void)
   g_free (text);
 }
 
+/* ------------------------------------------------------------------ */
+/* --hostile, --chunk-seconds                                         */
+
+/* A text frame's content, NUL-terminated. */
+static gchar *
+frame_text (Frame * f)
+{
+  gsize len;
+  const gchar *data = g_bytes_get_data (f->data, &len);
+
+  g_assert_cmpint (f->type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  return g_strndup (data, len);
+}
+
+/* The frame as JSON, or NULL when it is no JSON text frame. */
+static JsonNode *
+frame_json (Frame * f)
+{
+  gchar *text;
+  JsonNode *node;
+
+  if (f->type != SOUP_WEBSOCKET_DATA_TEXT)
+    return NULL;
+  text = frame_text (f);
+  node = json_from_string (text, NULL);
+  g_free (text);
+  return node;
+}
+
+static gboolean
+jis (JsonNode * root, const gchar * path, GType type)
+{
+  JsonNode *node = jpath (root, path);
+
+  return node && JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == type;
+}
+
+/* The real end of a flush of @ctx: a well-typed flushCompleted. */
+static gboolean
+is_inworld_flush_end (Frame * f, const gchar * ctx)
+{
+  JsonNode *node = frame_json (f);
+  gboolean end;
+
+  if (node == NULL)
+    return FALSE;
+  end = jhas (node, "result.flushCompleted")
+      && jis (node, "result.contextId", G_TYPE_STRING)
+      && g_str_equal (jstr (node, "result.contextId"), ctx)
+      && jis (node, "result.status.code", G_TYPE_INT64);
+  json_node_unref (node);
+  return end;
+}
+
+/* The real end of an SLNG flush: audio_end with a number. */
+static gboolean
+is_slng_flush_end (Frame * f, const gchar * unused)
+{
+  JsonNode *node = frame_json (f);
+  gboolean end;
+
+  if (node == NULL)
+    return FALSE;
+  end = jis (node, "type", G_TYPE_STRING)
+      && g_str_equal (jstr (node, "type"), "audio_end")
+      && jis (node, "duration", G_TYPE_DOUBLE);
+  json_node_unref (node);
+  return end;
+}
+
+/* Every frame up to and including the end of a flush, in order. */
+static GPtrArray *
+collect_flush (Client * c, gboolean (*is_end) (Frame *, const gchar *),
+    const gchar * ctx)
+{
+  GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      frame_free);
+
+  for (;;) {
+    Frame *f = client_next_frame (c, REPLY_MS);
+
+    g_assert_nonnull (f);
+    g_ptr_array_add (frames, f);
+    if (is_end (f, ctx))
+      return frames;
+  }
+}
+
+/* Puts frames[@first] and frames[@from..] back in front of the client's
+ * queue, for recv_flush () and friends. */
+static void
+give_back (Client * c, GPtrArray * frames, guint first, guint from)
+{
+  for (guint i = frames->len; i > from; i--) {
+    Frame *f = g_ptr_array_index (frames, i - 1), *copy = g_new0 (Frame, 1);
+
+    *copy = *f;
+    copy->data = g_bytes_ref (f->data);
+    g_queue_push_head (&c->frames, copy);
+  }
+  {
+    Frame *f = g_ptr_array_index (frames, first), *copy = g_new0 (Frame, 1);
+
+    *copy = *f;
+    copy->data = g_bytes_ref (f->data);
+    g_queue_push_head (&c->frames, copy);
+  }
+}
+
+/* frames[@i...] are the garbage frames, in order; returns the index
+ * after them. */
+static guint
+assert_garbage (GPtrArray * frames, guint i)
+{
+  for (const EmuHostileFrame * g = emu_hostile_garbage_frames (); g->what;
+      g++) {
+    gchar *text = frame_text (g_ptr_array_index (frames, i++));
+    JsonNode *node = json_from_string (text, NULL);
+
+    g_assert_cmpstr (text, ==, g->frame);
+    /* none is a JSON object */
+    g_assert_true (node == NULL || !JSON_NODE_HOLDS_OBJECT (node));
+    if (node)
+      json_node_unref (node);
+    g_free (text);
+  }
+  return i;
+}
+
+/* A truncated copy of @first, then the binary junk and a binary copy. */
+static guint
+assert_truncated_binary (GPtrArray * frames, guint i, const gchar * first)
+{
+  gchar *text = frame_text (g_ptr_array_index (frames, i++));
+  Frame *f;
+
+  g_assert_cmpuint (strlen (text), ==, strlen (first) / 2);
+  g_assert_true (g_str_has_prefix (first, text));
+  g_assert_null (json_from_string (text, NULL));
+  g_free (text);
+
+  f = g_ptr_array_index (frames, i++);
+  g_assert_cmpint (f->type, ==, SOUP_WEBSOCKET_DATA_BINARY);
+  g_assert_cmpuint (g_bytes_get_size (f->data), ==, 4);
+  f = g_ptr_array_index (frames, i++);
+  g_assert_cmpint (f->type, ==, SOUP_WEBSOCKET_DATA_BINARY);
+  g_assert_cmpmem (g_bytes_get_data (f->data, NULL), g_bytes_get_size
+      (f->data), first, strlen (first));
+  return i;
+}
+
+/* TRUE when @b64 is strict base64 (padded, only the standard alphabet). */
+static gboolean
+is_strict_base64 (const gchar * b64)
+{
+  gsize len = strlen (b64);
+
+  if (len % 4)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (b64[i]) && b64[i] != '+' && b64[i] != '/'
+        && !(b64[i] == '=' && i + 2 >= len))
+      return FALSE;
+  return TRUE;
+}
+
+/* garbage, truncated, binary, wrong-types and unknown-context, after the
+ * first chunk of every flush, and the flush itself unharmed */
+static void
+test_hostile_frames (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--hostile",
+      "garbage,truncated,binary,wrong-types,unknown-context", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  gchar *long_text = g_strnfill (100, 'h');     /* 1 s: 3 chunks */
+  const gchar *texts[] = { long_text, "one chunk" };
+
+  create_context (c, "h", "PCM", 16000, NULL);
+  for (guint t = 0; t < G_N_ELEMENTS (texts); t++) {
+    GPtrArray *frames;
+    JsonNode *node, *first_node;
+    gchar *first;
+    guint i = 1;
+    Flush *f;
+
+    send_text (c, "h", texts[t], TRUE);
+    frames = collect_flush (c, is_inworld_flush_end, "h");
+    first = frame_text (g_ptr_array_index (frames, 0));
+    first_node = json_from_string (first, NULL);
+    assert_result (first_node, "h", "audioChunk");
+
+    i = assert_garbage (frames, i);
+    i = assert_truncated_binary (frames, i, first);
+
+    /* wrong-types: ten JSON objects, each with a field of the wrong type */
+    node = frame_json (g_ptr_array_index (frames, i));
+    g_assert_true (jis (node, "result.contextId", G_TYPE_INT64));
+    json_node_unref (node);
+    node = frame_json (g_ptr_array_index (frames, i + 1));
+    g_assert_true (JSON_NODE_HOLDS_OBJECT (jpath (node,
+                "result.audioChunk.audioContent")));
+    json_node_unref (node);
+    node = frame_json (g_ptr_array_index (frames, i + 2));
+    g_assert_true (jis (node, "result.status.code", G_TYPE_STRING));
+    g_assert_true (jhas (node, "result.flushCompleted"));
+    json_node_unref (node);
+    for (guint k = 3; k < 10; k++) {
+      node = frame_json (g_ptr_array_index (frames, i + k));
+      g_assert_nonnull (node);
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+      g_assert_false (jhas (node, "result.audioChunk.audioContent"));
+      json_node_unref (node);
+    }
+    node = frame_json (g_ptr_array_index (frames, i + 9));
+    g_assert_true (jis (node, "error.code", G_TYPE_STRING));
+    json_node_unref (node);
+    i += 10;
+
+    /* unknown-context: the first chunk's audio, then a flushCompleted, for
+     * a context nobody created */
+    node = frame_json (g_ptr_array_index (frames, i++));
+    assert_result (node, EMU_HOSTILE_UNKNOWN_ID, "audioChunk");
+    g_assert_cmpstr (jstr (node, "result.audioChunk.audioContent"), ==,
+        jstr (first_node, "result.audioChunk.audioContent"));
+    json_node_unref (node);
+    node = frame_json (g_ptr_array_index (frames, i++));
+    assert_result (node, EMU_HOSTILE_UNKNOWN_ID, "flushCompleted");
+    json_node_unref (node);
+
+    /* and the flush itself is whole */
+    give_back (c, frames, 0, i);
+    f = recv_flush (c, "h");
+    check_flush_audio (f, "PCM", 16000, texts[t]);
+    flush_free (f);
+    g_assert_true (g_queue_is_empty (&c->frames));
+
+    json_node_unref (first_node);
+    g_free (first);
+    g_ptr_array_unref (frames);
+  }
+  assert_quiet (c, QUIET_MS);
+  client_free (c);
+  emulator_stop (emu);
+  g_free (long_text);
+}
+
+/* bad-base64: the second chunk (or the only one) is not base64; the
+ * others are intact */
+static void
+test_hostile_bad_base64 (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--hostile", "bad-base64", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  gchar *text = g_strnfill (100, 'b');  /* 1 s: 0.2 + 0.5 + 0.3 s */
+  GBytes *want = expected_signal (text, 16000);
+  const guint8 *signal = g_bytes_get_data (want, NULL);
+  const guint64 bounds[] = { 0, 3200, 11200, 16000 };   /* samples */
+  GPtrArray *frames;
+
+  create_context (c, "b", "PCM", 16000, NULL);
+  send_text (c, "b", text, TRUE);
+  frames = collect_flush (c, is_inworld_flush_end, "b");
+  g_assert_cmpuint (frames->len, ==, 4);
+  for (guint i = 0; i < 3; i++) {
+    JsonNode *node = frame_json (g_ptr_array_index (frames, i));
+    const gchar *b64;
+
+    assert_result (node, "b", "audioChunk");
+    b64 = jstr (node, "result.audioChunk.audioContent");
+    /* same length as the real chunk's base64 */
+    g_assert_cmpuint (strlen (b64), ==,
+        ((bounds[i + 1] - bounds[i]) * 2 + 2) / 3 * 4);
+    if (i == 1) {
+      g_assert_false (is_strict_base64 (b64));
+    } else {
+      gsize len;
+      guchar *pcm = g_base64_decode (b64, &len);
+
+      g_assert_true (is_strict_base64 (b64));
+      g_assert_cmpmem (pcm, len, signal + bounds[i] * 2,
+          (bounds[i + 1] - bounds[i]) * 2);
+      g_free (pcm);
+    }
+    json_node_unref (node);
+  }
+  g_ptr_array_unref (frames);
+
+  /* a one-chunk flush: that chunk */
+  send_text (c, "b", "short", TRUE);
+  frames = collect_flush (c, is_inworld_flush_end, "b");
+  g_assert_cmpuint (frames->len, ==, 2);
+  {
+    JsonNode *node = frame_json (g_ptr_array_index (frames, 0));
+
+    assert_result (node, "b", "audioChunk");
+    g_assert_false (is_strict_base64 (jstr (node,
+                "result.audioChunk.audioContent")));
+    json_node_unref (node);
+  }
+  g_ptr_array_unref (frames);
+  g_bytes_unref (want);
+  g_free (text);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* after-close: an audioChunk and a flushCompleted after contextClosed */
+static void
+test_hostile_after_close (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--hostile", "after-close", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  JsonNode *node;
+  Flush *f;
+  gsize len;
+  guchar *bytes;
+
+  create_context (c, "z", "PCM", 16000, NULL);
+  send_text (c, "z", "Closing soon.", TRUE);
+  client_send (c, "{\"contextId\":\"z\",\"close_context\":{}}");
+  f = recv_flush (c, "z");
+  check_flush_audio (f, "PCM", 16000, "Closing soon.");
+  flush_free (f);
+  expect_result (c, "z", "contextClosed");
+  node = client_recv (c);
+  assert_result (node, "z", "audioChunk");
+  bytes = g_base64_decode (jstr (node, "result.audioChunk.audioContent"),
+      &len);
+  g_assert_cmpuint (len, ==, 3200);
+  g_free (bytes);
+  json_node_unref (node);
+  expect_result (c, "z", "flushCompleted");
+  assert_quiet (c, QUIET_MS);
+  /* the id is closed all the same */
+  send_text (c, "z", "more", TRUE);
+  expect_context_error (c, "z", 5, "context z not found (payload=SEND_TEXT)");
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* huge: a text frame over 9 MiB after the first chunk; a client that
+ * takes it gets the rest of the flush too */
+static void
+test_hostile_huge (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--hostile", "huge", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  GPtrArray *frames;
+  JsonNode *node;
+  Flush *f;
+
+  create_context (c, "u", "PCM", 16000, NULL);
+  send_text (c, "u", "A short one.", TRUE);
+  frames = collect_flush (c, is_inworld_flush_end, "u");
+  g_assert_cmpuint (frames->len, ==, 3);
+  g_assert_cmpuint (g_bytes_get_size (((Frame *) g_ptr_array_index (frames,
+                  1))->data), >, EMU_HOSTILE_HUGE_SIZE);
+  g_assert_cmpuint (g_bytes_get_size (((Frame *) g_ptr_array_index (frames,
+                  1))->data), >, 8 * 1024 * 1024);
+  node = frame_json (g_ptr_array_index (frames, 1));
+  assert_result (node, "u", "audioChunk");
+  g_assert_cmpuint (strlen (jstr (node, "result.audioChunk.audioContent")),
+      ==, EMU_HOSTILE_HUGE_SIZE);
+  json_node_unref (node);
+  give_back (c, frames, 0, 2);
+  f = recv_flush (c, "u");
+  check_flush_audio (f, "PCM", 16000, "A short one.");
+  flush_free (f);
+  g_ptr_array_unref (frames);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* big-chunk: a flush's audio in one frame (10 s of 48 kHz LINEAR16 is
+ * over a MiB); --chunk-seconds: chunks of that length */
+static void
+test_hostile_big_chunk (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--hostile", "big-chunk", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  gchar *text = g_strnfill (1000, 'B');
+  GBytes *want = expected_signal (text, 48000);
+  GPtrArray *frames;
+  gsize len;
+  guchar *bytes;
+  JsonNode *node;
+
+  create_context (c, "g", "LINEAR16", 48000, NULL);
+  send_text (c, "g", text, TRUE);
+  frames = collect_flush (c, is_inworld_flush_end, "g");
+  g_assert_cmpuint (frames->len, ==, 2);
+  g_assert_cmpuint (g_bytes_get_size (((Frame *) g_ptr_array_index (frames,
+                  0))->data), >, 1024 * 1024);
+  node = frame_json (g_ptr_array_index (frames, 0));
+  assert_result (node, "g", "audioChunk");
+  bytes = g_base64_decode (jstr (node, "result.audioChunk.audioContent"),
+      &len);
+  g_assert_cmpuint (len, ==, 44 + 960000);
+  assert_wav_header (bytes, 48000, 960000);
+  g_assert_cmpmem (bytes + 44, len - 44, g_bytes_get_data (want, NULL),
+      g_bytes_get_size (want));
+  g_free (bytes);
+  json_node_unref (node);
+  g_ptr_array_unref (frames);
+  g_bytes_unref (want);
+  client_free (c);
+  emulator_stop (emu);
+
+  emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--chunk-seconds", "0.25", NULL);
+  c = client_connect (emu, "Basic " KEY);
+  g_free (text);
+  text = g_strnfill (110, 'q');         /* 1.1 s: 4 x 0.25 s + 0.1 s */
+  want = expected_signal (text, 16000);
+  create_context (c, "q", "PCM", 16000, NULL);
+  send_text (c, "q", text, TRUE);
+  {
+    Flush *f = recv_flush (c, "q");
+    GByteArray *pcm = g_byte_array_new ();
+
+    g_assert_cmpuint (f->audio->len, ==, 5);
+    for (guint i = 0; i < f->audio->len; i++) {
+      GBytes *b = g_ptr_array_index (f->audio, i);
+
+      g_assert_cmpuint (g_bytes_get_size (b), ==, i < 4 ? 8000 : 3200);
+      g_byte_array_append (pcm, g_bytes_get_data (b, NULL),
+          g_bytes_get_size (b));
+    }
+    g_assert_cmpmem (pcm->data, pcm->len, g_bytes_get_data (want, NULL),
+        g_bytes_get_size (want));
+    g_byte_array_unref (pcm);
+    flush_free (f);
+  }
+  g_bytes_unref (want);
+  g_free (text);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* the same kinds on the SLNG route (it has no contexts) */
+static void
+test_slng_hostile (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--hostile",
+      "garbage,truncated,binary,wrong-types,bad-base64", NULL);
+  Client *c = slng_connect (emu);
+  gchar *text = g_strnfill (100, 's');  /* 1 s: 0.2 + 0.5 + 0.3 s */
+  GBytes *want = expected_signal (text, 16000);
+  const guint8 *signal = g_bytes_get_data (want, NULL);
+  GPtrArray *frames;
+  JsonNode *node;
+  gchar *first;
+  guint i = 1;
+
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":16000");
+  slng_text (c, text, TRUE);
+  frames = collect_flush (c, is_slng_flush_end, NULL);
+  first = frame_text (g_ptr_array_index (frames, 0));
+  i = assert_garbage (frames, i);
+  i = assert_truncated_binary (frames, i, first);
+  /* six wrong-types frames: objects, none a well-typed audio_chunk */
+  for (guint k = 0; k < 6; k++) {
+    node = frame_json (g_ptr_array_index (frames, i++));
+    g_assert_nonnull (node);
+    g_assert_false (jis (node, "type", G_TYPE_STRING)
+        && jis (node, "data", G_TYPE_STRING)
+        && jis (node, "sequence", G_TYPE_INT64));
+    json_node_unref (node);
+  }
+  /* then chunks 2 (broken) and 3, and audio_end */
+  g_assert_cmpuint (frames->len, ==, i + 3);
+  for (guint k = 0; k < 3; k++) {
+    const guint64 bounds[] = { 0, 3200, 11200, 16000 };
+    guint index = k == 0 ? 0 : i + k - 1;
+    const gchar *b64;
+
+    node = frame_json (g_ptr_array_index (frames, index));
+    g_assert_cmpstr (jstr (node, "type"), ==, "audio_chunk");
+    g_assert_cmpint (jint (node, "sequence"), ==, k + 1);
+    b64 = jstr (node, "data");
+    if (k == 1) {
+      g_assert_false (is_strict_base64 (b64));
+    } else {
+      gsize len;
+      guchar *pcm = g_base64_decode (b64, &len);
+
+      g_assert_cmpmem (pcm, len, signal + bounds[k] * 2,
+          (bounds[k + 1] - bounds[k]) * 2);
+      g_free (pcm);
+    }
+    json_node_unref (node);
+  }
+  g_free (first);
+  g_ptr_array_unref (frames);
+  g_bytes_unref (want);
+  g_free (text);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* an unknown kind is refused at start, naming the known ones */
+static void
+test_hostile_bad_option (void)
+{
+  const gchar *path = g_getenv ("INWORLD_TTS_EMULATOR");
+  GSubprocess *proc;
+  GError *error = NULL;
+  gchar *err = NULL;
+
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, path, "--hostile",
+      "garbage,nonsense", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err,
+          &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 2);
+  g_assert_nonnull (strstr (err, "nonsense"));
+  g_assert_nonnull (strstr (err, "after-close"));
+  g_free (err);
+  g_object_unref (proc);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -3241,6 +3773,13 @@ main (int argc, char **argv)
   g_test_add_func ("/emulator/slng/close", test_slng_close);
   g_test_add_func ("/emulator/slng/reorder", test_slng_reorder);
   g_test_add_func ("/emulator/slng/faults", test_slng_faults);
+  g_test_add_func ("/emulator/hostile/frames", test_hostile_frames);
+  g_test_add_func ("/emulator/hostile/bad-base64", test_hostile_bad_base64);
+  g_test_add_func ("/emulator/hostile/after-close", test_hostile_after_close);
+  g_test_add_func ("/emulator/hostile/huge", test_hostile_huge);
+  g_test_add_func ("/emulator/hostile/big-chunk", test_hostile_big_chunk);
+  g_test_add_func ("/emulator/hostile/bad-option", test_hostile_bad_option);
+  g_test_add_func ("/emulator/slng/hostile", test_slng_hostile);
 
   return g_test_run ();
 }
