@@ -16,10 +16,15 @@ packages=(
   # plugins-base/-good also hold the encoders the emulator uses for MP3,
   # OGG_OPUS, FLAC, ALAW and MULAW (lamemp3enc, opusenc + oggmux, flacenc,
   # alawenc, mulawenc) and the decoders its tests check them with
-  glib-networking gstreamer1.0-tools gstreamer1.0-plugins-base
+  # (glib-networking's GnuTLS verifies wss:// against ca-certificates'
+  # store, which nothing else pulls in with --no-install-recommends)
+  glib-networking ca-certificates gstreamer1.0-tools gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good
   # the emulator's speech mode (offline demo)
   espeak-ng
+  # the TLS tests' certificates, made at build time
+  # (tests/check/make-test-certs.sh)
+  openssl
   # the Python example docs/examples/voice-agent.py and its test
   # (PyGObject and GStreamer's introspection data)
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0

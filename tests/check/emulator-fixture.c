@@ -48,8 +48,21 @@ read_log (gpointer user_data)
   return NULL;
 }
 
+gchar *
+inworld_test_cert (const gchar * name)
+{
+  const gchar *dir = g_getenv ("INWORLD_TEST_CERTS");
+
+  if (dir == NULL)
+    g_error ("INWORLD_TEST_CERTS is not set: run the tests with meson test");
+  return g_build_filename (dir, name, NULL);
+}
+
+/* @tls: the name of a certificate of inworld_test_cert () to serve wss://
+ * with (NAME.pem and NAME-key.pem), or NULL for ws:// */
 static InworldEmulator *
-start_valist (gboolean logged, const gchar * first_arg, va_list args)
+start_valist (gboolean logged, const gchar * tls, const gchar * first_arg,
+    va_list args)
 {
   GSubprocessLauncher *launcher;
   const gchar *path = g_getenv ("INWORLD_TTS_EMULATOR");
@@ -57,7 +70,7 @@ start_valist (gboolean logged, const gchar * first_arg, va_list args)
   InworldEmulator *emu;
   GDataInputStream *out;
   GError *error = NULL;
-  gchar *line;
+  gchar *line, *tls_cert = NULL, *tls_key = NULL;
 
   if (path == NULL)
     g_error ("INWORLD_TTS_EMULATOR is not set: run the tests with meson test");
@@ -67,6 +80,21 @@ start_valist (gboolean logged, const gchar * first_arg, va_list args)
   g_ptr_array_add (argv, (gpointer) "--api-key=" TEST_API_KEY);
   g_ptr_array_add (argv, (gpointer) "--audio=test-signal");
   g_ptr_array_add (argv, (gpointer) "--speed=50");
+  if (tls) {
+    gchar *name = g_strconcat (tls, ".pem", NULL);
+    gchar *file = inworld_test_cert (name);
+
+    tls_cert = g_strconcat ("--tls-cert=", file, NULL);
+    g_free (file);
+    g_free (name);
+    name = g_strconcat (tls, "-key.pem", NULL);
+    file = inworld_test_cert (name);
+    tls_key = g_strconcat ("--tls-key=", file, NULL);
+    g_free (file);
+    g_free (name);
+    g_ptr_array_add (argv, tls_cert);
+    g_ptr_array_add (argv, tls_key);
+  }
   for (const gchar * a = first_arg; a; a = va_arg (args, const gchar *))
     g_ptr_array_add (argv, (gpointer) a);
   if (logged)
@@ -82,6 +110,8 @@ start_valist (gboolean logged, const gchar * first_arg, va_list args)
       (const gchar * const *) argv->pdata, &error);
   g_object_unref (launcher);
   g_ptr_array_unref (argv);
+  g_free (tls_cert);
+  g_free (tls_key);
   if (emu->process == NULL)
     g_error ("could not start the emulator %s: %s", path, error->message);
 
@@ -92,7 +122,8 @@ start_valist (gboolean logged, const gchar * first_arg, va_list args)
         line ? line : (error ? error->message : "end of output"));
   emu->port = (guint) strtoul (line + strlen ("listening "), NULL, 10);
   g_assert (emu->port > 0 && emu->port < 65536);
-  emu->uri = g_strdup_printf ("ws://127.0.0.1:%u" ROUTE, emu->port);
+  emu->uri = g_strdup_printf ("%s://127.0.0.1:%u" ROUTE, tls ? "wss" : "ws",
+      emu->port);
   g_free (line);
   g_object_unref (out);
 
@@ -114,7 +145,7 @@ inworld_emulator_start (const gchar * first_arg, ...)
   va_list args;
 
   va_start (args, first_arg);
-  emu = start_valist (FALSE, first_arg, args);
+  emu = start_valist (FALSE, NULL, first_arg, args);
   va_end (args);
   return emu;
 }
@@ -126,7 +157,20 @@ inworld_emulator_start_logged (const gchar * first_arg, ...)
   va_list args;
 
   va_start (args, first_arg);
-  emu = start_valist (TRUE, first_arg, args);
+  emu = start_valist (TRUE, NULL, first_arg, args);
+  va_end (args);
+  return emu;
+}
+
+InworldEmulator *
+inworld_emulator_start_tls (const gchar * certificate, const gchar * first_arg,
+    ...)
+{
+  InworldEmulator *emu;
+  va_list args;
+
+  va_start (args, first_arg);
+  emu = start_valist (FALSE, certificate, first_arg, args);
   va_end (args);
   return emu;
 }
@@ -180,7 +224,8 @@ inworld_emulator_stop (InworldEmulator * emu)
 gchar *
 inworld_emulator_slng_uri (InworldEmulator * emu)
 {
-  return g_strdup_printf ("ws://127.0.0.1:%u" SLNG_ROUTE, emu->port);
+  return g_strdup_printf ("%s://127.0.0.1:%u" SLNG_ROUTE,
+      g_str_has_prefix (emu->uri, "wss:") ? "wss" : "ws", emu->port);
 }
 
 gchar *

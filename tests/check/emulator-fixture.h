@@ -19,7 +19,8 @@ typedef struct
 {
   GSubprocess *process;
   guint port;
-  gchar *uri;                   /* ws://127.0.0.1:<port>/tts/v1/voice:streamBidirectional */
+  gchar *uri;                   /* ws://127.0.0.1:<port>/tts/v1/voice:streamBidirectional
+                                 * (wss:// from inworld_emulator_start_tls) */
   struct _InworldEmulatorLog *log;      /* inworld_emulator_start_logged () */
 } InworldEmulator;
 
@@ -34,13 +35,25 @@ void inworld_emulator_stop (InworldEmulator * emulator);
  * thread keeps those lines for inworld_emulator_log_lines (). */
 InworldEmulator *inworld_emulator_start_logged (const gchar * first_arg, ...);
 
+/* As inworld_emulator_start (), serving wss:// with the certificate
+ * @certificate.pem and its key @certificate-key.pem of inworld_test_cert ()
+ * ("test-server": signed by test-ca.pem, for 127.0.0.1 and localhost);
+ * emu->uri is wss://127.0.0.1:<port>/tts/v1/voice:streamBidirectional. */
+InworldEmulator *inworld_emulator_start_tls (const gchar * certificate,
+    const gchar * first_arg, ...);
+
+/* The path of @name in $INWORLD_TEST_CERTS, the certificates made by
+ * tests/check/make-test-certs.sh at build time (g_free). */
+gchar *inworld_test_cert (const gchar * name);
+
 /* The lines logged so far that contain every one of the NULL-terminated
  * @first_needle, ... (g_strfreev); an empty array when none does. */
 gchar **inworld_emulator_log_lines (InworldEmulator * emulator,
     const gchar * first_needle, ...) G_GNUC_NULL_TERMINATED;
 
 /* The emulator's SLNG route (Inworld Max 1.5 hosted by SLNG),
- * ws://127.0.0.1:<port>/v1/tts/slng/inworld/max:1.5 (g_free). */
+ * ws://127.0.0.1:<port>/v1/tts/slng/inworld/max:1.5, wss:// for a TLS
+ * emulator (g_free). */
 gchar *inworld_emulator_slng_uri (InworldEmulator * emulator);
 
 /* A ws:// URI on which nothing listens. */
