@@ -531,18 +531,66 @@ truncate_utf8 (const gchar * str, gsize max)
   return g_strdup_printf ("%.*s…", (int) (end - str), str);
 }
 
+/* The value of the 4 hex digits at @p (@avail bytes left), or -1. */
+static gint
+read_hex4 (const gchar * p, gsize avail)
+{
+  gint value = 0;
+
+  if (avail < 4)
+    return -1;
+  for (guint i = 0; i < 4; i++) {
+    gint digit = g_ascii_xdigit_value (p[i]);
+
+    if (digit < 0)
+      return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/* Bytes of the escape sequence at @p (its backslash; @avail bytes left),
+ * 0 when it is not one of RFC 8259's: json-glib takes some others ("\q",
+ * "\u0x12"). A surrogate is only accepted as a high one followed by its
+ * low one, so that every string decodes to valid UTF-8. */
+static gsize
+escape_length (const gchar * p, gsize avail)
+{
+  gint unit, low;
+
+  if (avail < 2)
+    return 0;
+  if (p[1] != '\0' && strchr ("\"\\/bfnrt", p[1]) != NULL)
+    return 2;
+  if (p[1] != 'u' || (unit = read_hex4 (p + 2, avail - 2)) < 0
+      || (unit >= 0xdc00 && unit <= 0xdfff))
+    return 0;
+  if (unit < 0xd800 || unit > 0xdbff)
+    return 6;
+  if (avail < 12 || p[6] != '\\' || p[7] != 'u'
+      || (low = read_hex4 (p + 8, avail - 8)) < 0xdc00 || low > 0xdfff)
+    return 0;
+  return 12;
+}
+
 /* Refuses what json-glib should never see: embedded NULs, invalid UTF-8,
  * and nesting deeper than MAX_NESTING (its parser recurses per level and a
  * few hundred thousand '[' overflow the stack). The depth scan only knows
  * double-quoted strings, so it refuses the json-glib extensions that open
  * other quoting contexts (single-quoted strings, comments) outright: a
  * bracket hidden from this scan but seen by the parser could defeat the
- * limit. */
+ * limit. Found by fuzzing: json-glib 1.6 accepts several values in a row
+ * ("{} {}", '"x" {}') and leaks every one but the last, so a frame holds
+ * one value and whitespace around it; and it decodes an escaped lone
+ * surrogate ("\ud800") into bytes that are not UTF-8, and leaks on a
+ * broken pair, so string escapes are checked (escape_length). */
 static gboolean
 check_frame (const gchar * data, gsize length, GError ** error)
 {
   const gchar *bad;
   gboolean in_string = FALSE;
+  gboolean in_scalar = FALSE;   /* in a number or literal at the top */
+  gboolean top_done = FALSE;    /* the top-level value has ended */
   guint depth = 0;
 
   if (memchr (data, '\0', length) != NULL) {
@@ -564,11 +612,37 @@ check_frame (const gchar * data, gsize length, GError ** error)
     gchar c = data[i];
 
     if (in_string) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
+      if (c == '\\') {
+        gsize n = escape_length (data + i, length - i);
+
+        if (n == 0) {
+          g_set_error (error, INWORLD_PROTOCOL_ERROR,
+              INWORLD_PROTOCOL_ERROR_NOT_JSON,
+              "frame has a bad escape sequence in a string at offset %"
+              G_GSIZE_FORMAT, i);
+          return FALSE;
+        }
+        i += n - 1;
+      } else if (c == '"') {
         in_string = FALSE;
+        top_done = depth == 0;
+      }
       continue;
+    }
+    if (depth == 0) {
+      if (g_ascii_isspace (c)) {
+        top_done = top_done || in_scalar;
+        in_scalar = FALSE;
+        continue;
+      }
+      if (top_done || (in_scalar && (c == '"' || c == '{' || c == '['))) {
+        g_set_error (error, INWORLD_PROTOCOL_ERROR,
+            INWORLD_PROTOCOL_ERROR_NOT_JSON,
+            "frame holds more than one JSON value (the second at offset %"
+            G_GSIZE_FORMAT ")", i);
+        return FALSE;
+      }
+      in_scalar = c != '"' && c != '{' && c != '[';
     }
     switch (c) {
       case '"':
@@ -586,8 +660,8 @@ check_frame (const gchar * data, gsize length, GError ** error)
         break;
       case ']':
       case '}':
-        if (depth > 0)
-          depth--;
+        if (depth > 0 && --depth == 0)
+          top_done = TRUE;
         break;
       case '\'':
       case '/':
@@ -629,12 +703,16 @@ parse_object (const gchar * data, gsize length, JsonObject ** root_object,
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, (gssize) length,
           &json_error)) {
-    gchar *short_message = truncate_utf8 (json_error->message, MAX_QUOTED);
+    /* found by fuzzing: json-glib quotes a bad string cut at a byte
+     * count, maybe inside a character, so its message may not be UTF-8 */
+    gchar *valid = g_utf8_make_valid (json_error->message, -1);
+    gchar *short_message = truncate_utf8 (valid, MAX_QUOTED);
 
     g_set_error (error, INWORLD_PROTOCOL_ERROR,
         INWORLD_PROTOCOL_ERROR_NOT_JSON, "frame is not JSON: %s",
         short_message);
     g_free (short_message);
+    g_free (valid);
     g_error_free (json_error);
     g_object_unref (parser);
     return NULL;
@@ -914,9 +992,42 @@ decode_base64 (const gchar * where, const gchar * text, GBytes ** out,
   return TRUE;
 }
 
+/* A refused frame that held audio (@chunk has a non-null @field) loses
+ * that audio: the error says so, and names the context when there is one,
+ * so that a client can tell its user more than "bad frame". */
+static void
+note_audio_lost (GError ** error, JsonObject * chunk, const gchar * camel,
+    const gchar * snake, const gchar * context_id)
+{
+  gchar *id, *message;
+
+  if (error == NULL || *error == NULL
+      || member (chunk, camel, snake, NULL) == NULL)
+    return;
+  id = context_id ? truncate_utf8 (context_id, MAX_QUOTED) : NULL;
+  message = g_strdup_printf ("%s: the audio of this chunk%s%s%s is lost",
+      (*error)->message, id ? " of context '" : "", id ? id : "",
+      id ? "'" : "");
+  g_free ((*error)->message);
+  (*error)->message = message;
+  g_free (id);
+}
+
 /* ------------------------------------------------------------------------
  * Inworld parsing
  * ------------------------------------------------------------------------ */
+
+/* Largest timing accepted, in seconds either way. A generation (at most
+ * a few thousand characters) lasts minutes; found by fuzzing: the element
+ * turns timings into nanoseconds (GstClockTime), which is undefined for
+ * times past 584 years (1e300). */
+#define MAX_TIMING_SECONDS 86400.0
+
+static gboolean
+node_get_time (JsonNode * node, gdouble * out)
+{
+  return node_get_double (node, out) && fabs (*out) <= MAX_TIMING_SECONDS;
+}
 
 /* One alignment object: three parallel arrays, cut to the shortest. NULL
  * timings (and TRUE) when there is no entry. */
@@ -963,9 +1074,10 @@ parse_alignment (JsonObject * alignment, const gchar * where,
           characters ? "characters" : "words", i, node_kind (token));
       goto fail;
     }
-    if (!node_get_double (start, &timings->start[i])
-        || !node_get_double (end, &timings->end[i])) {
-      set_bad_frame (error, "%s: time %u is not a finite number", where, i);
+    if (!node_get_time (start, &timings->start[i])
+        || !node_get_time (end, &timings->end[i])) {
+      set_bad_frame (error, "%s: time %u is not a number of seconds "
+          "within a day", where, i);
       goto fail;
     }
     timings->tokens[i] = g_strdup (json_node_get_string (token));
@@ -1151,8 +1263,11 @@ parse_result (JsonObject * result, GPtrArray * out, GError ** error)
       continue;
     if (result_kinds[i].type == INWORLD_EVENT_AUDIO) {
       event = parse_audio_chunk (kind, context_id, error);
-      if (event == NULL)
+      if (event == NULL) {
+        note_audio_lost (error, kind, "audioContent", "audio_content",
+            context_id);
         return FALSE;
+      }
     } else {
       event = inworld_event_new (result_kinds[i].type, context_id);
     }
@@ -1251,11 +1366,16 @@ slng_parse (const gchar * frame, gsize length, GPtrArray * events,
         || !get_int64 (root, "audio_chunk", "sequence", NULL, &sequence,
             error)
         || (data && !decode_base64 ("audio_chunk.data", data, &audio,
-                error)))
+                error))) {
+      note_audio_lost (error, root, "data", NULL, NULL);
       goto done;
+    }
     event = inworld_event_new (INWORLD_EVENT_AUDIO, NULL);
     event->audio = audio;
-    event->sequence = sequence;
+    /* a negative number means nothing (-1, as absent); the largest one
+     * is clamped so that a reader can count on from it: the element
+     * expects sequence + 1 next */
+    event->sequence = sequence < 0 ? -1 : MIN (sequence, G_MAXINT64 - 1);
   } else if (g_strcmp0 (type, "audio_end") == 0) {
     gdouble duration = -1.0;
 

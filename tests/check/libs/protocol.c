@@ -1136,6 +1136,9 @@ GST_START_TEST (test_inworld_bad_base64)
         INWORLD_PROTOCOL_ERROR_BAD_BASE64);
 
     fail_unless (strstr (message, "base64") != NULL, "%s", message);
+    /* the frame is refused whole: say that its audio is gone, and whose */
+    fail_unless (strstr (message, "audio of this chunk of context 'c' is "
+            "lost") != NULL, "%s", message);
     g_free (message);
     g_free (frame);
   }
@@ -1269,6 +1272,137 @@ GST_END_TEST;
  * SLNG
  * ------------------------------------------------------------------------ */
 
+/* Found by fuzzing: json-glib 1.6 decodes an escaped lone surrogate into
+ * bytes that are not UTF-8 (and quotes them in its error messages), leaks
+ * on a broken pair, and takes escapes JSON does not have. Escapes are
+ * checked before it sees them; every string out is valid UTF-8. */
+GST_START_TEST (test_string_escapes)
+{
+  static const gchar *const bad[] = {
+    "\\ud800", "a\\ud800b", "\\udc00", "\\udfff", "\\ud800\\u0041",
+    "\\ud83d\\u0x", "\\ud800\\ud800", "\\udc00\\ud800", "\\ud800\\\\",
+    "\\q", "\\u0x12", "\\u12", "\\U0041", "\\x41", "\\'",
+  };
+  GPtrArray *events;
+  InworldEvent *event;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    gchar *frame = g_strdup_printf ("{\"type\":\"error\",\"code\":\"c\","
+        "\"message\":\"%s\"}", bad[i]);
+
+    assert_message_has (slng (), frame, INWORLD_PROTOCOL_ERROR_NOT_JSON,
+        "escape");
+    g_free (frame);
+    frame = g_strdup_printf ("{\"result\":{\"contextId\":\"%s\","
+        "\"contextClosed\":{}}}", bad[i]);
+    assert_message_has (inworld (), frame, INWORLD_PROTOCOL_ERROR_NOT_JSON,
+        "escape");
+    g_free (frame);
+  }
+  /* cut in the middle of an escape */
+  g_free (parse_fails_len (slng (), "{\"type\":\"x\\", -1,
+          INWORLD_PROTOCOL_ERROR_NOT_JSON));
+  g_free (parse_fails_len (slng (), "{\"type\":\"x\\ud83d\\ude0", -1,
+          INWORLD_PROTOCOL_ERROR_NOT_JSON));
+
+  /* json-glib quotes a bad string cut at a byte count, inside the euro
+   * sign for some n: the message is still UTF-8 */
+  for (guint n = 0; n < 40; n++) {
+    gchar *pad = g_strnfill (n, 'a');
+    gchar *frame = g_strdup_printf ("{\"type\":\"error\",\"message\":"
+        "\"%s\xe2\x82\xac\xe2\x82\xac\"\"x\"}", pad);
+    gchar *message = parse_fails_len (slng (), frame, -1,
+        INWORLD_PROTOCOL_ERROR_NOT_JSON);
+
+    fail_unless (g_utf8_validate (message, -1, NULL), "%s", message);
+    g_free (message);
+    g_free (frame);
+    g_free (pad);
+  }
+
+  /* every escape JSON has */
+  event = parse_one (slng (), "{\"type\":\"error\",\"code\":\"\\ud83d\\ude00\","
+      "\"message\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\u20AC\\uffff\"}",
+      &events);
+  fail_unless_equals_string (event->code_name, "\xf0\x9f\x98\x80");
+  fail_unless_equals_string (event->message,
+      "\"\\/\b\f\n\r\t\xc3\xa9\xe2\x82\xac\xef\xbf\xbf");
+  g_ptr_array_unref (events);
+
+  event = parse_one (inworld (), "{\"result\":{\"contextId\":\"c\\ud800\\udc00\","
+      "\"audioChunk\":{\"timestampInfo\":{\"wordAlignment\":"
+      "{\"words\":[\"w\\uDBFF\\uDFFF\"],\"wordStartTimeSeconds\":[0],"
+      "\"wordEndTimeSeconds\":[1]}}}," OK_STATUS "}}", &events);
+  fail_unless_equals_string (event->context_id, "c\xf0\x90\x80\x80");
+  fail_unless_equals_string (event->timings->tokens[0], "w\xf4\x8f\xbf\xbf");
+  g_ptr_array_unref (events);
+}
+
+GST_END_TEST;
+
+/* Found by fuzzing: the element turns timings into GstClockTime, which is
+ * undefined for 1e300 s; times are refused beyond a day either way. */
+GST_START_TEST (test_inworld_huge_times)
+{
+  static const gchar *const bad[] = { "1e300", "-1e300", "86400.5",
+    "1.7976931348623157e308", "20000000000"
+  };
+  GPtrArray *events;
+  InworldEvent *event;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    gchar *frame = g_strdup_printf ("{\"result\":{\"contextId\":\"c\","
+        "\"audioChunk\":{\"timestampInfo\":{\"wordAlignment\":"
+        "{\"words\":[\"a\",\"b\"],\"wordStartTimeSeconds\":[0,%s],"
+        "\"wordEndTimeSeconds\":[1,2]}}}," OK_STATUS "}}", bad[i]);
+
+    assert_message_has (inworld (), frame, INWORLD_PROTOCOL_ERROR_BAD_FRAME,
+        "time 1");
+    g_free (frame);
+  }
+
+  event = parse_one (inworld (), "{\"result\":{\"contextId\":\"c\","
+      "\"audioChunk\":{\"timestampInfo\":{\"characterAlignment\":"
+      "{\"characters\":[\"a\"],\"characterStartTimeSeconds\":[-0.5],"
+      "\"characterEndTimeSeconds\":[86400]}}}," OK_STATUS "}}", &events);
+  fail_unless (event->timings != NULL);
+  fail_unless (event->timings->start[0] == -0.5);
+  fail_unless (event->timings->end[0] == 86400.0);
+  g_ptr_array_unref (events);
+}
+
+GST_END_TEST;
+
+/* Found by fuzzing: json-glib 1.6 takes several values in a row and leaks
+ * all but the last (valgrind sees it here when the check is removed). */
+GST_START_TEST (test_several_values)
+{
+  static const gchar *const frames[] = {
+    "{} {}",
+    "{\"type\":\"audio_end\"}{\"type\":\"audio_end\"}",
+    "\"audio_end\"{\"error\": {\"code\": 14}}",
+    "[1] {\"a\":1}",
+    "1 2",
+    "1\"x\"",
+    "null{}",
+    "{\"result\":{}} ]",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (frames); i++) {
+    assert_message_has (inworld (), frames[i],
+        INWORLD_PROTOCOL_ERROR_NOT_JSON, "more than one JSON value");
+    assert_message_has (slng (), frames[i],
+        INWORLD_PROTOCOL_ERROR_NOT_JSON, "more than one JSON value");
+  }
+  /* whitespace around one value is fine */
+  parse_none (inworld (), " \r\n\t{\"done\":true} \n");
+  parse_none (slng (), "\n{\"type\":\"ready\"}\n\n");
+  parse_fails (slng (), " 42 ", INWORLD_PROTOCOL_ERROR_BAD_FRAME);
+  parse_fails (slng (), "\"a b\"\n", INWORLD_PROTOCOL_ERROR_BAD_FRAME);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_slng_builders)
 {
   InworldSynthConfig config = full_config ();
@@ -1370,6 +1504,21 @@ GST_START_TEST (test_slng_parse)
       "\"sequence\":8589934592}", &events);
   fail_unless (event->audio == NULL);
   fail_unless_equals_int64 (event->sequence, G_GINT64_CONSTANT (8589934592));
+  g_ptr_array_unref (events);
+
+  /* found by fuzzing: the element computes sequence + 1, which overflowed
+   * for the largest integer; negative numbers mean nothing */
+  event = parse_one (slng (), "{\"type\":\"audio_chunk\",\"data\":\"QUJD\","
+      "\"sequence\":9223372036854775807}", &events);
+  fail_unless_equals_int64 (event->sequence, G_MAXINT64 - 1);
+  g_ptr_array_unref (events);
+  event = parse_one (slng (), "{\"type\":\"audio_chunk\",\"data\":\"QUJD\","
+      "\"sequence\":-9223372036854775808}", &events);
+  fail_unless_equals_int64 (event->sequence, -1);
+  g_ptr_array_unref (events);
+  event = parse_one (slng (), "{\"type\":\"audio_chunk\",\"data\":\"QUJD\","
+      "\"sequence\":-5}", &events);
+  fail_unless_equals_int64 (event->sequence, -1);
   g_ptr_array_unref (events);
 
   event = parse_one (slng (), "{\"type\":\"audio_end\",\"duration\":2.35}",
@@ -1474,6 +1623,9 @@ protocol_suite (void)
   tcase_add_test (tc, test_inworld_bad_base64);
   tcase_add_test (tc, test_inworld_huge_frames);
   tcase_add_test (tc, test_inworld_mutations);
+  tcase_add_test (tc, test_string_escapes);
+  tcase_add_test (tc, test_inworld_huge_times);
+  tcase_add_test (tc, test_several_values);
   tcase_add_test (tc, test_slng_builders);
   tcase_add_test (tc, test_slng_parse);
   return s;
