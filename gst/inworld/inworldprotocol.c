@@ -700,7 +700,8 @@ parse_object (const gchar * data, gsize length, JsonObject ** root_object,
   if (!check_frame (data, length, error))
     return NULL;
 
-  parser = json_parser_new_immutable ();
+  /* not json_parser_new_immutable (): sealing hashes every string */
+  parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, data, (gssize) length,
           &json_error)) {
     /* found by fuzzing: json-glib quotes a bad string cut at a byte
@@ -939,28 +940,40 @@ get_double (JsonObject * object, const gchar * where, const gchar * camel,
   return TRUE;
 }
 
-static gboolean
-is_base64_char (guchar c)
-{
-  return g_ascii_isalnum (c) || c == '+' || c == '/';
-}
+/* The value of each base64 character, -1 for any other byte. */
+static const gint8 base64_values[256] = {
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+  52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+  -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+  15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+  -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+  41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
-/* Strict RFC 4648 base64 (standard alphabet, padded, no whitespace),
- * checked before g_base64_decode(), which skips what it does not know.
- * Sets *out to NULL for an empty string. */
+/* Strict RFC 4648 base64 of @length bytes (standard alphabet, padded, no
+ * whitespace), checked and decoded in one pass. Sets *out to NULL for an
+ * empty string. */
 static gboolean
-decode_base64 (const gchar * where, const gchar * text, GBytes ** out,
-    GError ** error)
+decode_base64_len (const gchar * where, const gchar * text, gsize length,
+    GBytes ** out, GError ** error)
 {
-  gsize length = strlen (text);
-  gsize padding = 0;
+  const guchar *t = (const guchar *) text;
+  gsize padding = 0, size, o = 0;
   guchar *data;
-  gsize size;
 
   *out = NULL;
   if (length == 0)
     return TRUE;
-
   if (length % 4 != 0) {
     g_set_error (error, INWORLD_PROTOCOL_ERROR,
         INWORLD_PROTOCOL_ERROR_BAD_BASE64,
@@ -968,28 +981,45 @@ decode_base64 (const gchar * where, const gchar * text, GBytes ** out,
         " is not a multiple of 4)", where, length);
     return FALSE;
   }
-  if (text[length - 1] == '=') {
+  if (t[length - 1] == '=') {
     padding++;
-    if (text[length - 2] == '=')
+    if (t[length - 2] == '=')
       padding++;
   }
-  for (gsize i = 0; i < length - padding; i++) {
-    if (!is_base64_char ((guchar) text[i])) {
-      g_set_error (error, INWORLD_PROTOCOL_ERROR,
-          INWORLD_PROTOCOL_ERROR_BAD_BASE64,
-          "%s is not valid base64 (bad character at offset %" G_GSIZE_FORMAT
-          ")", where, i);
-      return FALSE;
-    }
-  }
+  size = length / 4 * 3 - padding;
+  data = g_malloc (length / 4 * 3);
+  for (gsize i = 0; i < length; i += 4) {
+    gboolean last = i + 4 == length;
+    gint v[4];
 
-  data = g_base64_decode (text, &size);
-  if (size == 0) {
-    g_free (data);
-    return TRUE;
+    for (guint k = 0; k < 4; k++) {
+      if (last && k >= 4 - padding) {
+        v[k] = 0;
+        continue;
+      }
+      v[k] = base64_values[t[i + k]];
+      if (v[k] < 0) {
+        g_free (data);
+        g_set_error (error, INWORLD_PROTOCOL_ERROR,
+            INWORLD_PROTOCOL_ERROR_BAD_BASE64,
+            "%s is not valid base64 (bad character at offset %"
+            G_GSIZE_FORMAT ")", where, i + k);
+        return FALSE;
+      }
+    }
+    data[o++] = (guchar) (v[0] << 2 | v[1] >> 4);
+    data[o++] = (guchar) ((v[1] & 0xf) << 4 | v[2] >> 2);
+    data[o++] = (guchar) ((v[2] & 0x3) << 6 | v[3]);
   }
   *out = g_bytes_new_take (data, size);
   return TRUE;
+}
+
+static gboolean
+decode_base64 (const gchar * where, const gchar * text, GBytes ** out,
+    GError ** error)
+{
+  return decode_base64_len (where, text, strlen (text), out, error);
 }
 
 /* A refused frame that held audio (@chunk has a non-null @field) loses
@@ -1112,9 +1142,60 @@ parse_timestamp_info (JsonObject * info, InworldTimings ** out,
   return TRUE;
 }
 
+/* The base64 audio of an audioChunk is nearly all of its frame; a JSON
+ * parser would copy it, scan it and validate it as UTF-8 more than once.
+ * So the frame goes to the parser with the string cut out and this mark
+ * in its place, and the string is decoded straight from the frame. The
+ * cut is exact: the key's quotes cannot occur unescaped inside a string,
+ * and a string with escapes is left to the parser. */
+#define AUDIO_KEY "\"audioContent\":\""
+#define AUDIO_MARK "inworld:lifted-audio"
+/* where the key is looked for: the service puts it first */
+#define AUDIO_KEY_SEARCH 4096
+/* shorter strings are not worth it */
+#define AUDIO_LIFT_MIN 256
+
+typedef struct
+{
+  const gchar *text;            /* base64 in the original frame, or NULL */
+  gsize length;
+} LiftedAudio;
+
+/* A copy of @frame without its audio string, or NULL (no lifting). */
+static gchar *
+lift_audio (const gchar * frame, gsize length, LiftedAudio * lifted,
+    gsize * new_length)
+{
+  const gsize key_length = strlen (AUDIO_KEY);
+  const gsize mark_length = strlen (AUDIO_MARK);
+  const gchar *key, *start, *end;
+  gsize head, tail;
+  gchar *copy;
+
+  key = g_strstr_len (frame, MIN (length, AUDIO_KEY_SEARCH), AUDIO_KEY);
+  if (key == NULL)
+    return NULL;
+  start = key + key_length;
+  end = memchr (start, '"', length - (start - frame));
+  if (end == NULL || (gsize) (end - start) < AUDIO_LIFT_MIN
+      || memchr (start, '\\', end - start) != NULL)
+    return NULL;
+
+  head = start - frame;
+  tail = length - (end - frame);
+  copy = g_malloc (head + mark_length + tail);
+  memcpy (copy, frame, head);
+  memcpy (copy + head, AUDIO_MARK, mark_length);
+  memcpy (copy + head + mark_length, end, tail);
+  lifted->text = start;
+  lifted->length = end - start;
+  *new_length = head + mark_length + tail;
+  return copy;
+}
+
 static InworldEvent *
 parse_audio_chunk (JsonObject * chunk, const gchar * context_id,
-    GError ** error)
+    LiftedAudio * lifted, GError ** error)
 {
   const gchar *where = "audioChunk";
   const gchar *content = NULL;
@@ -1136,8 +1217,15 @@ parse_audio_chunk (JsonObject * chunk, const gchar * context_id,
     return NULL;
   if (info && !parse_timestamp_info (info, &timings, error))
     return NULL;
-  if (content && !decode_base64 ("audioChunk.audioContent", content, &audio,
-          error)) {
+  if (content && lifted && lifted->text && strcmp (content, AUDIO_MARK) == 0) {
+    if (!decode_base64_len ("audioChunk.audioContent", lifted->text,
+            lifted->length, &audio, error)) {
+      timings_free (timings);
+      return NULL;
+    }
+    lifted->text = NULL;        /* one chunk, one audio */
+  } else if (content && !decode_base64 ("audioChunk.audioContent", content,
+          &audio, error)) {
     timings_free (timings);
     return NULL;
   }
@@ -1232,7 +1320,8 @@ static const struct
  * error whatever else the result holds. Events go to @out first, so that
  * nothing is appended to the caller's array when the frame is refused. */
 static gboolean
-parse_result (JsonObject * result, GPtrArray * out, GError ** error)
+parse_result (JsonObject * result, LiftedAudio * lifted, GPtrArray * out,
+    GError ** error)
 {
   const gchar *context_id = NULL, *message = NULL, *status_name = NULL;
   JsonObject *status = NULL;
@@ -1262,7 +1351,7 @@ parse_result (JsonObject * result, GPtrArray * out, GError ** error)
     if (kind == NULL)
       continue;
     if (result_kinds[i].type == INWORLD_EVENT_AUDIO) {
-      event = parse_audio_chunk (kind, context_id, error);
+      event = parse_audio_chunk (kind, context_id, lifted, error);
       if (event == NULL) {
         note_audio_lost (error, kind, "audioContent", "audio_content",
             context_id);
@@ -1311,27 +1400,36 @@ inworld_parse (const gchar * frame, gsize length, GPtrArray * events,
     GError ** error)
 {
   JsonObject *root = NULL, *result = NULL, *top_error = NULL;
+  LiftedAudio lifted = { NULL, 0 };
   JsonParser *parser;
   GPtrArray *parsed;
+  gchar *small = NULL;
+  gsize small_length = 0;
   gboolean ok;
 
   g_return_val_if_fail (events != NULL, FALSE);
 
-  parser = parse_object (frame, length, &root, error);
-  if (parser == NULL)
+  if (frame && length <= G_MAXSSIZE)
+    small = lift_audio (frame, length, &lifted, &small_length);
+  parser = small ? parse_object (small, small_length, &root, error) :
+      parse_object (frame, length, &root, error);
+  if (parser == NULL) {
+    g_free (small);
     return FALSE;
+  }
 
   parsed = g_ptr_array_new_with_free_func ((GDestroyNotify)
       inworld_event_free);
   /* {"done": true} and objects without a known key yield nothing */
   ok = get_object (root, "", "result", NULL, &result, error)
       && get_object (root, "", "error", NULL, &top_error, error)
-      && (result == NULL || parse_result (result, parsed, error))
+      && (result == NULL || parse_result (result, &lifted, parsed, error))
       && (top_error == NULL || parse_top_error (top_error, parsed, error));
   if (ok)
     move_events (parsed, events);
   g_ptr_array_unref (parsed);
   g_object_unref (parser);
+  g_free (small);
   return ok;
 }
 

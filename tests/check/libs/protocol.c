@@ -1193,6 +1193,112 @@ GST_START_TEST (test_inworld_huge_frames)
 
 GST_END_TEST;
 
+/* A chunk frame with @key (audioContent or audio_content) = @content. */
+static gchar *
+chunk_frame (const gchar * key, const gchar * content)
+{
+  return g_strdup_printf ("{\"result\":{\"contextId\":\"c\",\"audioChunk\":"
+      "{\"%s\":\"%s\",\"usage\":{\"processedCharactersCount\":7}},"
+      OK_STATUS "}}", key, content);
+}
+
+/* The audio string of a long chunk is decoded straight from the frame
+ * (cut out before the JSON parser sees it): the same events and the same
+ * errors as the parser's own path (the snake_case key, which is not cut
+ * out), byte for byte */
+GST_START_TEST (test_inworld_lifted_audio)
+{
+  GString *b64 = g_string_new (NULL);
+  const gchar *tails[] = { "", "QQ==", "QUI=", "Q===", "QU=D", "AB@D", "A" };
+
+  for (guint i = 0; i < 200; i++)
+    g_string_append (b64, i % 2 ? "QUJD" : "+/9A");
+  for (guint t = 0; t < G_N_ELEMENTS (tails); t++) {
+    gchar *content = g_strconcat (b64->str, tails[t], NULL);
+    gchar *fast = chunk_frame ("audioContent", content);
+    gchar *slow = chunk_frame ("audio_content", content);
+    GPtrArray *a = new_events (), *b = new_events ();
+    GError *ea = NULL, *eb = NULL;
+    gboolean oka = parse_len (inworld (), fast, strlen (fast), a, &ea);
+    gboolean okb = parse_len (inworld (), slow, strlen (slow), b, &eb);
+
+    fail_unless_equals_int (oka, okb);
+    if (oka) {
+      InworldEvent *x = g_ptr_array_index (a, 0), *y = g_ptr_array_index (b,
+          0);
+
+      fail_unless_equals_int (a->len, 1);
+      fail_unless_equals_int (b->len, 1);
+      fail_unless (g_bytes_equal (x->audio, y->audio), "tail %s", tails[t]);
+      fail_unless_equals_int (x->processed_chars, 7);
+      fail_unless_equals_string (x->context_id, "c");
+    } else {
+      fail_unless_equals_string (ea->message, eb->message);
+      fail_unless_equals_int (ea->code, eb->code);
+    }
+    g_clear_error (&ea);
+    g_clear_error (&eb);
+    g_ptr_array_unref (a);
+    g_ptr_array_unref (b);
+    g_free (fast);
+    g_free (slow);
+    g_free (content);
+  }
+
+  /* escapes in the string: left to the parser, which unescapes them */
+  {
+    GString *escaped = g_string_new (NULL);
+    GString *plain = g_string_new (NULL);
+    gchar *fast, *slow;
+    GPtrArray *a, *b;
+    InworldEvent *x, *y;
+
+    for (guint i = 0; i < 100; i++) {
+      g_string_append (escaped, "QU\\/D");
+      g_string_append (plain, "QU/D");
+    }
+    fast = chunk_frame ("audioContent", escaped->str);
+    slow = chunk_frame ("audio_content", plain->str);
+    x = parse_one (inworld (), fast, &a);
+    y = parse_one (inworld (), slow, &b);
+    fail_unless (g_bytes_equal (x->audio, y->audio));
+    g_ptr_array_unref (a);
+    g_ptr_array_unref (b);
+    g_free (fast);
+    g_free (slow);
+    g_string_free (escaped, TRUE);
+    g_string_free (plain, TRUE);
+  }
+
+  /* the key in another object than audioChunk: that string is not the
+   * chunk's audio */
+  {
+    gchar *frame = g_strdup_printf ("{\"result\":{\"contextId\":\"c\","
+        "\"other\":{\"audioContent\":\"%s\"},"
+        "\"audioChunk\":{\"audio_content\":\"QUJD\"}," OK_STATUS "}}",
+        b64->str);
+    GPtrArray *events;
+    InworldEvent *event = parse_one (inworld (), frame, &events);
+
+    fail_unless_equals_int (g_bytes_get_size (event->audio), 3);
+    g_ptr_array_unref (events);
+    g_free (frame);
+  }
+
+  /* the mark sent by the server itself is just a bad string */
+  {
+    gchar *frame = chunk_frame ("audioContent", "inworld:lifted-audio");
+    gchar *message = parse_fails_len (inworld (), frame, -1,
+        INWORLD_PROTOCOL_ERROR_BAD_BASE64);
+
+    g_free (message);
+    g_free (frame);
+  }
+  g_string_free (b64, TRUE);
+}
+
+GST_END_TEST;
+
 /* Random damage to good frames: whatever comes out, no crash, no leak
  * (valgrind), FALSE exactly when an error is set. */
 GST_START_TEST (test_inworld_mutations)
@@ -1621,6 +1727,7 @@ protocol_suite (void)
   tcase_add_test (tc, test_inworld_bad_json);
   tcase_add_test (tc, test_inworld_bad_types);
   tcase_add_test (tc, test_inworld_bad_base64);
+  tcase_add_test (tc, test_inworld_lifted_audio);
   tcase_add_test (tc, test_inworld_huge_frames);
   tcase_add_test (tc, test_inworld_mutations);
   tcase_add_test (tc, test_string_escapes);
