@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "emulator-fixture.h"
+#include "messages.h"
 #include "inworld-test-signal.h"
 #include "inworldprotocol.h"
 #include "inworldtext.h"
@@ -189,46 +190,6 @@ chorus_free (Chorus * c)
   gst_object_unref (c->bus);
   gst_object_unref (c->pipeline);
   g_free (c);
-}
-
-/* "<message> | <debug>" of an error or warning, and its domain and code */
-static gchar *
-message_text (GstMessage * msg, GQuark * domain, gint * code)
-{
-  GError *err = NULL;
-  gchar *debug = NULL, *text;
-
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
-    gst_message_parse_error (msg, &err, &debug);
-  else
-    gst_message_parse_warning (msg, &err, &debug);
-  *domain = err->domain;
-  *code = err->code;
-  text = g_strdup_printf ("%s | %s", err->message, debug ? debug : "");
-  g_error_free (err);
-  g_free (debug);
-  return text;
-}
-
-/* @msg is of @domain/@code and its text has each of the NULL-terminated
- * @words */
-static void
-check_message (GstMessage * msg, GQuark domain, gint code,
-    const gchar * const *words)
-{
-  GQuark d;
-  gint c;
-  gchar *text;
-
-  fail_unless (msg != NULL);
-  text = message_text (msg, &d, &c);
-  GST_INFO ("message: %s", text);
-  fail_unless (d == domain && c == code, "wrong message %s:%d: %s",
-      g_quark_to_string (d), c, text);
-  for (; *words; words++)
-    fail_unless (strstr (text, *words) != NULL, "'%s' not in '%s'", *words,
-        text);
-  g_free (text);
 }
 
 static guint64

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "emulator-fixture.h"
+#include "messages.h"
 #include "tts-harness.h"
 #include "inworld-test-signal.h"
 #include "inworldtext.h"
@@ -205,21 +206,6 @@ run_free (Run * run)
   g_mutex_clear (&run->rec.lock);
   g_cond_clear (&run->rec.cond);
   g_free (run);
-}
-
-static gchar *
-error_text (GstMessage * msg, GQuark * domain, gint * code)
-{
-  GError *err = NULL;
-  gchar *debug = NULL, *text;
-
-  gst_message_parse_error (msg, &err, &debug);
-  *domain = err->domain;
-  *code = err->code;
-  text = g_strdup_printf ("%s | %s", err->message, debug ? debug : "");
-  g_error_free (err);
-  g_free (debug);
-  return text;
 }
 
 static gchar *
@@ -428,31 +414,11 @@ GST_START_TEST (test_long_text)
 
 GST_END_TEST;
 
-/* @msg is an error of @domain/@code whose text has each of @words */
-static void
-check_error (GstMessage * msg, GQuark domain, gint code,
-    const gchar * const *words)
-{
-  GQuark d;
-  gint c;
-  gchar *text;
-
-  fail_unless (msg != NULL);
-  text = error_text (msg, &d, &c);
-  GST_INFO ("error: %s", text);
-  fail_unless (d == domain && c == code, "wrong error %s:%d: %s",
-      g_quark_to_string (d), c, text);
-  for (; words && *words; words++)
-    fail_unless (strstr (text, *words) != NULL, "'%s' not in error '%s'",
-        *words, text);
-  g_free (text);
-}
-
 static void
 expect_error (Run * run, GQuark domain, gint code, const gchar * const *words)
 {
   fail_if (run_play (run), "EOS where an error was expected");
-  check_error (run->error, domain, code, words);
+  check_message (run->error, domain, code, words);
 }
 
 GST_START_TEST (test_bad_key)
@@ -506,7 +472,7 @@ expect_state_change_error (GstElement * el, GQuark domain, gint code,
   fail_unless_equals_int (gst_element_set_state (el, GST_STATE_PAUSED),
       GST_STATE_CHANGE_FAILURE);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  check_error (msg, domain, code, words);
+  check_message (msg, domain, code, words);
   gst_message_unref (msg);
   gst_element_set_state (el, GST_STATE_NULL);
   gst_element_set_bus (el, NULL);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "emulator-fixture.h"
+#include "messages.h"
 #include "tts-harness.h"
 #include "../recorder.h"
 #include "inworld-test-signal.h"
@@ -93,27 +94,6 @@ count_events (Rec * rec, GstEventType type)
   return n;
 }
 
-/* "message | debug" of an error or warning message */
-static gchar *
-message_text (GstMessage * msg, GQuark * domain, gint * code)
-{
-  GError *err = NULL;
-  gchar *debug = NULL, *text;
-
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
-    gst_message_parse_error (msg, &err, &debug);
-  else
-    gst_message_parse_warning (msg, &err, &debug);
-  if (domain)
-    *domain = err->domain;
-  if (code)
-    *code = err->code;
-  text = g_strdup_printf ("%s | %s", err->message, debug ? debug : "");
-  g_error_free (err);
-  g_free (debug);
-  return text;
-}
-
 /* The n-th message of @type in the log, or NULL. */
 static GstMessage *
 rec_message (Rec * rec, GstMessageType type, guint n)
@@ -133,25 +113,6 @@ rec_problem (Rec * rec)
   if (msg == NULL)
     msg = rec_message (rec, GST_MESSAGE_WARNING, 0);
   return msg ? message_text (msg, NULL, NULL) : g_strdup ("none");
-}
-
-static void
-check_error (GstMessage * msg, GQuark domain, gint code,
-    const gchar * const *words)
-{
-  GQuark d;
-  gint c;
-  gchar *text;
-
-  fail_unless (msg != NULL, "no error");
-  text = message_text (msg, &d, &c);
-  GST_INFO ("error: %s", text);
-  fail_unless (d == domain && c == code, "wrong error %s:%d: %s",
-      g_quark_to_string (d), c, text);
-  for (; words && *words; words++)
-    fail_unless (strstr (text, *words) != NULL, "'%s' not in error '%s'",
-        *words, text);
-  g_free (text);
 }
 
 #define FLUSH_AT(a, i) (&g_array_index ((a), Flush, (i)))
@@ -768,7 +729,7 @@ GST_START_TEST (test_wrong_key)
 
   g_object_set (t->el, "api-key", "wrong-key-123", "text", short_text, NULL);
   fail_if (t_run (t), "EOS with a wrong key");
-  check_error (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
+  check_message (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
       GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, words);
   fail_unless_equals_int (t->rec.errors, 1);
   fail_unless_equals_int (t->rec.buffers, 0);
@@ -792,7 +753,7 @@ GST_START_TEST (test_protocol_forced_inworld)
   g_object_set (t->el, "text", short_text, NULL);
   gst_util_set_object_arg (G_OBJECT (t->el), "protocol", "inworld");
   fail_if (t_run (t), "EOS speaking Inworld's protocol to SLNG");
-  check_error (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
+  check_message (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
       GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, words);
 
   t_free (t);
@@ -815,7 +776,7 @@ expect_state_change_error (GstElement * el, GQuark domain, gint code,
   fail_unless_equals_int (gst_element_set_state (el, GST_STATE_PAUSED),
       GST_STATE_CHANGE_FAILURE);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  check_error (msg, domain, code, words);
+  check_message (msg, domain, code, words);
   gst_message_unref (msg);
   gst_element_set_state (el, GST_STATE_NULL);
   gst_element_set_bus (el, NULL);
@@ -913,7 +874,7 @@ GST_START_TEST (test_config_error)
     if (i == 1)
       g_object_set (t->el, "language", "xx-XX", NULL);
     fail_if (t_run (t), "EOS with settings SLNG refuses");
-    check_error (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
+    check_message (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
         GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
         i == 0 ? rate_words : language_words);
     fail_unless_equals_int (t->rec.errors, 1);
@@ -946,7 +907,7 @@ GST_START_TEST (test_dropped_socket)
 
   g_object_set (t->el, "text", text, NULL);
   fail_if (t_run (t), "EOS though the socket dropped");
-  check_error (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
+  check_message (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
       GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, words);
   fail_unless_equals_int (t->rec.errors, 1);
   fail_unless (t->rec.buffers > 0, "audio before the drop was not pushed");
@@ -976,7 +937,7 @@ GST_START_TEST (test_provider_error)
   /* no text: the session sits idle; the element itself waits forever */
   g_object_set (t->el, "timeout", 0, NULL);
   fail_if (t_run (t), "EOS without text");
-  check_error (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
+  check_message (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
       GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, words);
   fail_unless_equals_int (t->rec.errors, 1);
 
@@ -1378,7 +1339,7 @@ GST_START_TEST (test_close_after_first_audio_end)
   fail_unless_equals_int (t->rec.errors, 0);
   fail_unless_equals_int (t->rec.warnings, g_strv_length (pieces) - 1);
   warning = rec_message (&t->rec, GST_MESSAGE_WARNING, 0);
-  check_error (warning, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, words);
+  check_message (warning, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, words);
   check_speech (&t->rec, pieces, rate);
 
   t_free (t);
