@@ -37,26 +37,8 @@ packages=(
   libsoup-3.0-dev libjson-glib-dev
 )
 
-missing=()
-for p in "${packages[@]}"; do
-  case "$p" in \#*) continue ;; esac
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
-    missing+=("$p")
-  fi
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "fuzz: installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  else
-    echo "fuzz: missing packages; install them with:" >&2
-    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
-    exit 1
-  fi
-fi
+source "$top/tools/packages.sh"
+install_packages fuzz "${packages[@]}"
 
 if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" "$top" -Dtests=enabled -Dfuzzing=enabled >&2

@@ -33,26 +33,8 @@ if [ "${INWORLD_SETUP_VALGRIND:-0}" = 1 ]; then
   packages+=(valgrind)
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-  case "$p" in \#*) continue ;; esac
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
-    missing+=("$p")
-  fi
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "setup: installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  else
-    echo "setup: missing packages; install them with:" >&2
-    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
-    exit 1
-  fi
-fi
+source "$top/tools/packages.sh"
+install_packages setup "${packages[@]}"
 
 if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" "$top" >&2
