@@ -336,9 +336,14 @@ pc_broadcast (PoolConn * pc, const InworldEvent * event)
   for (guint i = 0; i < targets->len; i++) {
     InworldContext *target = g_ptr_array_index (targets, i);
 
+    /* a disconnection is every context's own: tagged, it cannot be taken
+     * for the loss of the context that replaced it; a top-level error
+     * stays connection-wide */
+    gboolean own = !pc->entry->proto->multiplexed
+        || event->type == INWORLD_EVENT_DISCONNECTED;
+
     deliver (target, event_copy (event, event->context_id ?
-            event->context_id : (pc->entry->proto->multiplexed ? NULL :
-                target->id)));
+            event->context_id : (own ? target->id : NULL)));
   }
   g_ptr_array_unref (targets);
 }
