@@ -86,7 +86,6 @@ struct _InworldContext
   gboolean server_closed;
   gboolean close_sent;
   gboolean released;
-  gboolean lost;
   guint moves;
   GSource *expire;
 };
@@ -547,21 +546,14 @@ sole_context (PoolConn * pc)
   return ctx;
 }
 
+/* The socket is gone: every context on it hears so, and pc_check()
+ * takes them off it (sends to a dead connection are dropped meanwhile). */
 static void
 on_pc_dropped (PoolConn * pc, InworldEvent * event)
 {
-  GHashTableIter iter;
-  InworldContext *ctx;
-
   pc->dead = TRUE;
   pc->entry->failures++;
   pc_broadcast (pc, event);
-  g_hash_table_iter_init (&iter, pc->contexts);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & ctx)) {
-    ctx->pc = NULL;
-    ctx->lost = TRUE;
-  }
-  g_hash_table_remove_all (pc->contexts);
   pc_schedule_check (pc);
 }
 
