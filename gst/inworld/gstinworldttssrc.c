@@ -25,18 +25,27 @@
  * #GstInworldTtsSrc::flush, #GstInworldTtsSrc::end-of-stream and
  * #GstInworldTtsSrc::interrupt. Each utterance's speech starts at its time
  * or right after the previous speech, whichever is later; the silence
- * between is a GAP event. Long text is cut at sentence (then word)
- * boundaries into pieces the API accepts (1000 characters at most) and
- * every piece is flushed on its own.
- * After the last buffer of each flush the element pushes a serialized
+ * between is a GAP event. Each utterance is spoken with the settings
+ * (voice, model, language, rate...) in force when it was pushed: a
+ * property set afterwards applies to later text only. Long text is cut at
+ * sentence (then word) boundaries into pieces the API accepts (1000
+ * characters at most, or #GstInworldTtsSrc:buffer-char-threshold).
+ *
+ * After the last buffer of each utterance the element pushes a serialized
  * custom downstream event and posts an element message, both carrying a
  * #GstStructure named `inworld-flush-completed` with the fields
  * `context-id` (string), `flush-index` (guint, from 1), `timestamp`
- * (#GstClockTime where that flush's audio ends) and `characters` (guint,
- * characters the server synthesized); the message also has `running-time`
- * and `stream-time`. Once the text is spoken (the text property alone,
- * upstream EOS on the sink pad, or #GstInworldTtsSrc::end-of-stream) the
- * server context is closed and the element sends EOS.
+ * (#GstClockTime where that utterance's audio ends) and `characters`
+ * (guint, characters the server synthesized); the message also has
+ * `running-time` and `stream-time`. An utterance with nothing to speak
+ * (no letter or digit: `...`, `♪`) is not sent; it still gets its
+ * flush-completed, at its place on the timeline. In auto mode the server
+ * decides where its syntheses go, and each synthesis gets a
+ * flush-completed of its own. Once the text is spoken (the text property
+ * alone, upstream EOS on the sink pad, the
+ * #GstInworldTtsSrc::end-of-stream signal, or an EOS event sent to the
+ * element or the pipeline, as `gst-launch-1.0 -e` does) the server
+ * context is closed and the element sends EOS.
  *
  * The API key is taken from the write-only #GstInworldTtsSrc:api-key
  * property or, when that is unset, from the `INWORLD_API_KEY` environment
@@ -62,6 +71,8 @@
 
 #include "gstinworldttssrcpriv.h"
 #include "gstinworldelements.h"
+#include "inworlddebug.h"
+#include "inworldpool.h"
 #include "inworldtext.h"
 
 #include <gst/audio/audio.h>
@@ -73,7 +84,7 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_MODEL "inworld-tts-1.5-max"
 #define DEFAULT_LANGUAGE NULL
 #define DEFAULT_TEMPERATURE 0.0
-#define DEFAULT_SPEAKING_RATE 0.0
+#define DEFAULT_SPEAKING_RATE 1.0
 #define DEFAULT_ENCODING GST_INWORLD_TTS_ENCODING_AUTO
 #define DEFAULT_BITRATE 0
 #define DEFAULT_IS_LIVE FALSE
@@ -81,6 +92,13 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_TIMEOUT 15
 #define DEFAULT_AUTO_MODE FALSE
 #define DEFAULT_TIMESTAMP_TYPE GST_INWORLD_TTS_TIMESTAMP_NONE
+#define DEFAULT_TIMESTAMP_TRANSPORT GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_ASYNC
+#define DEFAULT_TEXT_NORMALIZATION GST_INWORLD_TTS_TEXT_NORMALIZATION_AUTO
+#define DEFAULT_DELIVERY_MODE GST_INWORLD_TTS_DELIVERY_MODE_DEFAULT
+#define DEFAULT_AUTO_MODE_STRATEGY \
+  GST_INWORLD_TTS_AUTO_MODE_STRATEGY_CLIENT_SEGMENTED
+#define DEFAULT_BUFFER_CHAR_THRESHOLD 0
+#define DEFAULT_MAX_BUFFER_DELAY 0
 #define DEFAULT_PROTOCOL GST_INWORLD_TTS_PROTOCOL_AUTO
 #define DEFAULT_REGION NULL
 #define DEFAULT_SSL_STRICT TRUE
@@ -112,6 +130,12 @@ enum
   PROP_SSL_CA_FILE,
   PROP_PROXY,
   PROP_KEEPALIVE,
+  PROP_TIMESTAMP_TRANSPORT,
+  PROP_TEXT_NORMALIZATION,
+  PROP_DELIVERY_MODE,
+  PROP_AUTO_MODE_STRATEGY,
+  PROP_BUFFER_CHAR_THRESHOLD,
+  PROP_MAX_BUFFER_DELAY,
 };
 
 enum
@@ -141,7 +165,8 @@ G_DEFINE_TYPE (GstInworldTtsSrc, gst_inworld_tts_src, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (inworldttssrc, "inworldttssrc",
     GST_RANK_NONE, GST_TYPE_INWORLD_TTS_SRC,
     GST_DEBUG_CATEGORY_INIT (gst_inworld_tts_src_debug, "inworldttssrc", 0,
-        "Inworld text-to-speech source"));
+        "Inworld text-to-speech source");
+    inworld_debug_init ());
 
 GType
 gst_inworld_tts_encoding_get_type (void)
@@ -211,16 +236,192 @@ gst_inworld_tts_protocol_get_type (void)
   return type;
 }
 
+static GType
+register_enum (gsize * type, const gchar * name, const GEnumValue * values)
+{
+  if (g_once_init_enter (type)) {
+    GType t = g_enum_register_static (name, values);
+    g_once_init_leave (type, t);
+  }
+  return *type;
+}
+
+GType
+gst_inworld_tts_timestamp_transport_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_SYNC,
+        "Timings in every audio chunk (delays the first audio)", "sync"},
+    {GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_ASYNC,
+        "Audio at once, timings in later messages", "async"},
+    {0, NULL, NULL},
+  };
+
+  return register_enum (&type, "GstInworldTtsTimestampTransport", values);
+}
+
+GType
+gst_inworld_tts_text_normalization_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_INWORLD_TTS_TEXT_NORMALIZATION_AUTO, "The service decides", "auto"},
+    {GST_INWORLD_TTS_TEXT_NORMALIZATION_ON,
+        "Expand numbers, dates and abbreviations", "on"},
+    {GST_INWORLD_TTS_TEXT_NORMALIZATION_OFF, "Read the text as written",
+        "off"},
+    {0, NULL, NULL},
+  };
+
+  return register_enum (&type, "GstInworldTtsTextNormalization", values);
+}
+
+GType
+gst_inworld_tts_delivery_mode_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_INWORLD_TTS_DELIVERY_MODE_DEFAULT, "The service's default",
+        "default"},
+    {GST_INWORLD_TTS_DELIVERY_MODE_STABLE, "Steady delivery", "stable"},
+    {GST_INWORLD_TTS_DELIVERY_MODE_BALANCED, "Balanced", "balanced"},
+    {GST_INWORLD_TTS_DELIVERY_MODE_CREATIVE, "Most expressive", "creative"},
+    {0, NULL, NULL},
+  };
+
+  return register_enum (&type, "GstInworldTtsDeliveryMode", values);
+}
+
+GType
+gst_inworld_tts_auto_mode_strategy_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_INWORLD_TTS_AUTO_MODE_STRATEGY_CLIENT_SEGMENTED,
+        "Text comes in whole sentences", "client-segmented"},
+    {GST_INWORLD_TTS_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY,
+        "The service cuts a token stream at sentence ends "
+          "(inworld-tts-2 models)", "sentence-boundary"},
+    {0, NULL, NULL},
+  };
+
+  return register_enum (&type, "GstInworldTtsAutoModeStrategy", values);
+}
+
+/* ------------------------------------------------------------------------
+ * Settings
+ * ------------------------------------------------------------------------ */
+
+static const gchar *
+gst_inworld_tts_src_key_env (InworldProtocolKind kind)
+{
+  return inworld_protocol_get (kind)->api_key_env;
+}
+
+gchar *
+gst_inworld_tts_src_resolve_api_key (GstInworldTtsSrc * self,
+    InworldProtocolKind kind)
+{
+  gchar *key;
+
+  GST_OBJECT_LOCK (self);
+  key = g_strdup (self->api_key);
+  GST_OBJECT_UNLOCK (self);
+  if (key == NULL || *key == '\0') {
+    const gchar *env = g_getenv (gst_inworld_tts_src_key_env (kind));
+    inworld_secret_free (key);
+    key = (env && *env) ? g_strdup (env) : NULL;
+  }
+  return key;
+}
+
+InworldProtocolKind
+gst_inworld_tts_src_resolve_target (GstInworldTtsSrc * self, gchar ** uri)
+{
+  InworldProtocolKind kind;
+  gboolean default_uri;
+
+  GST_OBJECT_LOCK (self);
+  default_uri = g_strcmp0 (self->uri, DEFAULT_URI) == 0;
+  switch (self->protocol) {
+    case GST_INWORLD_TTS_PROTOCOL_SLNG:
+      kind = INWORLD_PROTOCOL_SLNG;
+      break;
+    case GST_INWORLD_TTS_PROTOCOL_INWORLD:
+      kind = INWORLD_PROTOCOL_INWORLD;
+      break;
+    case GST_INWORLD_TTS_PROTOCOL_AUTO:
+    default:
+      kind = self->uri && strstr (self->uri, "/tts/slng/") ?
+          INWORLD_PROTOCOL_SLNG : INWORLD_PROTOCOL_INWORLD;
+      break;
+  }
+  /* the default URI is Inworld's: SLNG has its own */
+  *uri = g_strdup (kind == INWORLD_PROTOCOL_SLNG && default_uri ?
+      DEFAULT_SLNG_URI : self->uri);
+  GST_OBJECT_UNLOCK (self);
+  return kind;
+}
+
+InworldSynthConfig *
+gst_inworld_tts_src_read_config (GstInworldTtsSrc * self)
+{
+  static const InworldTimestampType timestamp_types[] = {
+    [GST_INWORLD_TTS_TIMESTAMP_NONE] = INWORLD_TIMESTAMP_NONE,
+    [GST_INWORLD_TTS_TIMESTAMP_WORD] = INWORLD_TIMESTAMP_WORD,
+    [GST_INWORLD_TTS_TIMESTAMP_CHARACTER] = INWORLD_TIMESTAMP_CHARACTER,
+  };
+  static const InworldTimestampTransport transports[] = {
+    [GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_SYNC] =
+        INWORLD_TIMESTAMP_TRANSPORT_SYNC,
+    [GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_ASYNC] =
+        INWORLD_TIMESTAMP_TRANSPORT_ASYNC,
+  };
+  static const InworldTextNormalization normalizations[] = {
+    [GST_INWORLD_TTS_TEXT_NORMALIZATION_AUTO] =
+        INWORLD_TEXT_NORMALIZATION_AUTO,
+    [GST_INWORLD_TTS_TEXT_NORMALIZATION_ON] = INWORLD_TEXT_NORMALIZATION_ON,
+    [GST_INWORLD_TTS_TEXT_NORMALIZATION_OFF] = INWORLD_TEXT_NORMALIZATION_OFF,
+  };
+  static const InworldDeliveryMode delivery_modes[] = {
+    [GST_INWORLD_TTS_DELIVERY_MODE_DEFAULT] = INWORLD_DELIVERY_MODE_UNSET,
+    [GST_INWORLD_TTS_DELIVERY_MODE_STABLE] = INWORLD_DELIVERY_MODE_STABLE,
+    [GST_INWORLD_TTS_DELIVERY_MODE_BALANCED] = INWORLD_DELIVERY_MODE_BALANCED,
+    [GST_INWORLD_TTS_DELIVERY_MODE_CREATIVE] = INWORLD_DELIVERY_MODE_CREATIVE,
+  };
+  InworldSynthConfig config;
+  InworldSynthConfig *copy;
+
+  inworld_synth_config_init (&config);
+  GST_OBJECT_LOCK (self);
+  config.voice = self->voice;
+  config.model = self->model;
+  config.language = self->language;
+  config.temperature = self->temperature;
+  config.speaking_rate = self->speaking_rate;
+  config.auto_mode = self->auto_mode;
+  /* CLIENT_SEGMENTED is the service's default: not sent */
+  config.auto_mode_strategy = self->auto_mode_strategy ==
+      GST_INWORLD_TTS_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY ?
+      INWORLD_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY :
+      INWORLD_AUTO_MODE_STRATEGY_UNSET;
+  config.timestamp_type = timestamp_types[self->timestamp_type];
+  config.timestamp_transport = transports[self->timestamp_transport];
+  config.text_normalization = normalizations[self->text_normalization];
+  config.delivery_mode = delivery_modes[self->delivery_mode];
+  config.buffer_char_threshold = self->buffer_char_threshold ?
+      (gint) self->buffer_char_threshold : -1;
+  config.max_buffer_delay_ms = self->max_buffer_delay ?
+      (gint) self->max_buffer_delay : -1;
+  copy = inworld_synth_config_dup (&config);
+  GST_OBJECT_UNLOCK (self);
+  return copy;
+}
+
 /* ------------------------------------------------------------------------
  * Text from the application and from upstream
  * ------------------------------------------------------------------------ */
-
-/* Running time now, for live utterances; NONE when not playing. */
-static GstClockTime
-arrival_time (GstInworldTtsSrc * self)
-{
-  return gst_element_get_current_running_time (GST_ELEMENT (self));
-}
 
 static gboolean
 is_live (GstInworldTtsSrc * self)
@@ -233,29 +434,34 @@ is_live (GstInworldTtsSrc * self)
   return live;
 }
 
-/* Queues an utterance unless the stream was ended; takes @text. */
-static gboolean
-queue_text (GstInworldTtsSrc * self, gchar * text, gboolean flush,
-    GstClockTime start)
+/* When speech of text handed over now may start: live, the running time
+ * of its arrival (NONE before PLAYING); otherwise @pts, or right after
+ * the previous speech. */
+static guint64
+speech_start (GstInworldTtsSrc * self, GstClockTime pts)
 {
-  Item *item = gst_inworld_tts_src_item_new (ITEM_TEXT);
+  GstClockTime start = is_live (self) ?
+      gst_element_get_current_running_time (GST_ELEMENT (self)) : pts;
+
+  return GST_CLOCK_TIME_IS_VALID (start) ? start : INWORLD_SESSION_NO_TIME;
+}
+
+/* Hands @text to the session with the settings in force now; FALSE when
+ * the stream has ended or the element is not running. */
+static gboolean
+speak (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
+    GstClockTime pts)
+{
+  InworldSynthConfig *config = gst_inworld_tts_src_read_config (self);
+  guint64 start = speech_start (self, pts);
   gboolean accepted;
 
-  item->text = text;
-  item->flush = flush;
-  item->start = start;
   g_mutex_lock (&self->lock);
-  accepted = !self->eos_queued && !self->flushing;
-  if (accepted) {
-    g_queue_push_tail (&self->items, item);
-    g_cond_signal (&self->cond);
-  }
+  accepted = self->session && !self->eos_requested && !self->finished;
+  if (accepted)
+    inworld_session_speak (self->session, text, flush, config, start);
   g_mutex_unlock (&self->lock);
-  if (!accepted) {
-    GST_WARNING_OBJECT (self, "text refused: the stream has ended or the "
-        "element is not running");
-    gst_inworld_tts_src_item_free (item);
-  }
+  inworld_synth_config_free (config);
   return accepted;
 }
 
@@ -265,51 +471,37 @@ gst_inworld_tts_src_push_text (GstInworldTtsSrc * self, const gchar * text,
 {
   gsize bad;
 
-  g_mutex_lock (&self->lock);
-  if (self->eos_queued || self->flushing) {
-    g_mutex_unlock (&self->lock);
-    GST_WARNING_OBJECT (self, "push-text: the stream has ended or the "
-        "element is not running; text refused");
-    return FALSE;
-  }
-  g_mutex_unlock (&self->lock);
   if (text == NULL || !inworld_text_validate (text, -1, &bad)) {
     GST_WARNING_OBJECT (self, "push-text: not UTF-8 text (bad byte at %"
         G_GSIZE_FORMAT "), ignored", text ? bad : 0);
     return FALSE;
   }
-  if (!inworld_text_has_speech (text) && flush) {
-    /* nothing to say, but the flush asked for still applies */
-    g_signal_emit (self, signals[SIGNAL_FLUSH], 0);
-    return TRUE;
+  if (!speak (self, text, flush, GST_CLOCK_TIME_NONE)) {
+    GST_WARNING_OBJECT (self, "push-text: the stream has ended or the "
+        "element is not running; text refused");
+    return FALSE;
   }
-  return queue_text (self, g_strdup (text), flush,
-      is_live (self) ? arrival_time (self) : GST_CLOCK_TIME_NONE);
-}
-
-static void
-queue_simple (GstInworldTtsSrc * self, ItemType type)
-{
-  g_mutex_lock (&self->lock);
-  if (!self->eos_queued && !self->flushing) {
-    g_queue_push_tail (&self->items, gst_inworld_tts_src_item_new (type));
-    if (type == ITEM_EOS)
-      self->eos_queued = TRUE;
-    g_cond_signal (&self->cond);
-  }
-  g_mutex_unlock (&self->lock);
+  return TRUE;
 }
 
 static void
 gst_inworld_tts_src_flush (GstInworldTtsSrc * self)
 {
-  queue_simple (self, ITEM_FLUSH);
+  g_mutex_lock (&self->lock);
+  if (self->session && !self->eos_requested)
+    inworld_session_flush (self->session);
+  g_mutex_unlock (&self->lock);
 }
 
 static void
 gst_inworld_tts_src_end_of_stream (GstInworldTtsSrc * self)
 {
-  queue_simple (self, ITEM_EOS);
+  g_mutex_lock (&self->lock);
+  if (self->session && !self->eos_requested) {
+    self->eos_requested = TRUE;
+    inworld_session_end (self->session);
+  }
+  g_mutex_unlock (&self->lock);
 }
 
 static GstFlowReturn
@@ -317,7 +509,7 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
     GstBuffer * buf)
 {
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (parent);
-  GstClockTime start = GST_CLOCK_TIME_NONE;
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
   GstMapInfo map;
   gchar *text = NULL;
   gsize bad;
@@ -327,7 +519,7 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     goto done;
   if (map.size == 0)
-    goto unmap;                 /* nothing to say */
+    goto unmap;                 /* nothing at all */
   if (!inworld_text_validate ((const gchar *) map.data, map.size, &bad)) {
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Dropped text buffer %" G_GUINT64_FORMAT " (PTS %" GST_TIME_FORMAT
@@ -351,22 +543,21 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
   } else {
     text = g_strndup ((const gchar *) map.data, map.size);
   }
-  if (!inworld_text_has_speech (text)) {
-    g_clear_pointer (&text, g_free);
-    goto unmap;
-  }
 
-  if (is_live (self))
-    start = arrival_time (self);
-  else if (GST_BUFFER_PTS_IS_VALID (buf))
-    start = gst_segment_to_running_time (&self->sink_segment,
+  if (GST_BUFFER_PTS_IS_VALID (buf))
+    pts = gst_segment_to_running_time (&self->sink_segment,
         GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
   GST_OBJECT_LOCK (self);
   auto_mode = self->auto_mode;
   GST_OBJECT_UNLOCK (self);
   GST_DEBUG_OBJECT (self, "utterance %" G_GUINT64_FORMAT " from %"
-      GST_TIME_FORMAT ": %s", index, GST_TIME_ARGS (start), text);
-  queue_text (self, g_steal_pointer (&text), !auto_mode, start);
+      GST_TIME_FORMAT ": %s", index, GST_TIME_ARGS (pts), text);
+  /* a cue with nothing to speak is an utterance too: it takes its place
+   * on the timeline and gets its flush-completed */
+  if (!speak (self, text, !auto_mode, pts))
+    GST_DEBUG_OBJECT (self, "text buffer %" G_GUINT64_FORMAT " after the "
+        "end of the stream, dropped", index);
+  g_free (text);
 
 unmap:
   gst_buffer_unmap (buf, &map);
@@ -374,6 +565,8 @@ done:
   gst_buffer_unref (buf);
   return GST_FLOW_OK;
 }
+
+static void interrupt (GstInworldTtsSrc * self, gboolean cancel_eos);
 
 static gboolean
 gst_inworld_tts_src_sink_event (GstPad * pad, GstObject * parent,
@@ -399,8 +592,9 @@ gst_inworld_tts_src_sink_event (GstPad * pad, GstObject * parent,
       gst_inworld_tts_src_end_of_stream (self);
       break;
     case GST_EVENT_FLUSH_START:
-      /* a flushing seek upstream: what was being said is out of date */
-      gst_inworld_tts_src_interrupt_upstream (self);
+      /* a flushing seek upstream: what was being said is out of date, and
+       * upstream goes on after it */
+      interrupt (self, TRUE);
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->sink_segment, GST_FORMAT_TIME);
@@ -420,25 +614,25 @@ gst_inworld_tts_src_request_new_pad (GstElement * element,
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (element);
   GstPad *pad;
 
-  GST_OBJECT_LOCK (self);
-  if (self->sinkpad) {
-    GST_OBJECT_UNLOCK (self);
-    GST_WARNING_OBJECT (self, "there is one sink pad at most");
-    return NULL;
-  }
-  GST_OBJECT_UNLOCK (self);
-
   pad = gst_pad_new_from_template (templ, "sink");
   gst_pad_set_chain_function (pad,
       GST_DEBUG_FUNCPTR (gst_inworld_tts_src_sink_chain));
   gst_pad_set_event_function (pad,
       GST_DEBUG_FUNCPTR (gst_inworld_tts_src_sink_event));
   GST_PAD_SET_PROXY_ALLOCATION (pad);
+
+  GST_OBJECT_LOCK (self);
+  if (self->sinkpad) {
+    GST_OBJECT_UNLOCK (self);
+    GST_WARNING_OBJECT (self, "there is one sink pad at most");
+    gst_object_unref (pad);
+    return NULL;
+  }
+  /* no chain function runs yet: the pad is not added, and a pad released
+   * before was deactivated first */
   gst_segment_init (&self->sink_segment, GST_FORMAT_TIME);
   self->sink_markup = FALSE;
   self->sink_buffers = 0;
-
-  GST_OBJECT_LOCK (self);
   self->sinkpad = pad;
   GST_OBJECT_UNLOCK (self);
   gst_element_add_pad (element, pad);
@@ -450,6 +644,8 @@ gst_inworld_tts_src_release_pad (GstElement * element, GstPad * pad)
 {
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (element);
 
+  /* waits for a chain or event function in progress */
+  gst_pad_set_active (pad, FALSE);
   GST_OBJECT_LOCK (self);
   if (self->sinkpad == pad)
     self->sinkpad = NULL;
@@ -458,34 +654,162 @@ gst_inworld_tts_src_release_pad (GstElement * element, GstPad * pad)
 }
 
 /* ------------------------------------------------------------------------
+ * Interruptions: gstqueue's flush discipline
+ * ------------------------------------------------------------------------ */
+
+/* Stops the speech now: FLUSH_START downstream (a push in progress
+ * returns), the output queue flushed, the task paused, the session told
+ * (it drops the text and the context, and tags what follows with a new
+ * epoch), FLUSH_STOP, the task restarted. Serialized with pad activation
+ * by control_lock, so a restart never sees half of it. */
+static void
+interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
+{
+  gboolean running;
+  gint epoch;
+
+  g_mutex_lock (&self->control_lock);
+  g_mutex_lock (&self->lock);
+  if (!self->active || self->finished) {
+    g_mutex_unlock (&self->lock);
+    g_mutex_unlock (&self->control_lock);
+    return;
+  }
+  if (cancel_eos)
+    self->eos_requested = FALSE;
+  running = self->running;
+  g_mutex_unlock (&self->lock);
+
+  if (!running) {
+    /* nothing went downstream yet: only the queued text goes */
+    epoch = gst_inworld_tts_src_flush_outputs (self, FALSE, TRUE);
+    inworld_session_interrupt (self->session, epoch, cancel_eos);
+    g_mutex_unlock (&self->control_lock);
+    return;
+  }
+
+  GST_INFO_OBJECT (self, "interrupting the speech");
+  gst_pad_push_event (self->srcpad, gst_event_new_flush_start ());
+  epoch = gst_inworld_tts_src_flush_outputs (self, TRUE, TRUE);
+  gst_pad_pause_task (self->srcpad);
+
+  inworld_session_interrupt (self->session, epoch, cancel_eos);
+  gst_pad_push_event (self->srcpad, gst_event_new_flush_stop (FALSE));
+
+  /* the task is paused: its state is ours for a moment */
+  g_mutex_lock (&self->lock);
+  if (self->finished) {
+    /* it ended (EOS, error) just before the pause */
+    g_mutex_unlock (&self->lock);
+    gst_inworld_tts_src_flush_outputs (self, FALSE, FALSE);
+    g_mutex_unlock (&self->control_lock);
+    return;
+  }
+  g_mutex_unlock (&self->lock);
+  {
+    GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
+        (self));
+
+    if (self->segment_sent) {
+      GstSegment segment;
+
+      gst_segment_init (&segment, GST_FORMAT_TIME);
+      gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+    }
+    if (self->framer)
+      inworld_audio_framer_reset (self->framer);
+    g_clear_pointer (&self->utterance, inworld_utterance_unref);
+    self->synthesis = 0;
+    self->discont = TRUE;
+    /* what was queued downstream is gone: speak again from now on */
+    if (GST_CLOCK_TIME_IS_VALID (now) && now < self->position)
+      self->position = now;
+    GST_INFO_OBJECT (self, "interrupted; speech resumes at %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (self->position));
+  }
+  gst_inworld_tts_src_flush_outputs (self, FALSE, FALSE);
+  gst_pad_start_task (self->srcpad, (GstTaskFunction) gst_inworld_tts_src_loop,
+      self->srcpad, NULL);
+  g_mutex_unlock (&self->control_lock);
+}
+
+static void
+gst_inworld_tts_src_interrupt (GstInworldTtsSrc * self)
+{
+  interrupt (self, FALSE);
+}
+
+/* ------------------------------------------------------------------------
  * The src pad and states
  * ------------------------------------------------------------------------ */
+
+static void
+on_activate (GstInworldTtsSrc * self)
+{
+  InworldSession *session;
+  gchar *text;
+  gboolean has_sinkpad;
+
+  gst_inworld_tts_src_reset_stream (self);
+  if (self->st == NULL)
+    self->st = inworld_soup_thread_acquire ();
+  session = inworld_session_new (inworld_soup_thread_get_context (self->st),
+      inworld_pool_transport (), NULL, gst_inworld_tts_src_queue_output,
+      self);
+  gst_inworld_tts_src_flush_outputs (self, FALSE, FALSE);
+
+  GST_OBJECT_LOCK (self);
+  text = g_strdup (self->text);
+  has_sinkpad = self->sinkpad != NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->lock);
+  self->session = session;
+  self->active = TRUE;
+  self->running = FALSE;
+  self->finished = FALSE;
+  self->eos_requested = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  /* the text property is the first utterance; alone, it is all there is */
+  if (text && *text) {
+    speak (self, text, TRUE, GST_CLOCK_TIME_NONE);
+    if (!has_sinkpad)
+      gst_inworld_tts_src_end_of_stream (self);
+  }
+  g_free (text);
+}
 
 static gboolean
 gst_inworld_tts_src_activate_mode (GstPad * pad, GstObject * parent,
     GstPadMode mode, gboolean active)
 {
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (parent);
+  InworldSession *session;
+  gboolean ok = TRUE;
 
   if (mode != GST_PAD_MODE_PUSH)
     return FALSE;
 
+  g_mutex_lock (&self->control_lock);
   if (active) {
-    gst_inworld_tts_src_reset_stream (self);
-    g_mutex_lock (&self->lock);
-    self->flushing = FALSE;
-    g_mutex_unlock (&self->lock);
-    return gst_pad_start_task (pad, (GstTaskFunction) gst_inworld_tts_src_loop,
+    on_activate (self);
+    ok = gst_pad_start_task (pad, (GstTaskFunction) gst_inworld_tts_src_loop,
         pad, NULL);
+  } else {
+    g_mutex_lock (&self->lock);
+    self->active = FALSE;
+    session = g_steal_pointer (&self->session);
+    g_mutex_unlock (&self->lock);
+    gst_inworld_tts_src_flush_outputs (self, TRUE, TRUE);
+    gst_pad_stop_task (pad);
+    /* no output comes once it returns */
+    inworld_session_free (session);
+    gst_inworld_tts_src_flush_outputs (self, TRUE, FALSE);
+    gst_inworld_tts_src_reset_stream (self);
   }
-
-  g_mutex_lock (&self->lock);
-  self->flushing = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  gst_pad_stop_task (pad);
-  gst_inworld_tts_src_reset_stream (self);
-  return TRUE;
+  g_mutex_unlock (&self->control_lock);
+  return ok;
 }
 
 static gboolean
@@ -524,6 +848,28 @@ gst_inworld_tts_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
   }
 }
 
+/* EOS sent to the element (gst_element_send_event, or to the pipeline,
+ * which sends it to its sources: gst-launch-1.0 -e) ends the speech as
+ * the end-of-stream signal does: what is pending is spoken, then EOS. */
+static gboolean
+gst_inworld_tts_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (element);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    gboolean running;
+
+    g_mutex_lock (&self->lock);
+    running = self->session != NULL;
+    g_mutex_unlock (&self->lock);
+    GST_INFO_OBJECT (self, "EOS sent to the element: %s", running ?
+        "ending the speech" : "not running, ignored");
+    gst_inworld_tts_src_end_of_stream (self);
+    gst_event_unref (event);
+    return running;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+}
 /* ssl-ca-file and proxy, at once rather than at the first connection. */
 static gboolean
 check_net_settings (GstInworldTtsSrc * self)
@@ -554,6 +900,41 @@ check_net_settings (GstInworldTtsSrc * self)
   g_clear_error (&error);
   inworld_net_settings_clear (&ca);
   inworld_net_settings_clear (&proxy);
+  return ok;
+}
+
+/* Settings that only go with some models or protocols. */
+static gboolean
+check_model_settings (GstInworldTtsSrc * self, InworldProtocolKind kind)
+{
+  const InworldProtocol *proto = inworld_protocol_get (kind);
+  GstInworldTtsAutoModeStrategy strategy;
+  gboolean auto_mode, ok = TRUE;
+  gchar *model;
+
+  GST_OBJECT_LOCK (self);
+  strategy = self->auto_mode_strategy;
+  auto_mode = self->auto_mode;
+  model = g_strdup (self->model);
+  GST_OBJECT_UNLOCK (self);
+
+  if (strategy == GST_INWORLD_TTS_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY) {
+    if (!auto_mode) {
+      GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+          ("auto-mode-strategy=sentence-boundary has no effect without "
+              "auto-mode=true."), (NULL));
+    } else if (!proto->auto_mode) {
+      /* the session says why auto mode is off with this protocol */
+    } else if (g_strcmp0 (model, "inworld-tts-2") != 0
+        && g_strcmp0 (model, "inworld-tts-2-flash") != 0) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("auto-mode-strategy=sentence-boundary needs model=inworld-tts-2 "
+              "or inworld-tts-2-flash, not '%s'.", model ? model : ""),
+          ("the service refuses the context otherwise (INVALID_ARGUMENT)"));
+      ok = FALSE;
+    }
+  }
+  g_free (model);
   return ok;
 }
 
@@ -594,8 +975,10 @@ check_settings (GstInworldTtsSrc * self)
     ok = FALSE;
   } else if (text && *text && !inworld_text_has_speech (text)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Nothing to speak: the text property holds only white space."),
+        ("Nothing to speak: the text property holds no letter or digit."),
         (NULL));
+    ok = FALSE;
+  } else if (!check_model_settings (self, kind)) {
     ok = FALSE;
   } else if (text == NULL || *text == '\0') {
     GST_DEBUG_OBJECT (self, "no text property: waiting for text on the "
@@ -620,10 +1003,10 @@ gst_inworld_tts_src_change_state (GstElement * element,
         return GST_STATE_CHANGE_FAILURE;
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      g_mutex_lock (&self->lock);
+      g_mutex_lock (&self->qlock);
       self->playing = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
+      g_cond_broadcast (&self->qcond);
+      g_mutex_unlock (&self->qlock);
       break;
     default:
       break;
@@ -642,9 +1025,9 @@ gst_inworld_tts_src_change_state (GstElement * element,
         ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      g_mutex_lock (&self->lock);
+      g_mutex_lock (&self->qlock);
       self->playing = FALSE;
-      g_mutex_unlock (&self->lock);
+      g_mutex_unlock (&self->qlock);
       if (live)
         ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
@@ -679,19 +1062,6 @@ set_path (GstInworldTtsSrc * self, gchar ** field, const GValue * value)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* A synthesis setting changed: the running context hears of it. */
-static void
-config_changed (GstInworldTtsSrc * self)
-{
-  g_mutex_lock (&self->lock);
-  if (!self->flushing) {
-    g_queue_push_tail (&self->items, gst_inworld_tts_src_item_new
-        (ITEM_CONFIG));
-    g_cond_signal (&self->cond);
-  }
-  g_mutex_unlock (&self->lock);
-}
-
 static void
 gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -713,27 +1083,22 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_VOICE:
       set_string (self, &self->voice, value);
-      config_changed (self);
       break;
     case PROP_MODEL:
       set_string (self, &self->model, value);
-      config_changed (self);
       break;
     case PROP_LANGUAGE:
       set_string (self, &self->language, value);
-      config_changed (self);
       break;
     case PROP_TEMPERATURE:
       GST_OBJECT_LOCK (self);
       self->temperature = g_value_get_double (value);
       GST_OBJECT_UNLOCK (self);
-      config_changed (self);
       break;
     case PROP_SPEAKING_RATE:
       GST_OBJECT_LOCK (self);
       self->speaking_rate = g_value_get_double (value);
       GST_OBJECT_UNLOCK (self);
-      config_changed (self);
       break;
     case PROP_ENCODING:
       GST_OBJECT_LOCK (self);
@@ -793,6 +1158,36 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_PROXY:
       set_path (self, &self->proxy, value);
+      break;
+    case PROP_TIMESTAMP_TRANSPORT:
+      GST_OBJECT_LOCK (self);
+      self->timestamp_transport = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_TEXT_NORMALIZATION:
+      GST_OBJECT_LOCK (self);
+      self->text_normalization = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_DELIVERY_MODE:
+      GST_OBJECT_LOCK (self);
+      self->delivery_mode = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_AUTO_MODE_STRATEGY:
+      GST_OBJECT_LOCK (self);
+      self->auto_mode_strategy = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_BUFFER_CHAR_THRESHOLD:
+      GST_OBJECT_LOCK (self);
+      self->buffer_char_threshold = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_BUFFER_DELAY:
+      GST_OBJECT_LOCK (self);
+      self->max_buffer_delay = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -868,6 +1263,24 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
     case PROP_PROXY:
       g_value_set_string (value, self->proxy);
       break;
+    case PROP_TIMESTAMP_TRANSPORT:
+      g_value_set_enum (value, self->timestamp_transport);
+      break;
+    case PROP_TEXT_NORMALIZATION:
+      g_value_set_enum (value, self->text_normalization);
+      break;
+    case PROP_DELIVERY_MODE:
+      g_value_set_enum (value, self->delivery_mode);
+      break;
+    case PROP_AUTO_MODE_STRATEGY:
+      g_value_set_enum (value, self->auto_mode_strategy);
+      break;
+    case PROP_BUFFER_CHAR_THRESHOLD:
+      g_value_set_uint (value, self->buffer_char_threshold);
+      break;
+    case PROP_MAX_BUFFER_DELAY:
+      g_value_set_uint (value, self->max_buffer_delay);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -890,8 +1303,12 @@ gst_inworld_tts_src_finalize (GObject * object)
   g_free (self->region);
   g_free (self->ssl_ca_file);
   g_free (self->proxy);
+  if (self->st)
+    inworld_soup_thread_release (self->st);
+  g_mutex_clear (&self->control_lock);
   g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
+  g_mutex_clear (&self->qlock);
+  g_cond_clear (&self->qcond);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -928,17 +1345,20 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   self->ssl_strict = DEFAULT_SSL_STRICT;
   self->ssl_ca_file = g_strdup (DEFAULT_SSL_CA_FILE);
   self->proxy = g_strdup (DEFAULT_PROXY);
-  self->next_sequence = -1;
+  self->timestamp_transport = DEFAULT_TIMESTAMP_TRANSPORT;
+  self->text_normalization = DEFAULT_TEXT_NORMALIZATION;
+  self->delivery_mode = DEFAULT_DELIVERY_MODE;
+  self->auto_mode_strategy = DEFAULT_AUTO_MODE_STRATEGY;
+  self->buffer_char_threshold = DEFAULT_BUFFER_CHAR_THRESHOLD;
+  self->max_buffer_delay = DEFAULT_MAX_BUFFER_DELAY;
 
+  g_mutex_init (&self->control_lock);
   g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
-  g_queue_init (&self->items);
-  g_queue_init (&self->held);
-  g_queue_init (&self->pending);
-  self->flushing = TRUE;
+  g_mutex_init (&self->qlock);
+  g_cond_init (&self->qcond);
+  g_queue_init (&self->outputs);
+  self->qflushing = TRUE;
   self->discont = TRUE;
-  self->flush_processed = -1;
-  self->unflushed_start = GST_CLOCK_TIME_NONE;
   gst_segment_init (&self->sink_segment, GST_FORMAT_TIME);
 
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
@@ -951,7 +1371,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   const GParamFlags rw_ready = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
       | GST_PARAM_MUTABLE_READY;
-  /* synthesis settings: changed while playing, they reach the server */
+  /* synthesis settings: changed while playing, they apply to the text
+   * pushed afterwards */
   const GParamFlags rw_playing = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
       | GST_PARAM_MUTABLE_PLAYING;
 
@@ -989,32 +1410,51 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "WebSocket URI of the text-to-speech service (ws:// or wss://)",
           DEFAULT_URI, rw_ready));
 
+  /**
+   * GstInworldTtsSrc:voice:
+   *
+   * The voice: a built-in name (Ashley, Dennis, Alex...) or a workspace
+   * voice id. Like every synthesis setting, a change applies to the text
+   * pushed after it, never to text pushed before: set it between two
+   * push-text calls to voice a dialogue. A running context is changed with
+   * update_config when the protocol allows, else a new context takes over
+   * once the old one has finished.
+   */
   g_object_class_install_property (gobject_class, PROP_VOICE,
       g_param_spec_string ("voice", "Voice",
           "Voice to speak with: a built-in name (Ashley, Dennis, Alex...) "
-          "or a workspace voice id; changed while playing, it applies to "
-          "the text sent afterwards", DEFAULT_VOICE, rw_playing));
+          "or a workspace voice id; a change applies to the text pushed "
+          "afterwards", DEFAULT_VOICE, rw_playing));
 
+  /**
+   * GstInworldTtsSrc:model:
+   *
+   * The synthesis model. A context keeps its model: text pushed after a
+   * change goes to a new context once the text before it is spoken.
+   */
   g_object_class_install_property (gobject_class, PROP_MODEL,
       g_param_spec_string ("model", "Model",
           "Synthesis model id (inworld-tts-1.5-max, inworld-tts-1.5-mini, "
-          "inworld-tts-2...); changed while playing, later text goes to a "
-          "new server context", DEFAULT_MODEL, rw_playing));
+          "inworld-tts-2...); a change applies to the text pushed "
+          "afterwards, on a new server context", DEFAULT_MODEL, rw_playing));
 
   g_object_class_install_property (gobject_class, PROP_LANGUAGE,
       g_param_spec_string ("language", "Language",
           "BCP-47 language of the text (en-US, fr-FR...); NULL lets the "
-          "server detect it", DEFAULT_LANGUAGE, rw_playing));
+          "server detect it; a change applies to the text pushed afterwards",
+          DEFAULT_LANGUAGE, rw_playing));
 
   g_object_class_install_property (gobject_class, PROP_TEMPERATURE,
       g_param_spec_double ("temperature", "Temperature",
           "Sampling temperature, in (0, 2]; 0 leaves the server default "
-          "(1.0)", 0.0, 2.0, DEFAULT_TEMPERATURE, rw_playing));
+          "(1.0); a change applies to the text pushed afterwards", 0.0, 2.0,
+          DEFAULT_TEMPERATURE, rw_playing));
 
   g_object_class_install_property (gobject_class, PROP_SPEAKING_RATE,
       g_param_spec_double ("speaking-rate", "Speaking rate",
-          "Speed of speech, 0.5 to 1.5 (1.0 = normal); 0 leaves the server "
-          "default", 0.0, 1.5, DEFAULT_SPEAKING_RATE, rw_playing));
+          "Speed of speech, 0.5 to 1.5 as the service allows (1.0 = normal; "
+          "below 0.8 is discouraged); a change applies to the text pushed "
+          "afterwards", 0.5, 1.5, DEFAULT_SPEAKING_RATE, rw_playing));
 
   /**
    * GstInworldTtsSrc:encoding:
@@ -1061,11 +1501,110 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "server before failing (0 = wait forever)", 0, 3600,
           DEFAULT_TIMEOUT, rw_ready));
 
+  /**
+   * GstInworldTtsSrc:auto-mode:
+   *
+   * Lets the service decide when to synthesize: the first text starts a
+   * synthesis at once, text that arrives while one runs is batched into
+   * the next. Sink buffers are then sent without a flush. Meant for text
+   * in whole sentences (or, with
+   * #GstInworldTtsSrc:auto-mode-strategy=sentence-boundary, a token
+   * stream). Each server synthesis gets its own `inworld-flush-completed`
+   * (with the characters it covered), and the stream ends when the
+   * server closes the context. Not available with protocol=slng.
+   */
   g_object_class_install_property (gobject_class, PROP_AUTO_MODE,
       g_param_spec_boolean ("auto-mode", "Auto mode",
-          "Let the server decide when to synthesize buffered text instead of "
-          "flushing each sink buffer and push-text on arrival",
-          DEFAULT_AUTO_MODE, rw_ready));
+          "Let the server decide when to synthesize (each synthesis gets an "
+          "inworld-flush-completed) instead of flushing each sink buffer "
+          "and push-text on arrival", DEFAULT_AUTO_MODE, rw_ready));
+
+  /**
+   * GstInworldTtsSrc:auto-mode-strategy:
+   *
+   * How the service cuts text into syntheses in auto mode:
+   * `client-segmented` (the service's default) expects whole sentences;
+   * `sentence-boundary` (Preview, inworld-tts-2 and inworld-tts-2-flash
+   * only: other models fail at READY→PAUSED) finds sentence ends in a
+   * stream of LLM tokens itself, and keeps an unfinished sentence until
+   * more text, a flush or the end of the stream.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_AUTO_MODE_STRATEGY,
+      g_param_spec_enum ("auto-mode-strategy", "Auto mode strategy",
+          "With auto-mode: client-segmented (text in whole sentences) or "
+          "sentence-boundary (the service cuts a token stream at sentence "
+          "ends; inworld-tts-2 models only)",
+          GST_TYPE_INWORLD_TTS_AUTO_MODE_STRATEGY, DEFAULT_AUTO_MODE_STRATEGY,
+          rw_ready));
+
+  /**
+   * GstInworldTtsSrc:buffer-char-threshold:
+   *
+   * The service synthesizes buffered text once it holds this many
+   * characters (bufferCharThreshold). The element keeps every synthesis
+   * under it: text is cut at sentence, then word boundaries into pieces of
+   * at most this many characters, each flushed. 0 leaves the service's
+   * default, 1000.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_BUFFER_CHAR_THRESHOLD,
+      g_param_spec_uint ("buffer-char-threshold", "Buffer character "
+          "threshold", "Characters of buffered text that make the service "
+          "synthesize it; longer text is cut into pieces of this size "
+          "(0 = the service's default, 1000)", 0, 1000,
+          DEFAULT_BUFFER_CHAR_THRESHOLD, rw_ready));
+
+  /**
+   * GstInworldTtsSrc:max-buffer-delay:
+   *
+   * Milliseconds text pushed without a flush waits before the service
+   * synthesizes it on its own (maxBufferDelayMs; not used in auto mode).
+   * The element flushes such text itself a little before (at most 250
+   * ms), so that the synthesis is one it asked for. 0 leaves the
+   * service's default, 3000.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_BUFFER_DELAY,
+      g_param_spec_uint ("max-buffer-delay", "Maximum buffer delay",
+          "Milliseconds unflushed text waits before it is synthesized "
+          "(0 = the service's default, 3000)", 0, 600000,
+          DEFAULT_MAX_BUFFER_DELAY, rw_ready));
+
+  /**
+   * GstInworldTtsSrc:text-normalization:
+   *
+   * Whether the service expands numbers, dates and abbreviations before
+   * speaking (applyTextNormalization). `off` may lower the latency; the
+   * text is then read as written.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_TEXT_NORMALIZATION,
+      g_param_spec_enum ("text-normalization", "Text normalization",
+          "Expand numbers, dates and abbreviations before speaking: auto "
+          "(the service decides), on or off; a change applies to the text "
+          "pushed afterwards", GST_TYPE_INWORLD_TTS_TEXT_NORMALIZATION,
+          DEFAULT_TEXT_NORMALIZATION, rw_playing));
+
+  /**
+   * GstInworldTtsSrc:delivery-mode:
+   *
+   * The delivery of the inworld-tts-2 models (deliveryMode): `stable`,
+   * `balanced` or `creative`; `default` sends nothing and leaves the
+   * service's (balanced).
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_DELIVERY_MODE,
+      g_param_spec_enum ("delivery-mode", "Delivery mode",
+          "Delivery of the inworld-tts-2 models: default, stable, balanced "
+          "or creative; a change applies to the text pushed afterwards",
+          GST_TYPE_INWORLD_TTS_DELIVERY_MODE, DEFAULT_DELIVERY_MODE,
+          rw_playing));
 
   /**
    * GstInworldTtsSrc:timestamp-type:
@@ -1073,7 +1612,9 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * Asks the server for word or character timings and posts each as an
    * `inworld-word-timing` element message (`word`, `start`, `end` in the
    * element's output timeline, `context-id`, `flush-index`); in character
-   * mode each `word` is one character.
+   * mode each `word` is one character. Only tokens with a letter or digit
+   * are posted: the service also times whitespace and punctuation, whose
+   * time falls between the words around them.
    */
   g_object_class_install_property (gobject_class, PROP_TIMESTAMP_TYPE,
       g_param_spec_enum ("timestamp-type", "Timestamp type",
@@ -1081,6 +1622,24 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "inworld-word-timing element messages",
           GST_TYPE_INWORLD_TTS_TIMESTAMP_TYPE, DEFAULT_TIMESTAMP_TYPE,
           rw_ready));
+
+  /**
+   * GstInworldTtsSrc:timestamp-transport:
+   *
+   * How the server sends the timings of #GstInworldTtsSrc:timestamp-type
+   * (timestampTransportStrategy): `async` sends audio at once and the
+   * timings after it, as every real client does; `sync`, the service's
+   * default, holds each audio chunk back until its timings are ready,
+   * which delays the first audio.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_TIMESTAMP_TRANSPORT,
+      g_param_spec_enum ("timestamp-transport", "Timestamp transport",
+          "With timestamp-type: async (audio first, timings after it) or "
+          "sync (audio waits for its timings: slower first audio)",
+          GST_TYPE_INWORLD_TTS_TIMESTAMP_TRANSPORT,
+          DEFAULT_TIMESTAMP_TRANSPORT, rw_ready));
 
   /**
    * GstInworldTtsSrc:protocol:
@@ -1169,10 +1728,14 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * @flush: synthesize it now (else it waits for more text, a flush or the
    *   end of the stream)
    *
-   * Queues an utterance. Live, its speech starts at the running time of
-   * the call; otherwise right after the previous speech.
+   * Queues text with the settings in force now (a property set later
+   * does not change it). With @flush it ends an utterance. Live, its
+   * speech starts at the running time of the call; otherwise right after
+   * the previous speech. Text with nothing to speak (no letter or digit)
+   * is not sent; with @flush it still gets its flush-completed.
    *
-   * Returns: %FALSE when @text is not UTF-8 or the stream has ended.
+   * Returns: %FALSE when @text is not UTF-8, the stream has ended or the
+   * element is not running.
    */
   signals[SIGNAL_PUSH_TEXT] = g_signal_new_class_handler ("push-text",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
@@ -1195,7 +1758,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * @src: the element
    *
    * Speaks everything pending, closes the server context, then sends EOS.
-   * Later text is refused.
+   * Later text is refused. An EOS event sent to the element (or to the
+   * pipeline, as `gst-launch-1.0 -e` does) does the same.
    */
   signals[SIGNAL_END_OF_STREAM] = g_signal_new_class_handler ("end-of-stream",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
@@ -1228,8 +1792,14 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_inworld_tts_src_change_state);
+  element_class->send_event =
+      GST_DEBUG_FUNCPTR (gst_inworld_tts_src_send_event);
 
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_ENCODING, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_TIMESTAMP_TYPE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_PROTOCOL, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_TIMESTAMP_TRANSPORT, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_TEXT_NORMALIZATION, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_DELIVERY_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_AUTO_MODE_STRATEGY, 0);
 }

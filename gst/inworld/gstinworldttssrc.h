@@ -85,8 +85,98 @@ typedef enum
 #define GST_TYPE_INWORLD_TTS_PROTOCOL (gst_inworld_tts_protocol_get_type ())
 GType gst_inworld_tts_protocol_get_type (void);
 
+/**
+ * GstInworldTtsTimestampTransport:
+ * @GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_SYNC: every audio chunk waits for
+ *   its timings (the service's default; delays the first audio)
+ * @GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_ASYNC: audio at once, timings in
+ *   later messages
+ *
+ * How the server delivers timings (timestampTransportStrategy).
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_SYNC,
+  GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_ASYNC,
+} GstInworldTtsTimestampTransport;
+
+#define GST_TYPE_INWORLD_TTS_TIMESTAMP_TRANSPORT \
+  (gst_inworld_tts_timestamp_transport_get_type ())
+GType gst_inworld_tts_timestamp_transport_get_type (void);
+
+/**
+ * GstInworldTtsTextNormalization:
+ * @GST_INWORLD_TTS_TEXT_NORMALIZATION_AUTO: the service decides
+ * @GST_INWORLD_TTS_TEXT_NORMALIZATION_ON: numbers, dates, abbreviations
+ *   are expanded before speaking
+ * @GST_INWORLD_TTS_TEXT_NORMALIZATION_OFF: the text is read as written
+ *
+ * applyTextNormalization.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_TEXT_NORMALIZATION_AUTO,
+  GST_INWORLD_TTS_TEXT_NORMALIZATION_ON,
+  GST_INWORLD_TTS_TEXT_NORMALIZATION_OFF,
+} GstInworldTtsTextNormalization;
+
+#define GST_TYPE_INWORLD_TTS_TEXT_NORMALIZATION \
+  (gst_inworld_tts_text_normalization_get_type ())
+GType gst_inworld_tts_text_normalization_get_type (void);
+
+/**
+ * GstInworldTtsDeliveryMode:
+ * @GST_INWORLD_TTS_DELIVERY_MODE_DEFAULT: the service's default (balanced)
+ * @GST_INWORLD_TTS_DELIVERY_MODE_STABLE: steady delivery
+ * @GST_INWORLD_TTS_DELIVERY_MODE_BALANCED: balanced
+ * @GST_INWORLD_TTS_DELIVERY_MODE_CREATIVE: most expressive
+ *
+ * deliveryMode, for the inworld-tts-2 models.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_DELIVERY_MODE_DEFAULT,
+  GST_INWORLD_TTS_DELIVERY_MODE_STABLE,
+  GST_INWORLD_TTS_DELIVERY_MODE_BALANCED,
+  GST_INWORLD_TTS_DELIVERY_MODE_CREATIVE,
+} GstInworldTtsDeliveryMode;
+
+#define GST_TYPE_INWORLD_TTS_DELIVERY_MODE \
+  (gst_inworld_tts_delivery_mode_get_type ())
+GType gst_inworld_tts_delivery_mode_get_type (void);
+
+/**
+ * GstInworldTtsAutoModeStrategy:
+ * @GST_INWORLD_TTS_AUTO_MODE_STRATEGY_CLIENT_SEGMENTED: the text comes in
+ *   whole sentences; the first starts a synthesis at once, later ones are
+ *   batched while one runs
+ * @GST_INWORLD_TTS_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY: the service cuts
+ *   a stream of tokens at sentence ends (inworld-tts-2 and
+ *   inworld-tts-2-flash only; Preview)
+ *
+ * autoModeStrategy, with #GstInworldTtsSrc:auto-mode.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_AUTO_MODE_STRATEGY_CLIENT_SEGMENTED,
+  GST_INWORLD_TTS_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY,
+} GstInworldTtsAutoModeStrategy;
+
+#define GST_TYPE_INWORLD_TTS_AUTO_MODE_STRATEGY \
+  (gst_inworld_tts_auto_mode_strategy_get_type ())
+GType gst_inworld_tts_auto_mode_strategy_get_type (void);
+
 /* Name of the custom downstream event and element message posted after
- * the last buffer of each flush. */
+ * the last buffer of each utterance (each server synthesis in auto
+ * mode). */
 #define GST_INWORLD_FLUSH_COMPLETED "inworld-flush-completed"
 
 /* Element message of each timed word (or character) of the speech. */

@@ -8,63 +8,42 @@
  */
 
 /* gstinworldttssrc.c is the element's face: properties, signals, pads,
- * states, queries. gstinworldttsstream.c is its streaming task: it owns
- * the connection, the server context, the framer and the output
- * timeline. They talk through one queue of work items, filled from any
- * thread (the connection's events, text from the sink pad and the action
- * signals) and emptied by the task alone, in order. */
+ * states, queries, interruptions. It hands text to the session
+ * (inworldsession.h), which talks to the server on the connection
+ * thread. gstinworldttsstream.c is the src pad's task, a plain pusher as
+ * gst_queue_loop is: it pops the session's outputs from one queue, frames
+ * the audio, places it on the timeline and pushes buffers, events and
+ * EOS.
+ *
+ * Locks, always taken in this order:
+ *   control_lock  serializes pad activation and interruptions (held while
+ *                 the task is paused and restarted)
+ *   lock          the session pointer and the flags marked below
+ *   qlock         the output queue, its epoch, `playing`
+ * and the object lock for the properties, never held with another. The
+ * task takes none of them while pushing. */
 
 #pragma once
 
 #include "gstinworldttssrc.h"
 #include "inworldaudio.h"
-#include "inworldpool.h"
+#include "inworldsession.h"
+#include "inworldsoupthread.h"
 
 G_BEGIN_DECLS
 
 GST_DEBUG_CATEGORY_EXTERN (gst_inworld_tts_src_debug);
 #define GST_CAT_DEFAULT gst_inworld_tts_src_debug
 
-#define API_KEY_ENV "INWORLD_API_KEY"
-#define SLNG_API_KEY_ENV "SLNG_API_KEY"
 #define DEFAULT_URI "wss://api.inworld.ai/tts/v1/voice:streamBidirectional"
 #define DEFAULT_SLNG_URI "wss://api.slng.ai/v1/tts/slng/inworld/max:1.5"
-
-typedef enum
-{
-  ITEM_EVENT,                   /* from the connection */
-  ITEM_TEXT,                    /* an utterance */
-  ITEM_FLUSH,                   /* flush the text sent without a flush */
-  ITEM_EOS,                     /* speak what is pending, close, then EOS */
-  ITEM_INTERRUPT,               /* drop the current speech, new context */
-  ITEM_CONFIG,                  /* a synthesis property changed */
-} ItemType;
-
-typedef struct
-{
-  ItemType type;
-  InworldEvent *event;          /* EVENT */
-  gchar *text;                  /* TEXT */
-  gboolean flush;               /* TEXT: flush after it */
-  GstClockTime start;           /* TEXT: running time its speech may start
-                                 * at; NONE: right after the previous one */
-} Item;
-
-/* A flush sent to the server whose flushCompleted has not come yet. */
-typedef struct
-{
-  guint chars;
-  GstClockTime start;           /* as Item.start */
-  GPtrArray *pieces;            /* its send_text texts, to re-send them
-                                 * on a new context if this one is lost */
-} PendingFlush;
 
 struct _GstInworldTtsSrc
 {
   GstElement parent;
 
   GstPad *srcpad;
-  GstPad *sinkpad;              /* the request pad, or NULL */
+  GstPad *sinkpad;              /* the request pad or NULL; object lock */
 
   /* properties, under the object lock */
   gchar *text;
@@ -81,7 +60,13 @@ struct _GstInworldTtsSrc
   GstClockTime latency;
   guint timeout;
   gboolean auto_mode;
+  GstInworldTtsAutoModeStrategy auto_mode_strategy;
   GstInworldTtsTimestampType timestamp_type;
+  GstInworldTtsTimestampTransport timestamp_transport;
+  GstInworldTtsTextNormalization text_normalization;
+  GstInworldTtsDeliveryMode delivery_mode;
+  guint buffer_char_threshold;
+  guint max_buffer_delay;
   GstInworldTtsProtocol protocol;
   gchar *region;
   gboolean ssl_strict;
@@ -89,94 +74,76 @@ struct _GstInworldTtsSrc
   gchar *proxy;                 /* NULL: the environment's proxy */
   guint keepalive;
 
-  /* shared with every thread, under lock */
+  GMutex control_lock;
+
   GMutex lock;
-  GCond cond;
-  GQueue items;                 /* Item * */
-  gboolean flushing;            /* the src pad is being deactivated */
+  InworldSoupThread *st;
+  InworldSession *session;      /* while the src pad is active */
+  gboolean active;
+  gboolean running;             /* the task has started the stream */
+  gboolean finished;            /* the task stopped for good (EOS, error) */
+  gboolean eos_requested;       /* the end was asked: text is refused */
+
+  GMutex qlock;
+  GCond qcond;
+  GQueue outputs;               /* InworldOutput * */
+  gint epoch;                   /* bumped by each interruption; atomic
+                                 * reads outside qlock */
+  gboolean qflushing;           /* the src pad is being deactivated */
   gboolean playing;
-  guint interrupting;           /* FLUSH_STARTs sent, FLUSH_STOPs owed */
-  gboolean eos_queued;          /* no more text is accepted */
-  gboolean task_done;           /* the task paused for good (EOS, error) */
-  gboolean running;             /* the task has connected and started */
 
   /* the sink pad's streaming thread */
   GstSegment sink_segment;
   gboolean sink_markup;         /* format=pango-markup */
   guint64 sink_buffers;
 
-  /* the streaming task only (and state changes, with the task stopped) */
-  InworldContext *ctx;          /* the server context (SLNG: session) */
-  const InworldProtocol *proto;
-  gboolean close_when_done;     /* SLNG: close once pending flushes end */
-  gint64 next_sequence;         /* SLNG: the audio_chunk expected, -1 any */
-  guint flush_chunks;           /* audio events of the current flush */
-  guint sequence_errors;
-  guint invalid_frames;
-  gchar *context_id;
-  gchar *model_in_use;
-  gchar *uri_in_use;
+  /* the src task only (and activation, with the task stopped) */
   gboolean started;
-  gboolean got_reply;
-  gboolean closing;             /* close_context sent */
-  gboolean context_closed;
-  gboolean model_switch;        /* waiting for pending flushes to switch */
-  gboolean context_lost;        /* the server ended an idle context: the
-                                 * next text opens a new one */
-  gboolean context_created;     /* its contextCreated came */
-  gboolean ever_connected;      /* the server has answered this stream */
-  guint reconnects;             /* attempts since the last progress */
-  gint64 lost_since;            /* monotonic time of the first of them */
-  GQueue held;                  /* Item * held until the switch */
   InworldAudioFramer *framer;
   InworldEncoding wire_encoding;
   gint rate;                    /* asked of the server */
   gint clock_rate;              /* of sample counts: 48000 for Opus */
   gint bitrate_in_use;
-  gboolean segment_sent;        /* after the first caps */
+  gchar *uri_in_use;
+  gboolean segment_sent;
   gboolean live;
+  gboolean error_posted;        /* our own error: no flow error on top */
   /* output timeline */
+  InworldUtterance *utterance;  /* whose audio goes out */
+  guint synthesis;              /* the server synthesis going out, or 0 */
   GstClockTime position;        /* end of what was pushed, gaps included */
-  gboolean in_flush;            /* the current flush's audio has begun */
-  GstClockTime flush_base;      /* where the current flush's audio starts */
-  guint64 flush_samples;        /* its samples so far, at clock_rate */
+  GstClockTime synth_base;      /* where the synthesis' audio starts */
+  guint64 synth_samples;        /* its samples so far, at clock_rate */
   guint64 samples;              /* all samples pushed, at clock_rate */
   gboolean discont;
   guint late_buffers;           /* live: audio later than PTS + latency */
   GstClockTime late_total;
-  /* text and flushes */
   guint flushes_completed;
-  GQueue pending;               /* PendingFlush * */
-  guint unflushed_chars;        /* sent without a flush yet */
-  GPtrArray *unflushed_pieces;  /* their texts */
-  GstClockTime unflushed_start;
-  gint flush_processed;         /* the server's count for the current flush */
-  guint64 chars_sent;
-  guint64 chars_spoken;
 };
 
-void gst_inworld_tts_src_enqueue (GstInworldTtsSrc * self, Item * item);
-Item *gst_inworld_tts_src_item_new (ItemType type);
-void gst_inworld_tts_src_item_free (Item * item);
-
-/* Stops the current speech at once (any thread): downstream is flushed,
- * queued text dropped, and the task opens a fresh server context. */
-void gst_inworld_tts_src_interrupt (GstInworldTtsSrc * self);
-/* The same for a flushing seek upstream, which also cancels upstream's
- * EOS: the stream goes on with what upstream sends after it. */
-void gst_inworld_tts_src_interrupt_upstream (GstInworldTtsSrc * self);
-
+/* The task (gstinworldttsstream.c). */
 void gst_inworld_tts_src_loop (GstPad * pad);
+/* The task's state back to a new stream's; the task must be stopped. */
 void gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self);
+/* The session's output callback: queues @output for the task. */
+void gst_inworld_tts_src_queue_output (InworldOutput * output,
+    gpointer user_data);
+/* Drops the queued outputs; with @flushing the task's waits return until
+ * it is cleared. Returns the epoch of what is queued from now on (a new
+ * one when @new_epoch). */
+gint gst_inworld_tts_src_flush_outputs (GstInworldTtsSrc * self,
+    gboolean flushing, gboolean new_epoch);
 
 /* The URI and protocol to use, from the uri and protocol properties
  * (under the object lock); *uri is newly allocated. */
 InworldProtocolKind gst_inworld_tts_src_resolve_target (GstInworldTtsSrc *
     self, gchar ** uri);
-/* The key for @kind: the api-key property, else INWORLD_API_KEY or
- * SLNG_API_KEY from the environment; NULL if none. */
+/* The key for @kind: the api-key property, else the protocol's
+ * environment variable; NULL if none. */
 gchar *gst_inworld_tts_src_resolve_api_key (GstInworldTtsSrc * self,
     InworldProtocolKind kind);
-const gchar *gst_inworld_tts_src_key_env (InworldProtocolKind kind);
+/* The synthesis settings of the properties now (owned strings). */
+InworldSynthConfig *gst_inworld_tts_src_read_config (GstInworldTtsSrc *
+    self);
 
 G_END_DECLS

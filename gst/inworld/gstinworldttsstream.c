@@ -7,234 +7,93 @@
  * version 2.1 of the License, or (at your option) any later version.
  */
 
-/* The src pad's task: negotiates, connects, keeps one server context,
- * turns the work items (text, flushes, end of stream, interruptions,
- * config changes, the server's events) into frames and buffers, and
- * keeps the output timeline:
+/* The src pad's task, a plain pusher: it negotiates, starts the session,
+ * then pops the session's outputs in order and turns them into buffers,
+ * events and messages, keeping the output timeline:
  *
- *  - each flush's speech starts at max(its requested start, the end of
- *    what was pushed before); the silence between is a GAP event;
- *  - within a flush, PTS are exact by sample count from that start;
+ *  - each utterance's speech starts at max(its requested start, the end
+ *    of what was pushed before); the silence between is a GAP event;
+ *  - within a server synthesis, PTS are exact by sample count from its
+ *    start; word timings count from there too;
  *  - live, audio later than PTS + latency is shifted to be just in time,
- *    counted, and reported once. */
+ *    counted, and reported once.
+ *
+ * It decides nothing about the server: the session has done that. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "gstinworldttssrcpriv.h"
-#include "inworldpolicy.h"
-#include "inworldtext.h"
 
 #include <string.h>
 
 #define DEFAULT_RATE 24000
 
-/* Why the task stopped waiting. */
-typedef enum
-{
-  WAIT_ITEM,
-  WAIT_FLUSHING,
-  WAIT_TIMEOUT,
-} WaitResult;
-
 /* ------------------------------------------------------------------------
- * Work items
+ * The output queue
  * ------------------------------------------------------------------------ */
 
-Item *
-gst_inworld_tts_src_item_new (ItemType type)
-{
-  Item *item = g_new0 (Item, 1);
-
-  item->type = type;
-  item->start = GST_CLOCK_TIME_NONE;
-  return item;
-}
-
 void
-gst_inworld_tts_src_item_free (Item * item)
+gst_inworld_tts_src_queue_output (InworldOutput * output, gpointer user_data)
 {
-  if (item->event)
-    inworld_event_free (item->event);
-  g_free (item->text);
-  g_free (item);
-}
+  GstInworldTtsSrc *self = user_data;
 
-void
-gst_inworld_tts_src_enqueue (GstInworldTtsSrc * self, Item * item)
-{
-  g_mutex_lock (&self->lock);
-  g_queue_push_tail (&self->items, item);
-  g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->lock);
-}
-
-/* On the connection thread. Events of a context freed are never given;
- * those of the context before the current one (an interrupted one, whose
- * handle is freed right after the new one is opened) are told apart by
- * their id. */
-static void
-on_context_event (InworldEvent * event, gpointer user_data)
-{
-  Item *item = gst_inworld_tts_src_item_new (ITEM_EVENT);
-
-  item->event = event;
-  gst_inworld_tts_src_enqueue (GST_INWORLD_TTS_SRC (user_data), item);
-}
-
-static void
-interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
-{
-  GQueue kept = G_QUEUE_INIT;
-  Item *item;
-
-  g_mutex_lock (&self->lock);
-  if (self->flushing || self->task_done) {
-    g_mutex_unlock (&self->lock);
+  g_mutex_lock (&self->qlock);
+  /* what an interruption dropped may still come for a moment */
+  if (self->qflushing || (gint) output->epoch != self->epoch) {
+    g_mutex_unlock (&self->qlock);
+    GST_LOG_OBJECT (self, "dropping %s of an earlier epoch",
+        inworld_output_type_name (output->type));
+    inworld_output_free (output);
     return;
   }
-  if (!self->running) {
-    /* nothing was said yet: only the queued text goes */
-    GQueue kept_early = G_QUEUE_INIT;
-
-    while ((item = g_queue_pop_head (&self->items))) {
-      if (item->type == ITEM_TEXT || item->type == ITEM_FLUSH
-          || (item->type == ITEM_EOS && cancel_eos))
-        gst_inworld_tts_src_item_free (item);
-      else
-        g_queue_push_tail (&kept_early, item);
-    }
-    self->items = kept_early;
-    if (cancel_eos)
-      self->eos_queued = FALSE;
-    g_mutex_unlock (&self->lock);
-    return;
-  }
-  self->interrupting++;
-  g_mutex_unlock (&self->lock);
-
-  GST_INFO_OBJECT (self, "interrupting the speech");
-  /* unblocks a push in progress. It goes before the INTERRUPT item is
-   * queued: the task sends the FLUSH_STOP when it handles that item */
-  gst_pad_push_event (self->srcpad, gst_event_new_flush_start ());
-
-  /* what was queued belongs to the speech being stopped; the end of the
-   * stream, config changes and other interruptions (each owing its
-   * FLUSH_STOP) still hold */
-  g_mutex_lock (&self->lock);
-  while ((item = g_queue_pop_head (&self->items))) {
-    if ((item->type == ITEM_EOS && !cancel_eos) || item->type == ITEM_CONFIG
-        || item->type == ITEM_INTERRUPT)
-      g_queue_push_tail (&kept, item);
-    else
-      gst_inworld_tts_src_item_free (item);
-  }
-  self->items = kept;
-  item = gst_inworld_tts_src_item_new (ITEM_INTERRUPT);
-  item->flush = cancel_eos;
-  g_queue_push_head (&self->items, item);
-  if (cancel_eos)
-    self->eos_queued = FALSE;
-  g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->lock);
+  g_queue_push_tail (&self->outputs, output);
+  g_cond_signal (&self->qcond);
+  g_mutex_unlock (&self->qlock);
 }
 
-void
-gst_inworld_tts_src_interrupt (GstInworldTtsSrc * self)
+gint
+gst_inworld_tts_src_flush_outputs (GstInworldTtsSrc * self,
+    gboolean flushing, gboolean new_epoch)
 {
-  interrupt (self, FALSE);
+  gint epoch;
+
+  g_mutex_lock (&self->qlock);
+  self->qflushing = flushing;
+  if (new_epoch)
+    g_atomic_int_inc (&self->epoch);
+  epoch = self->epoch;
+  g_queue_clear_full (&self->outputs, (GDestroyNotify) inworld_output_free);
+  g_cond_broadcast (&self->qcond);
+  g_mutex_unlock (&self->qlock);
+  return epoch;
 }
 
-void
-gst_inworld_tts_src_interrupt_upstream (GstInworldTtsSrc * self)
+/* The next output, or NULL when flushing. */
+static InworldOutput *
+pop_output (GstInworldTtsSrc * self)
 {
-  interrupt (self, TRUE);
+  InworldOutput *output = NULL;
+
+  g_mutex_lock (&self->qlock);
+  while (!self->qflushing && !(output = g_queue_pop_head (&self->outputs)))
+    g_cond_wait (&self->qcond, &self->qlock);
+  g_mutex_unlock (&self->qlock);
+  return output;
 }
 
-static WaitResult
-wait_item (GstInworldTtsSrc * self, guint timeout_s, Item ** item)
+/* TRUE when an interruption came since @epoch: what was being pushed is
+ * out of date. */
+static gboolean
+interrupted_since (GstInworldTtsSrc * self, gint epoch)
 {
-  gint64 deadline = timeout_s ?
-      g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND : 0;
-  WaitResult result;
-
-  g_mutex_lock (&self->lock);
-  for (;;) {
-    if (self->flushing) {
-      result = WAIT_FLUSHING;
-      break;
-    }
-    if ((*item = g_queue_pop_head (&self->items))) {
-      result = WAIT_ITEM;
-      break;
-    }
-    if (deadline == 0)
-      g_cond_wait (&self->cond, &self->lock);
-    else if (!g_cond_wait_until (&self->cond, &self->lock, deadline)
-        && g_queue_is_empty (&self->items) && !self->flushing) {
-      result = WAIT_TIMEOUT;
-      break;
-    }
-  }
-  g_mutex_unlock (&self->lock);
-  return result;
+  return g_atomic_int_get (&self->epoch) != epoch;
 }
 
 /* ------------------------------------------------------------------------
  * Negotiation
  * ------------------------------------------------------------------------ */
-
-const gchar *
-gst_inworld_tts_src_key_env (InworldProtocolKind kind)
-{
-  return kind == INWORLD_PROTOCOL_SLNG ? SLNG_API_KEY_ENV : API_KEY_ENV;
-}
-
-gchar *
-gst_inworld_tts_src_resolve_api_key (GstInworldTtsSrc * self,
-    InworldProtocolKind kind)
-{
-  gchar *key;
-
-  GST_OBJECT_LOCK (self);
-  key = g_strdup (self->api_key);
-  GST_OBJECT_UNLOCK (self);
-  if (key == NULL || *key == '\0') {
-    const gchar *env = g_getenv (gst_inworld_tts_src_key_env (kind));
-    inworld_secret_free (key);
-    key = (env && *env) ? g_strdup (env) : NULL;
-  }
-  return key;
-}
-
-InworldProtocolKind
-gst_inworld_tts_src_resolve_target (GstInworldTtsSrc * self, gchar ** uri)
-{
-  InworldProtocolKind kind;
-  gboolean default_uri;
-
-  GST_OBJECT_LOCK (self);
-  default_uri = g_strcmp0 (self->uri, DEFAULT_URI) == 0;
-  switch (self->protocol) {
-    case GST_INWORLD_TTS_PROTOCOL_SLNG:
-      kind = INWORLD_PROTOCOL_SLNG;
-      break;
-    case GST_INWORLD_TTS_PROTOCOL_INWORLD:
-      kind = INWORLD_PROTOCOL_INWORLD;
-      break;
-    case GST_INWORLD_TTS_PROTOCOL_AUTO:
-    default:
-      kind = self->uri && strstr (self->uri, "/tts/slng/") ?
-          INWORLD_PROTOCOL_SLNG : INWORLD_PROTOCOL_INWORLD;
-      break;
-  }
-  /* the default URI is Inworld's: SLNG has its own */
-  *uri = g_strdup (kind == INWORLD_PROTOCOL_SLNG && default_uri ?
-      DEFAULT_SLNG_URI : self->uri);
-  GST_OBJECT_UNLOCK (self);
-  return kind;
-}
 
 /* The wire encoding the encoding property forces; FALSE for auto. */
 static gboolean
@@ -272,11 +131,47 @@ bitrate_range (InworldEncoding encoding, guint * min, guint * max)
   return TRUE;
 }
 
+/* @caps with their rates cut to those @proto's server takes. */
+static GstCaps *
+restrict_rates (GstCaps * caps, const InworldProtocol * proto)
+{
+  GValue list = G_VALUE_INIT;
+  GstCaps *result;
+
+  if (proto->sample_rates == NULL)
+    return caps;
+  g_value_init (&list, GST_TYPE_LIST);
+  for (const gint * r = proto->sample_rates; *r; r++) {
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, G_TYPE_INT);
+    g_value_set_int (&v, *r);
+    gst_value_list_append_and_take_value (&list, &v);
+  }
+  result = gst_caps_new_empty ();
+  for (guint i = 0; i < gst_caps_get_size (caps); i++) {
+    GstStructure *s = gst_structure_copy (gst_caps_get_structure (caps, i));
+    const GValue *rate = gst_structure_get_value (s, "rate");
+    GValue cut = G_VALUE_INIT;
+
+    if (rate && gst_value_intersect (&cut, rate, &list)) {
+      gst_structure_take_value (s, "rate", &cut);
+      gst_caps_append_structure (result, s);
+    } else {
+      gst_structure_free (s);
+    }
+  }
+  g_value_unset (&list);
+  gst_caps_unref (caps);
+  return result;
+}
+
 /* Picks the encoding (the property's, or downstream's first choice when
- * auto) and the rate (downstream's, nearest DEFAULT_RATE). The caps
- * themselves are set when the framer knows them. */
+ * auto) and the rate (downstream's, nearest DEFAULT_RATE, among those the
+ * protocol allows). The caps themselves are set when the framer knows
+ * them. */
 static GstFlowReturn
-negotiate (GstInworldTtsSrc * self)
+negotiate (GstInworldTtsSrc * self, const InworldProtocol * proto)
 {
   GstCaps *offered, *peer, *caps;
   GstStructure *s;
@@ -291,8 +186,8 @@ negotiate (GstInworldTtsSrc * self)
   GST_OBJECT_UNLOCK (self);
 
   forced = forced_encoding (encoding, wire);
-  offered = forced ? inworld_audio_template_caps (*wire)
-      : gst_pad_get_pad_template_caps (self->srcpad);
+  offered = restrict_rates (forced ? inworld_audio_template_caps (*wire)
+      : gst_pad_get_pad_template_caps (self->srcpad), proto);
   peer = gst_pad_peer_query_caps (self->srcpad, NULL);
   GST_DEBUG_OBJECT (self, "downstream accepts %" GST_PTR_FORMAT, peer);
   caps = gst_caps_intersect_full (peer, offered, GST_CAPS_INTERSECT_FIRST);
@@ -309,6 +204,13 @@ negotiate (GstInworldTtsSrc * self)
               inworld_encoding_to_string (*wire)),
           ("encoding %s produces %s; downstream accepts %s",
               inworld_encoding_to_string (*wire), want, have));
+    else if (proto->sample_rates)
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("Downstream accepts none of the formats the %s protocol gives "
+              "(its rates are 8000, 16000, 22050, 24000, 32000, 44100 and "
+              "48000 Hz).", proto->name),
+          ("offered %s; downstream accepts %s; for raw audio add "
+              "audioresample after the element", want, have));
     else
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
           ("Downstream accepts none of the formats inworldttssrc produces "
@@ -321,6 +223,7 @@ negotiate (GstInworldTtsSrc * self)
     gst_caps_unref (offered);
     gst_caps_unref (peer);
     gst_caps_unref (caps);
+    self->error_posted = TRUE;
     return GST_FLOW_NOT_NEGOTIATED;
   }
   gst_caps_unref (offered);
@@ -344,6 +247,7 @@ negotiate (GstInworldTtsSrc * self)
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
           ("bitrate=%u is outside what %s allows (%u to %u bit/s).",
               bitrate, inworld_encoding_to_string (*wire), min, max), (NULL));
+      self->error_posted = TRUE;
       return GST_FLOW_NOT_NEGOTIATED;
     } else {
       self->bitrate_in_use = bitrate;
@@ -384,6 +288,7 @@ update_caps (GstInworldTtsSrc * self)
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Downstream refused the %s caps it had accepted in the caps query.",
             inworld_audio_media_type (self->wire_encoding)), (NULL));
+    self->error_posted = TRUE;
     return GST_FLOW_NOT_NEGOTIATED;
   }
   if (!self->segment_sent)
@@ -392,164 +297,85 @@ update_caps (GstInworldTtsSrc * self)
 }
 
 /* ------------------------------------------------------------------------
- * The server context
+ * The start of the stream
  * ------------------------------------------------------------------------ */
 
-static void send_flush (GstInworldTtsSrc * self);
-static void end_stream (GstInworldTtsSrc * self);
-
-/* Attempts at a new context after a loss, before giving up; each waits
- * the connection layer's back-off (0.2 s doubling, 6 s in all). */
-#define MAX_RECONNECTS 5
-/* Warnings posted for invalid frames of the server; later ones are only
- * logged. */
-#define MAX_FRAME_WARNINGS 100
-
-/* The synthesis settings of the properties; strings borrowed from @self,
- * so the object lock must be held while @config is in use. */
+/* Hands the session what it needs to talk to the server: where, with
+ * which key, in which format. */
 static void
-read_config (GstInworldTtsSrc * self, InworldSynthConfig * config)
+start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
 {
-  static const InworldTimestampType timestamp_types[] = {
-    [GST_INWORLD_TTS_TIMESTAMP_NONE] = INWORLD_TIMESTAMP_NONE,
-    [GST_INWORLD_TTS_TIMESTAMP_WORD] = INWORLD_TIMESTAMP_WORD,
-    [GST_INWORLD_TTS_TIMESTAMP_CHARACTER] = INWORLD_TIMESTAMP_CHARACTER,
-  };
+  InworldSessionStart start = { 0 };
+  InworldConnectionParams *c = &start.connection;
+  InworldSynthConfig *config = gst_inworld_tts_src_read_config (self);
+  gchar *key = gst_inworld_tts_src_resolve_api_key (self, kind);
+  gchar *region, *ca_file, *proxy;
 
-  inworld_synth_config_init (config);
-  config->voice = self->voice;
-  config->model = self->model;
-  config->language = self->language;
-  config->temperature = self->temperature;
-  config->speaking_rate = self->speaking_rate;
-  config->encoding = self->wire_encoding;
-  config->sample_rate = self->rate;
-  config->bitrate = self->bitrate_in_use;
-  config->auto_mode = self->auto_mode;
-  config->timestamp_type = timestamp_types[self->timestamp_type];
-}
-
-/* Creates a fresh context with the current settings, on a connection
- * shared with the other elements that talk to the same server with the
- * same key (SLNG: a fresh session on a connection of its own). The
- * previous context is let go (and closed, if it was not). */
-static void
-open_context (GstInworldTtsSrc * self)
-{
-  static gint serial = 0;
-  InworldConnectionParams params = { 0 };
-  InworldSynthConfig config;
-  InworldContext *old = self->ctx;
-  gchar *key, *region, *create;
-
-  g_free (self->context_id);
-  self->context_id = g_strdup_printf ("%s-%d", GST_OBJECT_NAME (self),
-      g_atomic_int_add (&serial, 1) + 1);
-
-  key = gst_inworld_tts_src_resolve_api_key (self, self->proto->kind);
   GST_OBJECT_LOCK (self);
-  read_config (self, &config);
-  create = self->proto->build_create (self->context_id, &config);
-  g_free (self->model_in_use);
-  self->model_in_use = g_strdup (self->model);
-  params.timeout_s = self->timeout;
-  params.keepalive_s = self->keepalive;
+  c->timeout_s = self->timeout;
+  c->keepalive_s = self->keepalive;
+  c->net.ssl_insecure = !self->ssl_strict;
   region = g_strdup (self->region);
-  params.net.ssl_insecure = !self->ssl_strict;
-  params.net.ssl_ca_file = g_strdup (self->ssl_ca_file);
-  params.net.proxy = g_strdup (self->proxy);
+  ca_file = g_strdup (self->ssl_ca_file);
+  proxy = g_strdup (self->proxy);
   GST_OBJECT_UNLOCK (self);
-  params.uri = self->uri_in_use;
-  params.api_key = key;
-  params.protocol = self->proto->kind;
-  params.region = region;
+  c->region = region;
+  c->net.ssl_ca_file = ca_file;
+  c->net.proxy = proxy;
+  c->uri = self->uri_in_use;
+  c->api_key = key;
+  c->protocol = kind;
+  start.timeout_s = c->timeout_s;
+  start.encoding = self->wire_encoding;
+  start.sample_rate = self->rate;
+  start.bitrate = self->bitrate_in_use;
+  start.name = GST_OBJECT_NAME (self);
+  start.config = config;
 
-  /* opened before the old one is let go, so that the connection they
-   * share stays open */
-  self->ctx = inworld_context_open (&params, self->context_id, create,
-      on_context_event, self);
+  g_mutex_lock (&self->lock);
+  inworld_session_start (self->session, &start);
+  g_mutex_unlock (&self->lock);
+
   inworld_secret_free (key);
   g_free (region);
-  inworld_net_settings_clear (&params.net);
-  inworld_context_free (old);
-
-  self->closing = FALSE;
-  self->context_closed = FALSE;
-  self->close_when_done = FALSE;
-  self->context_created = FALSE;
-  self->context_lost = FALSE;
-  self->got_reply = FALSE;
-  self->next_sequence = 1;      /* SLNG numbers from 1 */
-  GST_INFO_OBJECT (self, "context %s on %s", self->context_id,
-      self->uri_in_use);
-}
-
-static void
-close_context (GstInworldTtsSrc * self)
-{
-  if (self->closing)
-    return;
-  self->closing = TRUE;
-  if (self->context_lost) {
-    /* the server has ended it already */
-    self->context_closed = TRUE;
-    return;
-  }
-  inworld_context_close (self->ctx);
-  /* SLNG acknowledges no close: the session simply ends */
-  if (!self->proto->multiplexed)
-    self->context_closed = TRUE;
-}
-
-/* The end of the stream: what was sent is flushed, then the context is
- * closed. SLNG's close stops the audio, so there it waits for every
- * audio_end first. */
-static void
-end_stream (GstInworldTtsSrc * self)
-{
-  send_flush (self);
-  if (self->proto->multiplexed || g_queue_is_empty (&self->pending))
-    close_context (self);
-  else
-    self->close_when_done = TRUE;
+  g_free (ca_file);
+  g_free (proxy);
+  inworld_synth_config_free (config);
 }
 
 static GstFlowReturn
 start_stream (GstInworldTtsSrc * self)
 {
   GstFlowReturn ret;
-  gchar *stream_id, *text;
+  gchar *stream_id;
+  InworldProtocolKind kind;
+  gboolean ok;
 
   stream_id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), NULL);
   gst_pad_push_event (self->srcpad, gst_event_new_stream_start (stream_id));
   g_free (stream_id);
 
-  ret = negotiate (self);
+  g_free (self->uri_in_use);
+  kind = gst_inworld_tts_src_resolve_target (self, &self->uri_in_use);
+  ret = negotiate (self, inworld_protocol_get (kind));
   if (ret != GST_FLOW_OK)
     return ret;
 
   /* a warm start: the connection and the context are made now, in
    * PAUSED, so that the first text goes over an open socket */
-  g_free (self->uri_in_use);
-  self->proto = inworld_protocol_get (gst_inworld_tts_src_resolve_target
-      (self, &self->uri_in_use));
-  GST_INFO_OBJECT (self, "%s protocol at %s", self->proto->name,
-      self->uri_in_use);
-  open_context (self);
+  start_session (self, kind);
 
   GST_OBJECT_LOCK (self);
   self->live = self->is_live;
   GST_OBJECT_UNLOCK (self);
   if (self->live) {
-    gboolean ok;
-
     /* a live source's speech starts when the text is handed over in
      * PLAYING, and its timeline is running time */
-    g_mutex_lock (&self->lock);
-    while (!self->playing && !self->flushing)
-      g_cond_wait (&self->cond, &self->lock);
-    ok = !self->flushing;
-    g_mutex_unlock (&self->lock);
+    g_mutex_lock (&self->qlock);
+    while (!self->playing && !self->qflushing)
+      g_cond_wait (&self->qcond, &self->qlock);
+    ok = !self->qflushing;
+    g_mutex_unlock (&self->qlock);
     if (!ok)
       return GST_FLOW_FLUSHING;
   }
@@ -574,120 +400,33 @@ start_stream (GstInworldTtsSrc * self)
               0));
   }
 
-  GST_OBJECT_LOCK (self);
-  text = g_strdup (self->text);
-  GST_OBJECT_UNLOCK (self);
   self->started = TRUE;
   g_mutex_lock (&self->lock);
   self->running = TRUE;
   g_mutex_unlock (&self->lock);
-
-  /* the text property is the first utterance; alone, it is all there is */
-  if (text && *text) {
-    Item *item = gst_inworld_tts_src_item_new (ITEM_TEXT);
-
-    item->text = text;
-    item->flush = TRUE;
-    g_mutex_lock (&self->lock);
-    g_queue_push_head (&self->items, item);
-    if (self->sinkpad == NULL && !self->eos_queued) {
-      g_queue_insert_after (&self->items, self->items.head,
-          gst_inworld_tts_src_item_new (ITEM_EOS));
-      self->eos_queued = TRUE;
-    }
-    g_mutex_unlock (&self->lock);
-  } else {
-    g_free (text);
-  }
   return GST_FLOW_OK;
-}
-
-/* ------------------------------------------------------------------------
- * Text
- * ------------------------------------------------------------------------ */
-
-/* The text sent without a flush becomes a flush the server owes. */
-static void
-record_flush (GstInworldTtsSrc * self)
-{
-  PendingFlush *pending;
-
-  if (self->unflushed_chars == 0)
-    return;
-  pending = g_new (PendingFlush, 1);
-  pending->chars = self->unflushed_chars;
-  pending->start = self->unflushed_start;
-  pending->pieces = self->unflushed_pieces;
-  g_queue_push_tail (&self->pending, pending);
-  self->unflushed_chars = 0;
-  self->unflushed_start = GST_CLOCK_TIME_NONE;
-  self->unflushed_pieces = NULL;
-}
-
-static void
-pending_flush_free (PendingFlush * pending)
-{
-  g_clear_pointer (&pending->pieces, g_ptr_array_unref);
-  g_free (pending);
-}
-
-static void
-send_flush (GstInworldTtsSrc * self)
-{
-  if (self->unflushed_chars == 0)
-    return;
-  inworld_context_send (self->ctx,
-      self->proto->build_flush (self->context_id));
-  record_flush (self);
-}
-
-/* Sends @text in pieces the API takes; every piece but the last is
- * flushed, and the last one too when @flush. */
-static void
-send_text (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
-    GstClockTime start)
-{
-  gchar **pieces = inworld_text_split (text, INWORLD_MAX_TEXT_CHARS);
-  guint n = g_strv_length (pieces);
-
-  for (guint i = 0; i < n; i++) {
-    gboolean piece_flush = flush || i + 1 < n;
-    glong chars;
-
-    if (!inworld_text_has_speech (pieces[i]))
-      continue;
-    chars = g_utf8_strlen (pieces[i], -1);
-    if (self->unflushed_chars == 0)
-      self->unflushed_start = start;
-    start = GST_CLOCK_TIME_NONE;        /* the next pieces follow */
-    self->unflushed_chars += chars;
-    self->chars_sent += chars;
-    if (self->unflushed_pieces == NULL)
-      self->unflushed_pieces = g_ptr_array_new_with_free_func (g_free);
-    g_ptr_array_add (self->unflushed_pieces, g_strdup (pieces[i]));
-    inworld_context_send (self->ctx, self->proto->build_send_text
-        (self->context_id, pieces[i], piece_flush));
-    if (piece_flush)
-      record_flush (self);
-  }
-  g_strfreev (pieces);
 }
 
 /* ------------------------------------------------------------------------
  * The output timeline
  * ------------------------------------------------------------------------ */
 
-/* Places the current flush's audio: at its requested start if that is
- * later than the end of the previous audio (a GAP event between), else
- * right after it. */
+/* Places @utterance's speech when its first output comes: at its
+ * requested start if that is later than the end of the previous audio (a
+ * GAP event between), else right after it. */
 static void
-begin_flush (GstInworldTtsSrc * self)
+begin_utterance (GstInworldTtsSrc * self, InworldUtterance * utterance)
 {
-  PendingFlush *pending = g_queue_peek_head (&self->pending);
-  GstClockTime start = pending ? pending->start : GST_CLOCK_TIME_NONE;
+  GstClockTime start;
 
-  if (self->in_flush)
+  if (utterance == NULL || utterance == self->utterance)
     return;
+  if (self->utterance)
+    inworld_utterance_unref (self->utterance);
+  self->utterance = inworld_utterance_ref (utterance);
+  self->synthesis = 0;
+  start = utterance->start == INWORLD_SESSION_NO_TIME ? GST_CLOCK_TIME_NONE
+      : utterance->start;
   if (GST_CLOCK_TIME_IS_VALID (start) && start > self->position) {
     GST_DEBUG_OBJECT (self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
         GST_TIME_ARGS (self->position), GST_TIME_ARGS (start));
@@ -696,15 +435,25 @@ begin_flush (GstInworldTtsSrc * self)
               start - self->position));
     self->position = start;
   }
-  self->flush_base = self->position;
-  self->flush_samples = 0;
-  self->in_flush = TRUE;
+}
+
+/* The audio and timings of server synthesis @serial start where the
+ * previous one ended. */
+static void
+begin_synthesis (GstInworldTtsSrc * self, const InworldOutput * output)
+{
+  begin_utterance (self, output->utterance);
+  if (output->synthesis == self->synthesis)
+    return;
+  self->synthesis = output->synthesis;
+  self->synth_base = self->position;
+  self->synth_samples = 0;
 }
 
 static GstClockTime
-flush_time (GstInworldTtsSrc * self, guint64 samples)
+synth_time (GstInworldTtsSrc * self, guint64 samples)
 {
-  return self->flush_base + gst_util_uint64_scale_int (samples, GST_SECOND,
+  return self->synth_base + gst_util_uint64_scale_int (samples, GST_SECOND,
       self->clock_rate);
 }
 
@@ -722,7 +471,7 @@ check_lateness (GstInworldTtsSrc * self, GstClockTime pts)
   if (!GST_CLOCK_TIME_IS_VALID (now) || now <= pts + latency)
     return;
 
-  self->flush_base += now - latency - pts;
+  self->synth_base += now - latency - pts;
   self->late_total += now - latency - pts;
   self->late_buffers++;
   self->discont = TRUE;
@@ -739,8 +488,9 @@ check_lateness (GstInworldTtsSrc * self, GstClockTime pts)
         " in all", self->late_buffers, GST_TIME_ARGS (self->late_total));
 }
 
+/* Pushes what the framer has ready. */
 static GstFlowReturn
-push_audio (GstInworldTtsSrc * self)
+push_audio (GstInworldTtsSrc * self, gint epoch)
 {
   GstBuffer *buf;
   guint64 n;
@@ -755,17 +505,16 @@ push_audio (GstInworldTtsSrc * self)
       gst_buffer_unref (buf);
       break;
     }
-    begin_flush (self);
-    pts = flush_time (self, self->flush_samples);
+    pts = synth_time (self, self->synth_samples);
     if (self->live && n > 0) {
       check_lateness (self, pts);
-      pts = flush_time (self, self->flush_samples);
+      pts = synth_time (self, self->synth_samples);
     }
 
     /* header buffers (n = 0) take no time */
     GST_BUFFER_PTS (buf) = pts;
     GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DURATION (buf) = flush_time (self, self->flush_samples + n)
+    GST_BUFFER_DURATION (buf) = synth_time (self, self->synth_samples + n)
         - pts;
     GST_BUFFER_OFFSET (buf) = self->samples;
     GST_BUFFER_OFFSET_END (buf) = self->samples + n;
@@ -774,27 +523,48 @@ push_audio (GstInworldTtsSrc * self)
       self->discont = FALSE;
     }
     self->samples += n;
-    self->flush_samples += n;
+    self->synth_samples += n;
     self->position = pts + GST_BUFFER_DURATION (buf);
     GST_LOG_OBJECT (self, "pushing %" G_GUINT64_FORMAT " samples at %"
         GST_TIME_FORMAT, n, GST_TIME_ARGS (pts));
     ret = gst_pad_push (self->srcpad, buf);
+    if (interrupted_since (self, epoch))
+      return GST_FLOW_FLUSHING;
   }
   return ret;
 }
 
 /* ------------------------------------------------------------------------
- * The server's events
+ * The session's outputs
  * ------------------------------------------------------------------------ */
 
-static void
-post_timings (GstInworldTtsSrc * self, const InworldTimings * timings)
+static GstFlowReturn
+on_audio (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
 {
-  begin_flush (self);
+  GError *error = NULL;
+
+  begin_synthesis (self, output);
+  if (!inworld_audio_framer_push (self->framer, output->audio, &error)) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("The server sent audio in another format than asked for."),
+        ("%s", error->message));
+    g_clear_error (&error);
+    self->error_posted = TRUE;
+    return GST_FLOW_ERROR;
+  }
+  return push_audio (self, epoch);
+}
+
+static void
+post_timings (GstInworldTtsSrc * self, InworldOutput * output)
+{
+  const InworldTimings *timings = output->timings;
+
+  begin_synthesis (self, output);
   for (guint i = 0; i < timings->n; i++) {
-    GstClockTime start = self->flush_base + (GstClockTime) (MAX (0.0,
+    GstClockTime start = self->synth_base + (GstClockTime) (MAX (0.0,
             timings->start[i]) * GST_SECOND + 0.5);
-    GstClockTime end = self->flush_base + (GstClockTime) (MAX (0.0,
+    GstClockTime end = self->synth_base + (GstClockTime) (MAX (0.0,
             timings->end[i]) * GST_SECOND + 0.5);
 
     gst_element_post_message (GST_ELEMENT (self),
@@ -803,103 +573,48 @@ post_timings (GstInworldTtsSrc * self, const InworldTimings * timings)
                 "word", G_TYPE_STRING, timings->tokens[i],
                 "start", GST_TYPE_CLOCK_TIME, start,
                 "end", GST_TYPE_CLOCK_TIME, MAX (start, end),
-                "context-id", G_TYPE_STRING, self->context_id,
-                "flush-index", G_TYPE_UINT, self->flushes_completed + 1,
+                "context-id", G_TYPE_STRING, output->context_id,
+                "flush-index", G_TYPE_UINT, output->utterance ?
+                output->utterance->index : self->flushes_completed + 1,
                 NULL)));
   }
 }
 
+/* A server synthesis ended: the frames it completes only now (FLAC's
+ * last) go out, and the next one starts a stream of its own. */
 static GstFlowReturn
-handle_audio (GstInworldTtsSrc * self, InworldEvent * event)
+on_synthesis_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
 {
-  GError *error = NULL;
+  gsize left = inworld_audio_framer_end_flush (self->framer);
+  GstFlowReturn ret;
 
-  if (event->processed_chars >= 0 && self->flush_processed < 0)
-    self->flush_processed = event->processed_chars;
-  if (event->sequence >= 0) {
-    /* numbering may restart at 1 with each flush */
-    if (self->next_sequence >= 0 && event->sequence != self->next_sequence
-        && !(self->flush_chunks == 0 && event->sequence <= 1)) {
-      if (self->sequence_errors++ == 0)
-        GST_ELEMENT_WARNING (self, STREAM, DECODE,
-            ("Audio chunk %" G_GINT64_FORMAT " arrived where %" G_GINT64_FORMAT
-                " was expected: the server's audio is out of order or has a "
-                "gap.", event->sequence, self->next_sequence),
-            ("session %s", self->context_id));
-      else
-        GST_DEBUG_OBJECT (self, "sequence error %u: %" G_GINT64_FORMAT
-            " for %" G_GINT64_FORMAT, self->sequence_errors, event->sequence,
-            self->next_sequence);
-    }
-    self->next_sequence = event->sequence + 1;
-  }
-  self->flush_chunks++;
-  if (event->audio) {
-    GstFlowReturn ret;
-
-    if (!inworld_audio_framer_push (self->framer, event->audio, &error)) {
-      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-          ("The server sent audio in another format than asked for."),
-          ("%s", error->message));
-      g_clear_error (&error);
-      return GST_FLOW_ERROR;
-    }
-    ret = push_audio (self);
-    if (ret != GST_FLOW_OK)
-      return ret;
-  }
-  /* after the audio: a late chunk has moved the flush's start (live) */
-  if (event->timings)
-    post_timings (self, event->timings);
-  return GST_FLOW_OK;
+  if (left)
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        ("Dropped %" G_GSIZE_FORMAT " byte(s) of a synthesis that made no "
+            "whole sample or frame.", left),
+        ("%s audio of context %s", inworld_audio_media_type
+            (self->wire_encoding), output->context_id));
+  ret = push_audio (self, epoch);
+  self->synthesis = 0;
+  return ret;
 }
 
-static GstFlowReturn
-flush_completed (GstInworldTtsSrc * self)
+static void
+on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output)
 {
-  PendingFlush *pending;
   GstClockTime end;
   GstStructure *s;
   GstMessage *msg;
-  GstFlowReturn ret;
-  gsize left;
-  guint chars;
 
-  /* the last frame of a flush may complete only now (FLAC) */
-  left = inworld_audio_framer_end_flush (self->framer);
-  if (left)
-    GST_ELEMENT_WARNING (self, STREAM, DECODE,
-        ("Dropped %" G_GSIZE_FORMAT " byte(s) of flush %u that made no "
-            "whole sample or frame.", left, self->flushes_completed + 1),
-        ("%s audio of context %s", inworld_audio_media_type
-            (self->wire_encoding), self->context_id));
-  ret = push_audio (self);
-  if (ret != GST_FLOW_OK)
-    return ret;
-
-  /* a flush without audio still takes its place in the timeline */
-  begin_flush (self);
+  /* an utterance without audio still takes its place in the timeline */
+  begin_utterance (self, output->utterance);
   end = self->position;
-  pending = g_queue_pop_head (&self->pending);
-  chars = self->flush_processed >= 0 ? (guint) self->flush_processed :
-      pending->chars;
   self->flushes_completed++;
-  self->chars_spoken += pending->chars;
-  self->flush_processed = -1;
-  self->in_flush = FALSE;
-  self->flush_chunks = 0;
-  pending_flush_free (pending);
-  /* progress: a later loss starts a fresh count of attempts */
-  self->reconnects = 0;
-  self->lost_since = 0;
-  if (self->close_when_done && g_queue_is_empty (&self->pending))
-    close_context (self);
-
   s = gst_structure_new (GST_INWORLD_FLUSH_COMPLETED,
-      "context-id", G_TYPE_STRING, self->context_id,
-      "flush-index", G_TYPE_UINT, self->flushes_completed,
+      "context-id", G_TYPE_STRING, output->context_id,
+      "flush-index", G_TYPE_UINT, output->utterance->index,
       "timestamp", GST_TYPE_CLOCK_TIME, end,
-      "characters", G_TYPE_UINT, chars, NULL);
+      "characters", G_TYPE_UINT, output->characters, NULL);
   GST_DEBUG_OBJECT (self, "flush completed: %" GST_PTR_FORMAT, s);
 
   msg = gst_message_new_element (GST_OBJECT (self), gst_structure_copy (s));
@@ -910,456 +625,132 @@ flush_completed (GstInworldTtsSrc * self)
   gst_pad_push_event (self->srcpad,
       gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s));
   gst_element_post_message (GST_ELEMENT (self), msg);
-  return GST_FLOW_OK;
+  g_clear_pointer (&self->utterance, inworld_utterance_unref);
+  self->synthesis = 0;
 }
 
-/* The server's own words for an ERROR or DISCONNECTED event (g_free). */
-static gchar *
-describe_problem (const InworldEvent * event)
+static const gchar *
+problem_kind_name (InworldProblemKind kind)
 {
-  const gchar *message = event->message ? event->message : "no message";
-
-  if (event->type == INWORLD_EVENT_DISCONNECTED)
-    return g_strdup (message);
-  if (event->code)
-    return g_strdup_printf ("%s (code %d %s)", message, event->code,
-        inworld_grpc_code_name (event->code));
-  return g_strdup_printf ("%s (%s)", message, event->code_name ?
-      event->code_name : "no code");
-}
-
-/* Posts the error that ends the stream, for a problem the policy says
- * cannot be got round. */
-static void
-post_failure (GstInworldTtsSrc * self, const InworldEvent * event,
-    InworldFailure failure)
-{
-  gchar *what = describe_problem (event);
-  const gchar *env = gst_inworld_tts_src_key_env (self->proto->kind);
-
-  switch (failure) {
-    case INWORLD_FAILURE_AUTH:
-      if (event->type == INWORLD_EVENT_DISCONNECTED)
-        GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-            ("The server at %s refused the API key (HTTP %d). Check the "
-                "api-key property or the %s environment variable.",
-                self->uri_in_use, event->code, env), ("%s", what));
-      else
-        GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-            ("The server at %s rejected the API key: %s. Check the api-key "
-                "property or the %s environment variable.", self->uri_in_use,
-                what, env), (NULL));
-      break;
-    case INWORLD_FAILURE_SETTINGS:
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          ("The server refused the settings: %s. Check voice, model, "
-              "language, the encoding and the rate.", what),
-          ("context %s, uri %s", self->context_id, self->uri_in_use));
-      break;
-    case INWORLD_FAILURE_BUSY:
-      GST_ELEMENT_ERROR (self, RESOURCE, BUSY,
-          ("The server at %s is at a limit: %s. Try again later or with "
-              "fewer streams.", self->uri_in_use, what),
-          ("context %s", self->context_id));
-      break;
-    case INWORLD_FAILURE_UNREACHABLE:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Could not reach the text-to-speech server at %s: %s",
-              self->uri_in_use, what), (NULL));
-      break;
-    case INWORLD_FAILURE_TOO_BIG:
-      GST_ELEMENT_ERROR (self, RESOURCE, READ, ("%s, with %" G_GUINT64_FORMAT
-              " of %" G_GUINT64_FORMAT " characters not spoken.", what,
-              self->chars_sent - self->chars_spoken, self->chars_sent),
-          ("context %s", self->context_id));
-      break;
-    case INWORLD_FAILURE_SERVER:
-    case INWORLD_FAILURE_NONE:
-      if (event->type == INWORLD_EVENT_DISCONNECTED)
-        GST_ELEMENT_ERROR (self, RESOURCE, READ,
-            ("Lost the connection to %s with %" G_GUINT64_FORMAT " of %"
-                G_GUINT64_FORMAT " characters not spoken.", self->uri_in_use,
-                self->chars_sent - self->chars_spoken, self->chars_sent),
-            ("%s", what));
-      else
-        GST_ELEMENT_ERROR (self, STREAM, FAILED,
-            ("The text-to-speech server reported an error: %s.", what),
-            ("context %s, uri %s", event->context_id ? event->context_id :
-                "(connection-wide)", self->uri_in_use));
-      break;
-  }
-  g_free (what);
-}
-
-/* Sends the text of every flush not completed, and of the text not yet
- * flushed, again, on a new context: the old one is gone with its audio.
- * A flush whose audio had begun is spoken again from its start. */
-static void
-resend (GstInworldTtsSrc * self)
-{
-  gboolean ended = self->closing || self->close_when_done;
-
-  inworld_audio_framer_reset (self->framer);
-  if (self->in_flush) {
-    self->in_flush = FALSE;
-    self->discont = TRUE;
-  }
-  self->flush_processed = -1;
-  self->flush_chunks = 0;
-  open_context (self);
-
-  for (GList * l = self->pending.head; l; l = l->next) {
-    GPtrArray *pieces = ((PendingFlush *) l->data)->pieces;
-
-    for (guint i = 0; pieces && i < pieces->len; i++)
-      inworld_context_send (self->ctx, self->proto->build_send_text
-          (self->context_id, g_ptr_array_index (pieces, i),
-              i + 1 == pieces->len));
-  }
-  for (guint i = 0; self->unflushed_pieces && i < self->unflushed_pieces->len;
-      i++)
-    inworld_context_send (self->ctx, self->proto->build_send_text
-        (self->context_id, g_ptr_array_index (self->unflushed_pieces, i),
-            FALSE));
-  if (ended)
-    end_stream (self);
-}
-
-/* The context is lost (or must be left): a new one, with the unspoken
- * text re-sent, unless the retries are used up. */
-static GstFlowReturn
-recover (GstInworldTtsSrc * self, const InworldEvent * event,
-    InworldFailure failure)
-{
-  gint64 now = g_get_monotonic_time ();
-  guint64 unspoken = self->chars_sent - self->chars_spoken;
-  gchar *what;
-  guint timeout;
-
-  if (g_queue_is_empty (&self->pending) && self->unflushed_chars == 0) {
-    /* nothing lost: the next text opens a new context */
-    if (!self->context_lost)
-      GST_INFO_OBJECT (self, "context %s ended by the server with nothing "
-          "pending: %s", self->context_id, event->message);
-    self->context_lost = TRUE;
-    if (self->closing)
-      self->context_closed = TRUE;
-    return GST_FLOW_OK;
-  }
-
-  GST_OBJECT_LOCK (self);
-  timeout = self->timeout;
-  GST_OBJECT_UNLOCK (self);
-  if (self->reconnects == 0)
-    self->lost_since = now;
-  self->reconnects++;
-  what = describe_problem (event);
-
-  if (self->reconnects > MAX_RECONNECTS || (timeout > 0
-          && now - self->lost_since > (gint64) timeout * G_USEC_PER_SEC)) {
-    if (failure == INWORLD_FAILURE_BUSY)
-      GST_ELEMENT_ERROR (self, RESOURCE, BUSY,
-          ("The server at %s stayed at a limit: %" G_GUINT64_FORMAT " of %"
-              G_GUINT64_FORMAT " characters not spoken after %u attempts in "
-              "%.1f s. Try again later or with fewer streams.",
-              self->uri_in_use, unspoken, self->chars_sent,
-              self->reconnects - 1, (now - self->lost_since) / 1e6),
-          ("last problem: %s", what));
-    else
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Lost the connection to %s with %" G_GUINT64_FORMAT " of %"
-              G_GUINT64_FORMAT " characters not spoken; %u attempts to "
-              "reconnect in %.1f s failed.", self->uri_in_use, unspoken,
-              self->chars_sent, self->reconnects - 1,
-              (now - self->lost_since) / 1e6), ("last problem: %s", what));
-    g_free (what);
-    return GST_FLOW_ERROR;
-  }
-
-  if (self->reconnects == 1)
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Lost context %s on %s; re-sending %" G_GUINT64_FORMAT
-            " character(s) on a new one.", self->context_id,
-            self->uri_in_use, unspoken), ("%s", what));
-  GST_INFO_OBJECT (self, "attempt %u: %s", self->reconnects, what);
-  g_free (what);
-  resend (self);
-  return GST_FLOW_OK;
-}
-
-/* An ERROR or DISCONNECTED event, as the error policy says. */
-static GstFlowReturn
-handle_problem (GstInworldTtsSrc * self, InworldEvent * event)
-{
-  InworldPolicyState state = { self->context_created, self->closing,
-    self->ever_connected
+  static const gchar *const names[] = {
+    "auth", "settings", "busy", "unreachable", "lost", "too-big", "timeout",
+    "server", "bad-frame", "bad-audio", "settings-ignored"
   };
-  InworldPolicy policy = inworld_policy_decide (self->proto, event, &state);
-  gchar *what;
 
-  GST_INFO_OBJECT (self, "%s (code %d): %s -> %s",
-      inworld_event_type_name (event->type), event->code, event->message,
-      inworld_policy_action_name (policy.action));
-  switch (policy.action) {
-    case INWORLD_POLICY_IGNORE:
-      return GST_FLOW_OK;
-    case INWORLD_POLICY_WARN:
-      what = describe_problem (event);
-      GST_ELEMENT_WARNING (self, STREAM, FAILED,
-          ("The text-to-speech server reported a problem: %s.", what),
-          ("context %s, uri %s", self->context_id, self->uri_in_use));
-      g_free (what);
-      return GST_FLOW_OK;
-    case INWORLD_POLICY_RETRY:
-      return recover (self, event, policy.failure);
-    case INWORLD_POLICY_FAIL:
-      break;
-  }
-  post_failure (self, event, policy.failure);
-  return GST_FLOW_ERROR;
+  return (guint) kind < G_N_ELEMENTS (names) ? names[kind] : "?";
 }
 
+/* A warning or error of the session, with a details structure an
+ * application reads without parsing text:
+ * `inworld-problem` (string), `uri`, and when known `context-id`,
+ * `grpc-code` (int), `code-name`, `http-status` (uint), `close-code`
+ * (uint), `characters-not-spoken` and `characters-sent` (guint64),
+ * `attempts` (uint). */
+static void
+post_problem (GstInworldTtsSrc * self, const InworldProblem * p,
+    GstMessageType type)
+{
+  GQuark domain = GST_RESOURCE_ERROR;
+  gint code;
+  GstStructure *details = gst_structure_new ("details",
+      "inworld-problem", G_TYPE_STRING, problem_kind_name (p->kind),
+      "uri", G_TYPE_STRING, p->uri, NULL);
+
+  switch (p->kind) {
+    case INWORLD_PROBLEM_AUTH:
+      code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+      break;
+    case INWORLD_PROBLEM_SETTINGS:
+    case INWORLD_PROBLEM_SETTINGS_IGNORED:
+      code = GST_RESOURCE_ERROR_SETTINGS;
+      break;
+    case INWORLD_PROBLEM_BUSY:
+      code = GST_RESOURCE_ERROR_BUSY;
+      break;
+    case INWORLD_PROBLEM_UNREACHABLE:
+      code = GST_RESOURCE_ERROR_OPEN_READ;
+      break;
+    case INWORLD_PROBLEM_LOST:
+    case INWORLD_PROBLEM_TOO_BIG:
+    case INWORLD_PROBLEM_TIMEOUT:
+      code = GST_RESOURCE_ERROR_READ;
+      break;
+    case INWORLD_PROBLEM_BAD_FRAME:
+    case INWORLD_PROBLEM_BAD_AUDIO:
+      domain = GST_STREAM_ERROR;
+      code = GST_STREAM_ERROR_DECODE;
+      break;
+    case INWORLD_PROBLEM_SERVER:
+    default:
+      domain = GST_STREAM_ERROR;
+      code = GST_STREAM_ERROR_FAILED;
+      break;
+  }
+  if (p->context_id)
+    gst_structure_set (details, "context-id", G_TYPE_STRING, p->context_id,
+        NULL);
+  if (p->grpc_code >= 0)
+    gst_structure_set (details, "grpc-code", G_TYPE_INT, p->grpc_code, NULL);
+  if (p->code_name)
+    gst_structure_set (details, "code-name", G_TYPE_STRING, p->code_name,
+        NULL);
+  if (p->http_status)
+    gst_structure_set (details, "http-status", G_TYPE_UINT, p->http_status,
+        NULL);
+  if (p->close_code)
+    gst_structure_set (details, "close-code", G_TYPE_UINT, p->close_code,
+        NULL);
+  if (p->kind != INWORLD_PROBLEM_BAD_FRAME
+      && p->kind != INWORLD_PROBLEM_SETTINGS_IGNORED)
+    gst_structure_set (details,
+        "characters-not-spoken", G_TYPE_UINT64, p->chars_unspoken,
+        "characters-sent", G_TYPE_UINT64, p->chars_sent, NULL);
+  if (p->attempts)
+    gst_structure_set (details, "attempts", G_TYPE_UINT, p->attempts, NULL);
+
+  gst_element_message_full_with_details (GST_ELEMENT (self), type, domain,
+      code, g_strdup (p->message), g_strdup (p->debug), __FILE__,
+      GST_FUNCTION, __LINE__, details);
+}
+
+/* Carries out @output (and frees it). */
 static GstFlowReturn
-handle_event (GstInworldTtsSrc * self, InworldEvent * event)
+handle_output (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
 {
   GstFlowReturn ret = GST_FLOW_OK;
 
-  if (event->context_id && g_strcmp0 (event->context_id, self->context_id)) {
-    /* an interrupted or replaced context: nothing of it goes out */
-    GST_DEBUG_OBJECT (self, "ignoring %s for context %s",
-        inworld_event_type_name (event->type), event->context_id);
-    return GST_FLOW_OK;
-  }
-
-  /* anything the server itself said proves it was reached */
-  if (event->type != INWORLD_EVENT_DISCONNECTED
-      && event->type != INWORLD_EVENT_INVALID_FRAME) {
-    self->got_reply = TRUE;
-    self->ever_connected = TRUE;
-  }
-
-  switch (event->type) {
-    case INWORLD_EVENT_CONTEXT_CREATED:
-      self->context_created = TRUE;
-      /* fall through */
-    case INWORLD_EVENT_CONTEXT_UPDATED:
-      GST_DEBUG_OBJECT (self, "context %s: %s", self->context_id,
-          inworld_event_type_name (event->type));
+  switch (output->type) {
+    case INWORLD_OUTPUT_AUDIO:
+      ret = on_audio (self, output, epoch);
       break;
-    case INWORLD_EVENT_AUDIO:
-      ret = handle_audio (self, event);
+    case INWORLD_OUTPUT_TIMINGS:
+      post_timings (self, output);
       break;
-    case INWORLD_EVENT_FLUSH_COMPLETED:
-      if (!g_queue_is_empty (&self->pending))
-        ret = flush_completed (self);
-      else
-        GST_WARNING_OBJECT (self, "flushCompleted without a flush, ignored");
+    case INWORLD_OUTPUT_SYNTHESIS_END:
+      ret = on_synthesis_end (self, output, epoch);
       break;
-    case INWORLD_EVENT_CONTEXT_CLOSED:
-      self->context_closed = TRUE;
-      if (!g_queue_is_empty (&self->pending))
-        GST_INFO_OBJECT (self, "context closed before %u flush(es) "
-            "completed; waiting for their audio",
-            g_queue_get_length (&self->pending));
+    case INWORLD_OUTPUT_UTTERANCE_END:
+      on_utterance_end (self, output);
       break;
-    case INWORLD_EVENT_DISCONNECTED:
-      /* a close code says the upgrade was done: the server was reached */
-      if (event->code >= 1000)
-        self->ever_connected = TRUE;
-      /* fall through */
-    case INWORLD_EVENT_ERROR:
-      ret = handle_problem (self, event);
+    case INWORLD_OUTPUT_RESTART:
+      /* the synthesis under way is spoken again from its start */
+      inworld_audio_framer_reset (self->framer);
+      self->synthesis = 0;
+      self->discont = TRUE;
       break;
-    case INWORLD_EVENT_INVALID_FRAME:
-      /* a hostile server must not flood the bus */
-      self->invalid_frames++;
-      if (self->invalid_frames <= MAX_FRAME_WARNINGS)
-        GST_ELEMENT_WARNING (self, STREAM, DECODE,
-            ("Ignored a frame from the server that is not valid for the "
-                "protocol: %s%s", event->message,
-                self->invalid_frames == MAX_FRAME_WARNINGS ? " (further "
-                "invalid frames are only logged)" : ""),
-            ("uri %s", self->uri_in_use));
-      else
-        GST_WARNING_OBJECT (self, "invalid frame %u: %s",
-            self->invalid_frames, event->message);
+    case INWORLD_OUTPUT_WARNING:
+      post_problem (self, output->problem, GST_MESSAGE_WARNING);
+      break;
+    case INWORLD_OUTPUT_ERROR:
+      post_problem (self, output->problem, GST_MESSAGE_ERROR);
+      self->error_posted = TRUE;
+      ret = GST_FLOW_ERROR;
+      break;
+    case INWORLD_OUTPUT_END:
+      ret = GST_FLOW_EOS;
       break;
   }
-  return ret;
-}
-
-/* ------------------------------------------------------------------------
- * Items from the element
- * ------------------------------------------------------------------------ */
-
-/* Drops the current speech and starts a fresh context (INTERRUPT). */
-static void
-do_interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
-{
-  guint dropped = g_queue_get_length (&self->pending)
-      + (self->unflushed_chars ? 1 : 0);
-  /* the end of the stream was asked (and is not cancelled by a seek) */
-  gboolean ended = (self->closing || self->close_when_done) && !cancel_eos;
-  GstClockTime now;
-  Item *item;
-
-  /* text held for a model switch is as old as the speech stopped; the new
-   * context has the current settings anyway */
-  while ((item = g_queue_pop_head (&self->held))) {
-    if (item->type == ITEM_EOS && !cancel_eos)
-      ended = TRUE;
-    gst_inworld_tts_src_item_free (item);
-  }
-  self->model_switch = FALSE;
-
-  inworld_audio_framer_reset (self->framer);
-  g_queue_clear_full (&self->pending, (GDestroyNotify) pending_flush_free);
-  self->chars_sent = self->chars_spoken;
-  self->unflushed_chars = 0;
-  g_clear_pointer (&self->unflushed_pieces, g_ptr_array_unref);
-  self->unflushed_start = GST_CLOCK_TIME_NONE;
-  self->flush_processed = -1;
-  self->in_flush = FALSE;
-  self->discont = TRUE;
-  /* its late frames carry the old id and are ignored from now on */
-  close_context (self);
-  open_context (self);
-  if (ended)
-    end_stream (self);
-
-  g_mutex_lock (&self->lock);
-  self->interrupting--;
-  g_mutex_unlock (&self->lock);
-  gst_pad_push_event (self->srcpad, gst_event_new_flush_stop (FALSE));
-  if (self->segment_sent)
-    push_segment (self);
-
-  /* what was queued downstream is gone: speak again from now on */
-  now = gst_element_get_current_running_time (GST_ELEMENT (self));
-  if (GST_CLOCK_TIME_IS_VALID (now) && now < self->position)
-    self->position = now;
-  GST_INFO_OBJECT (self, "interrupted: %u flush(es) dropped, context %s "
-      "next, speech resumes at %" GST_TIME_FORMAT, dropped, self->context_id,
-      GST_TIME_ARGS (self->position));
-}
-
-/* Switches to a context with the new model once nothing is pending. */
-static void
-switch_model (GstInworldTtsSrc * self)
-{
-  close_context (self);
-  open_context (self);
-  self->model_switch = FALSE;
-}
-
-static void
-do_config (GstInworldTtsSrc * self)
-{
-  InworldSynthConfig config;
-  gboolean new_model;
-
-  if (self->closing || self->close_when_done) {
-    /* the context is being closed: nothing more is said with it */
-    GST_DEBUG_OBJECT (self, "config change after the end of the stream, "
-        "ignored");
-    return;
-  }
-  GST_OBJECT_LOCK (self);
-  /* SLNG cannot change a running session: every change takes a new one */
-  new_model = g_strcmp0 (self->model, self->model_in_use) != 0
-      || self->proto->build_update_config == NULL
-      || !self->proto->multiplexed;
-  if (!new_model) {
-    read_config (self, &config);
-    inworld_context_send (self->ctx,
-        self->proto->build_update_config (self->context_id, &config));
-  }
-  GST_OBJECT_UNLOCK (self);
-
-  if (!new_model) {
-    /* the server flushes the buffered text with the old settings first */
-    record_flush (self);
-    GST_INFO_OBJECT (self, "update_config sent to context %s",
-        self->context_id);
-    return;
-  }
-  /* a model (and any SLNG setting) is a context's for good: what was
-   * sent is spoken with the old one, later text goes to a new context */
-  send_flush (self);
-  if (g_queue_is_empty (&self->pending))
-    switch_model (self);
-  else
-    self->model_switch = TRUE;
-}
-
-static GstFlowReturn process_item (GstInworldTtsSrc * self, Item * item);
-
-/* Items held during a model switch, once the switch is done. */
-static GstFlowReturn
-release_held (GstInworldTtsSrc * self)
-{
-  GstFlowReturn ret = GST_FLOW_OK;
-  Item *item;
-
-  if (!self->model_switch || !g_queue_is_empty (&self->pending))
-    return GST_FLOW_OK;
-  switch_model (self);
-  while (ret == GST_FLOW_OK && !self->model_switch
-      && (item = g_queue_pop_head (&self->held)))
-    ret = process_item (self, item);
-  return ret;
-}
-
-/* Carries out @item (and frees it). */
-static GstFlowReturn
-process_item (GstInworldTtsSrc * self, Item * item)
-{
-  GstFlowReturn ret = GST_FLOW_OK;
-
-  if (self->model_switch && (item->type == ITEM_TEXT
-          || item->type == ITEM_FLUSH || item->type == ITEM_EOS)) {
-    g_queue_push_tail (&self->held, item);
-    return GST_FLOW_OK;
-  }
-
-  switch (item->type) {
-    case ITEM_EVENT:
-      ret = handle_event (self, item->event);
-      if (ret == GST_FLOW_OK
-          && item->event->type == INWORLD_EVENT_FLUSH_COMPLETED)
-        ret = release_held (self);
-      break;
-    case ITEM_TEXT:
-      if (self->closing || self->close_when_done) {
-        GST_WARNING_OBJECT (self, "text after the end of the stream "
-            "dropped");
-        break;
-      }
-      if (self->context_lost) {
-        /* the server ended an idle context: a new one for the new text */
-        open_context (self);
-      }
-      send_text (self, item->text, item->flush, item->start);
-      break;
-    case ITEM_FLUSH:
-      if (!self->closing)
-        send_flush (self);
-      break;
-    case ITEM_EOS:
-      end_stream (self);
-      break;
-    case ITEM_INTERRUPT:
-      do_interrupt (self, item->flush);
-      break;
-    case ITEM_CONFIG:
-      do_config (self);
-      break;
-  }
-  gst_inworld_tts_src_item_free (item);
-
-  if (ret == GST_FLOW_OK && self->closing && self->context_closed
-      && g_queue_is_empty (&self->pending) && !self->model_switch)
-    ret = GST_FLOW_EOS;
+  inworld_output_free (output);
   return ret;
 }
 
@@ -1367,23 +758,13 @@ process_item (GstInworldTtsSrc * self, Item * item)
  * The task
  * ------------------------------------------------------------------------ */
 
-/* TRUE while an answer of the server is due. */
-static gboolean
-awaiting_server (GstInworldTtsSrc * self)
-{
-  /* SLNG acknowledges neither init nor close */
-  return (!self->got_reply && self->proto->multiplexed)
-      || !g_queue_is_empty (&self->pending)
-      || (self->closing && !self->context_closed);
-}
-
 void
 gst_inworld_tts_src_loop (GstPad * pad)
 {
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (GST_PAD_PARENT (pad));
-  Item *item = NULL;
+  gint epoch = g_atomic_int_get (&self->epoch);
+  InworldOutput *output;
   GstFlowReturn ret;
-  guint timeout;
 
   if (!self->started) {
     ret = start_stream (self);
@@ -1391,131 +772,66 @@ gst_inworld_tts_src_loop (GstPad * pad)
       goto pause;
   }
 
-  GST_OBJECT_LOCK (self);
-  timeout = awaiting_server (self) ? self->timeout : 0;
-  GST_OBJECT_UNLOCK (self);
-
-  switch (wait_item (self, timeout, &item)) {
-    case WAIT_FLUSHING:
-      ret = GST_FLOW_FLUSHING;
-      goto pause;
-    case WAIT_TIMEOUT:
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("No reply from the text-to-speech server at %s for %u s.",
-              self->uri_in_use, timeout),
-          ("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " characters not "
-              "spoken; raise the timeout property if the server is slow",
-              self->chars_sent - self->chars_spoken, self->chars_sent));
-      ret = GST_FLOW_ERROR;
-      goto pause;
-    case WAIT_ITEM:
-      break;
+  output = pop_output (self);
+  if (output == NULL) {
+    ret = GST_FLOW_FLUSHING;
+    goto pause;
   }
-
-  ret = process_item (self, item);
-  if (ret == GST_FLOW_FLUSHING) {
-    gboolean interrupting;
-
-    /* downstream flushed by an interruption, not by a state change */
-    g_mutex_lock (&self->lock);
-    interrupting = self->interrupting > 0 && !self->flushing;
-    g_mutex_unlock (&self->lock);
-    if (interrupting)
-      return;
-  }
+  ret = handle_output (self, output, epoch);
   if (ret != GST_FLOW_OK)
     goto pause;
   return;
 
 pause:
-  if (ret == GST_FLOW_EOS || ret == GST_FLOW_FLUSHING) {
-    gboolean interrupting;
+  /* an interruption (from this very thread too, a probe or a bus handler
+   * calling it while we pushed) has restarted the task: go on */
+  if (ret == GST_FLOW_FLUSHING && interrupted_since (self, epoch)) {
+    gboolean active;
 
-    /* an interruption that came as the speech ended still owes its
-     * FLUSH_STOP (and may cancel the end, for a seek upstream) */
     g_mutex_lock (&self->lock);
-    interrupting = self->interrupting > 0 && !self->flushing;
-    if (!interrupting)
-      self->task_done = TRUE;
+    active = self->active;
     g_mutex_unlock (&self->lock);
-    if (interrupting)
+    if (active)
       return;
-  } else {
-    g_mutex_lock (&self->lock);
-    self->task_done = TRUE;
-    g_mutex_unlock (&self->lock);
   }
   GST_DEBUG_OBJECT (self, "pausing task: %s", gst_flow_get_name (ret));
   gst_pad_pause_task (pad);
+  if (ret == GST_FLOW_FLUSHING)
+    return;                     /* deactivation */
+
+  g_mutex_lock (&self->lock);
+  self->finished = TRUE;
+  g_mutex_unlock (&self->lock);
   if (ret == GST_FLOW_EOS) {
-    GST_INFO_OBJECT (self, "all %u flush(es) spoken: %" G_GUINT64_FORMAT
+    GST_INFO_OBJECT (self, "all %u utterance(s) spoken: %" G_GUINT64_FORMAT
         " samples", self->flushes_completed, self->samples);
     if (self->late_buffers)
       GST_INFO_OBJECT (self, "%u late buffer(s), shifted by %" GST_TIME_FORMAT
           " in all", self->late_buffers, GST_TIME_ARGS (self->late_total));
-    gst_pad_push_event (pad, gst_event_new_eos ());
-  } else if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
-    /* GST_FLOW_ERROR has been posted with its cause already */
-    if (ret != GST_FLOW_ERROR && ret != GST_FLOW_NOT_NEGOTIATED)
-      GST_ELEMENT_FLOW_ERROR (self, ret);
-    gst_pad_push_event (pad, gst_event_new_eos ());
+  } else if (!self->error_posted) {
+    /* not-linked, not-negotiated or an error downstream: say so, as
+     * GstBaseSrc does, rather than end silently */
+    GST_ELEMENT_FLOW_ERROR (self, ret);
   }
+  gst_pad_push_event (pad, gst_event_new_eos ());
 }
 
 void
 gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
 {
-  Item *item;
-
-  /* no event is delivered once this returns */
-  g_clear_pointer (&self->ctx, inworld_context_free);
-  self->proto = NULL;
-
-  g_mutex_lock (&self->lock);
-  while ((item = g_queue_pop_head (&self->items)))
-    gst_inworld_tts_src_item_free (item);
-  self->interrupting = 0;
-  self->running = FALSE;
-  self->eos_queued = FALSE;
-  self->task_done = FALSE;
-  g_mutex_unlock (&self->lock);
-  while ((item = g_queue_pop_head (&self->held)))
-    gst_inworld_tts_src_item_free (item);
-
   g_clear_pointer (&self->framer, inworld_audio_framer_free);
-  g_clear_pointer (&self->context_id, g_free);
-  g_clear_pointer (&self->model_in_use, g_free);
   g_clear_pointer (&self->uri_in_use, g_free);
-  g_queue_clear_full (&self->pending, (GDestroyNotify) pending_flush_free);
+  g_clear_pointer (&self->utterance, inworld_utterance_unref);
   self->started = FALSE;
-  self->got_reply = FALSE;
-  self->closing = FALSE;
-  self->context_closed = FALSE;
-  self->model_switch = FALSE;
-  self->close_when_done = FALSE;
-  self->context_lost = FALSE;
-  self->context_created = FALSE;
-  self->ever_connected = FALSE;
-  self->reconnects = 0;
-  self->lost_since = 0;
-  g_clear_pointer (&self->unflushed_pieces, g_ptr_array_unref);
-  self->next_sequence = -1;
-  self->flush_chunks = 0;
-  self->sequence_errors = 0;
-  self->invalid_frames = 0;
   self->segment_sent = FALSE;
+  self->error_posted = FALSE;
+  self->synthesis = 0;
   self->position = 0;
-  self->in_flush = FALSE;
-  self->flush_base = 0;
-  self->flush_samples = 0;
+  self->synth_base = 0;
+  self->synth_samples = 0;
   self->samples = 0;
   self->discont = TRUE;
   self->late_buffers = 0;
   self->late_total = 0;
   self->flushes_completed = 0;
-  self->unflushed_chars = 0;
-  self->unflushed_start = GST_CLOCK_TIME_NONE;
-  self->flush_processed = -1;
-  self->chars_sent = 0;
-  self->chars_spoken = 0;
 }

@@ -333,7 +333,7 @@ static void
 start_connect (InworldConnection * conn)
 {
   const gchar *scheme =
-      conn->protocol->kind == INWORLD_PROTOCOL_SLNG ? "Bearer" : "Basic";
+      conn->protocol->auth_scheme;
   gchar *auth;
   GError *error = NULL;
 

@@ -12,10 +12,12 @@
 #endif
 
 #include "inworldpool.h"
+#include "inworlddebug.h"
+#include "inworldsession.h"
 #include "inworldsoupthread.h"
 
-/* Contexts allowed per connection until the server says otherwise. */
-#define DEFAULT_CONTEXTS_PER_CONNECTION 5
+#define GST_CAT_DEFAULT inworld_pool_debug
+
 /* Connections a context refused with code 8 may move to. */
 #define MAX_MOVES 3
 /* A released context's slot counts until contextClosed, or this long. */
@@ -27,8 +29,8 @@
 #define BACKOFF_FIRST_MS 200
 #define BACKOFF_MAX_MS 5000
 
-/* Everything below but InworldContext's locked fields is touched on the
- * connection thread only. */
+/* Everything here lives on the connection thread: the callers (the
+ * sessions) are there too, so nothing is locked. */
 
 typedef struct _PoolEntry PoolEntry;
 typedef struct _PoolConn PoolConn;
@@ -66,20 +68,11 @@ struct _InworldContext
   gint refcount;
   InworldSoupThread *st;
   gchar *id;
-  InworldConnectionParams *params;      /* until attached */
-
-  GMutex callback_lock;
-  InworldEventFunc func;
+  InworldEventFunc func;        /* NULL once freed */
   gpointer user_data;
 
-  GMutex lock;
-  GQueue outgoing;              /* gchar * frames */
-  gboolean drain_scheduled;
-
-  /* connection thread */
   PoolEntry *entry;
-  PoolConn *pc;                 /* NULL before attaching and once lost */
-  gboolean attached;
+  PoolConn *pc;                 /* NULL once lost */
   gchar *create_frame;
   GQueue unconfirmed;           /* frames sent before contextCreated */
   gboolean created;
@@ -128,8 +121,7 @@ entry_get (const InworldConnectionParams * params)
     entry->key = key;
     entry->params = inworld_connection_params_copy (params);
     entry->proto = inworld_protocol_get (params->protocol);
-    entry->limit = entry->proto->multiplexed ?
-        DEFAULT_CONTEXTS_PER_CONNECTION : 1;
+    entry->limit = entry->proto->contexts_per_connection;
     g_hash_table_insert (entries, entry->key, entry);
   }
   entry->users++;
@@ -175,11 +167,7 @@ ctx_unref (InworldContext * ctx)
   }
   if (ctx->entry)
     entry_unuse (ctx->entry);
-  inworld_connection_params_free (ctx->params);
-  g_queue_clear_full (&ctx->outgoing, g_free);
   g_queue_clear_full (&ctx->unconfirmed, g_free);
-  g_mutex_clear (&ctx->lock);
-  g_mutex_clear (&ctx->callback_lock);
   g_free (ctx->create_frame);
   g_free (ctx->id);
   st = ctx->st;
@@ -187,15 +175,16 @@ ctx_unref (InworldContext * ctx)
   inworld_soup_thread_release (st);
 }
 
+/* The callback may free the context: it is kept alive meanwhile. */
 static void
 deliver (InworldContext * ctx, InworldEvent * event)
 {
-  g_mutex_lock (&ctx->callback_lock);
+  ctx_ref (ctx);
   if (ctx->func)
     ctx->func (event, ctx->user_data);
   else
     inworld_event_free (event);
-  g_mutex_unlock (&ctx->callback_lock);
+  ctx_unref (ctx);
 }
 
 static InworldEvent *
@@ -218,33 +207,6 @@ pc_send (PoolConn * pc, InworldContext * ctx, gchar * frame)
     g_queue_push_tail (&ctx->unconfirmed, g_strdup (frame));
   pc->last_send = g_get_monotonic_time ();
   inworld_connection_send (pc->conn, frame);
-}
-
-/* Sends what the context has queued, or drops it once lost. */
-static gboolean
-ctx_drain (gpointer user_data)
-{
-  InworldContext *ctx = user_data;
-  GQueue frames;
-  gchar *frame;
-
-  g_mutex_lock (&ctx->lock);
-  ctx->drain_scheduled = FALSE;
-  if (!ctx->attached) {
-    g_mutex_unlock (&ctx->lock);
-    return G_SOURCE_REMOVE;     /* attach() sends them */
-  }
-  frames = ctx->outgoing;
-  g_queue_init (&ctx->outgoing);
-  g_mutex_unlock (&ctx->lock);
-
-  while ((frame = g_queue_pop_head (&frames))) {
-    if (ctx->pc && !ctx->pc->dead)
-      pc_send (ctx->pc, ctx, frame);
-    else
-      g_free (frame);
-  }
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -338,7 +300,7 @@ pc_broadcast (PoolConn * pc, const InworldEvent * event)
     /* a disconnection is every context's own: tagged, it cannot be taken
      * for the loss of the context that replaced it; a top-level error
      * stays connection-wide */
-    gboolean own = !pc->entry->proto->multiplexed
+    gboolean own = pc->entry->proto->contexts_per_connection < 2
         || event->type == INWORLD_EVENT_DISCONNECTED;
 
     deliver (target, event_copy (event, event->context_id ?
@@ -365,7 +327,7 @@ on_keepalive (gpointer user_data)
     if (ctx->released || !ctx->created || ctx->close_sent
         || ctx->server_closed)
       continue;
-    g_debug ("keepalive on context %s", ctx->id);
+    GST_LOG ("keepalive on context %s", ctx->id);
     pc_send (pc, ctx, pc->entry->proto->build_send_text (ctx->id, "",
             FALSE));
     break;
@@ -406,7 +368,7 @@ pc_check (gpointer user_data)
   if (!pc->dead && pc_has_users (pc))
     return G_SOURCE_REMOVE;
 
-  g_debug ("closing connection %u to %s", pc->serial,
+  GST_DEBUG ("closing connection %u to %s", pc->serial,
       pc->entry->params->uri);
   g_hash_table_iter_init (&iter, pc->contexts);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & ctx))
@@ -450,11 +412,12 @@ pc_new (PoolEntry * entry)
   params.connect_delay_ms = delay ? delay + g_random_int_range (0,
       delay / 4 + 1) : 0;
   pc->conn = inworld_connection_new (&params, on_pc_event, pc);
-  if (params.keepalive_s > 0 && entry->proto->multiplexed)
+  if (params.keepalive_s > 0
+      && entry->proto->contexts_per_connection > 1)
     pc->keepalive = inworld_soup_thread_timeout (entry->st,
         MAX (250, params.keepalive_s * 1000 / 4), on_keepalive, pc);
   entry->conns = g_list_append (entry->conns, pc);
-  g_debug ("connection %u to %s%s", pc->serial, params.uri, delay ?
+  GST_DEBUG ("connection %u to %s%s", pc->serial, params.uri, delay ?
       " after a back-off" : "");
   return pc;
 }
@@ -464,7 +427,7 @@ pc_new (PoolEntry * entry)
 static PoolConn *
 pick (PoolEntry * entry, PoolConn * refused)
 {
-  if (entry->proto->multiplexed) {
+  if (entry->proto->contexts_per_connection > 1) {
     for (GList * l = entry->conns; l; l = l->next) {
       PoolConn *pc = l->data;
 
@@ -489,10 +452,6 @@ attach_to (InworldContext * ctx, PoolConn * pc, GQueue * replay)
   inworld_connection_send (pc->conn, g_strdup (ctx->create_frame));
   while ((frame = g_queue_pop_head (replay)))
     pc_send (pc, ctx, frame);
-  g_mutex_lock (&ctx->lock);
-  ctx->attached = TRUE;
-  g_mutex_unlock (&ctx->lock);
-  ctx_drain (ctx);
 }
 
 /* The server refused @ctx (code 8, too many contexts) before creating
@@ -508,7 +467,7 @@ move (InworldContext * ctx)
   entry->limit = MAX (1, pc_count (old, TRUE));
   ctx->moves++;
   g_queue_init (&ctx->unconfirmed);
-  g_debug ("context %s refused on connection %u (code 8): %u context(s) "
+  GST_INFO ("context %s refused on connection %u (code 8): %u context(s) "
       "per connection, moving", ctx->id, old->serial, entry->limit);
   ctx_ref (ctx);
   detach (ctx);
@@ -574,7 +533,7 @@ on_pc_event (InworldEvent * event, gpointer user_data)
     inworld_event_free (event);
     return;
   }
-  if (!entry->proto->multiplexed && event->context_id == NULL
+  if (entry->proto->contexts_per_connection < 2 && event->context_id == NULL
       && event->type != INWORLD_EVENT_INVALID_FRAME
       && (ctx = sole_context (pc)))
     event->context_id = g_strdup (ctx->id);
@@ -593,7 +552,7 @@ on_pc_event (InworldEvent * event, gpointer user_data)
   if (ctx == NULL) {
     if (is_retired (pc, event->context_id)) {
       /* late frames of a context closed, interrupted or moved */
-      g_debug ("%s for closed context %s ignored",
+      GST_DEBUG ("%s for closed context %s ignored",
           inworld_event_type_name (event->type), event->context_id);
     } else {
       InworldEvent *invalid = inworld_event_new (INWORLD_EVENT_INVALID_FRAME,
@@ -627,7 +586,8 @@ on_pc_event (InworldEvent * event, gpointer user_data)
       }
       break;
     case INWORLD_EVENT_ERROR:
-      if (event->code == 8 && !ctx->created && entry->proto->multiplexed
+      if (event->code == 8 && !ctx->created
+          && entry->proto->contexts_per_connection > 1
           && !ctx->released && ctx->moves < MAX_MOVES) {
         inworld_event_free (event);
         move (ctx);
@@ -644,45 +604,69 @@ on_pc_event (InworldEvent * event, gpointer user_data)
  * The callers' side
  * ------------------------------------------------------------------------ */
 
-static gboolean
-attach_on_thread (gpointer user_data)
-{
-  InworldContext *ctx = user_data;
-  GQueue none = G_QUEUE_INIT;
-
-  ctx->entry = entry_get (ctx->params);
-  g_clear_pointer (&ctx->params, inworld_connection_params_free);
-  attach_to (ctx, pick (ctx->entry, NULL), &none);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 send_close (InworldContext * ctx)
 {
-  ctx_drain (ctx);
   if (ctx->pc && !ctx->pc->dead && !ctx->close_sent && !ctx->server_closed) {
     pc_send (ctx->pc, ctx, ctx->entry->proto->build_close (ctx->id));
     ctx->close_sent = TRUE;
   }
 }
 
-static gboolean
-close_on_thread (gpointer user_data)
+InworldContext *
+inworld_context_open (const InworldConnectionParams * params,
+    const gchar * context_id, gchar * create_frame, InworldEventFunc func,
+    gpointer user_data)
 {
-  send_close (user_data);
-  return G_SOURCE_REMOVE;
+  InworldContext *ctx = g_new0 (InworldContext, 1);
+  GQueue none = G_QUEUE_INIT;
+
+  inworld_debug_init ();
+  ctx->refcount = 1;
+  ctx->st = inworld_soup_thread_acquire ();
+  g_return_val_if_fail (inworld_soup_thread_is_current (ctx->st), NULL);
+  ctx->id = g_strdup (context_id);
+  ctx->create_frame = create_frame;
+  ctx->func = func;
+  ctx->user_data = user_data;
+  g_queue_init (&ctx->unconfirmed);
+  ctx->entry = entry_get (params);
+  attach_to (ctx, pick (ctx->entry, NULL), &none);
+  return ctx;
 }
 
-/* Takes the caller's reference. */
-static gboolean
-release_on_thread (gpointer user_data)
+void
+inworld_context_send (InworldContext * ctx, gchar * frame)
 {
-  InworldContext *ctx = user_data;
+  g_return_if_fail (ctx != NULL);
+  g_return_if_fail (frame != NULL);
 
+  /* dropped once the connection is lost: the caller re-sends */
+  if (ctx->pc && !ctx->pc->dead)
+    pc_send (ctx->pc, ctx, frame);
+  else
+    g_free (frame);
+}
+
+void
+inworld_context_close (InworldContext * ctx)
+{
+  g_return_if_fail (ctx != NULL);
+  send_close (ctx);
+}
+
+void
+inworld_context_free (InworldContext * ctx)
+{
+  if (ctx == NULL)
+    return;
+
+  ctx->func = NULL;
+  ctx->user_data = NULL;
   ctx->released = TRUE;
   send_close (ctx);
   if (ctx->pc) {
-    if (ctx->server_closed || !ctx->entry->proto->multiplexed) {
+    if (ctx->server_closed || ctx->entry->proto->contexts_per_connection < 2) {
       detach (ctx);
     } else {
       /* its slot is the server's until contextClosed */
@@ -692,71 +676,45 @@ release_on_thread (gpointer user_data)
     }
   }
   ctx_unref (ctx);
-  return G_SOURCE_REMOVE;
 }
 
-InworldContext *
-inworld_context_open (const InworldConnectionParams * params,
-    const gchar * context_id, gchar * create_frame, InworldEventFunc func,
-    gpointer user_data)
-{
-  InworldContext *ctx = g_new0 (InworldContext, 1);
+/* ------------------------------------------------------------------------
+ * The session's transport
+ * ------------------------------------------------------------------------ */
 
-  ctx->refcount = 1;
-  ctx->st = inworld_soup_thread_acquire ();
-  ctx->id = g_strdup (context_id);
-  ctx->params = inworld_connection_params_copy (params);
-  ctx->create_frame = create_frame;
-  ctx->func = func;
-  ctx->user_data = user_data;
-  g_mutex_init (&ctx->lock);
-  g_mutex_init (&ctx->callback_lock);
-  g_queue_init (&ctx->outgoing);
-  g_queue_init (&ctx->unconfirmed);
-  inworld_soup_thread_invoke (ctx->st, attach_on_thread, ctx_ref (ctx),
-      (GDestroyNotify) ctx_unref);
-  return ctx;
+static gpointer
+transport_open (gpointer transport_data, const InworldConnectionParams *
+    params, const gchar * context_id, gchar * create_frame,
+    InworldEventFunc func, gpointer user_data)
+{
+  return inworld_context_open (params, context_id, create_frame, func,
+      user_data);
 }
 
-void
-inworld_context_send (InworldContext * ctx, gchar * frame)
+static void
+transport_send (gpointer context, gchar * frame)
 {
-  gboolean schedule;
-
-  g_return_if_fail (ctx != NULL);
-  g_return_if_fail (frame != NULL);
-
-  g_mutex_lock (&ctx->lock);
-  g_queue_push_tail (&ctx->outgoing, frame);
-  schedule = ctx->attached && !ctx->drain_scheduled;
-  if (schedule)
-    ctx->drain_scheduled = TRUE;
-  g_mutex_unlock (&ctx->lock);
-
-  if (schedule)
-    inworld_soup_thread_invoke (ctx->st, ctx_drain, ctx_ref (ctx),
-        (GDestroyNotify) ctx_unref);
+  inworld_context_send (context, frame);
 }
 
-void
-inworld_context_close (InworldContext * ctx)
+static void
+transport_close (gpointer context)
 {
-  g_return_if_fail (ctx != NULL);
-  inworld_soup_thread_invoke (ctx->st, close_on_thread, ctx_ref (ctx),
-      (GDestroyNotify) ctx_unref);
+  inworld_context_close (context);
 }
 
-void
-inworld_context_free (InworldContext * ctx)
+static void
+transport_free (gpointer context)
 {
-  if (ctx == NULL)
-    return;
+  inworld_context_free (context);
+}
 
-  /* waits for a callback in progress; none runs after this */
-  g_mutex_lock (&ctx->callback_lock);
-  ctx->func = NULL;
-  ctx->user_data = NULL;
-  g_mutex_unlock (&ctx->callback_lock);
+const InworldTransport *
+inworld_pool_transport (void)
+{
+  static const InworldTransport transport = {
+    transport_open, transport_send, transport_close, transport_free
+  };
 
-  inworld_soup_thread_invoke (ctx->st, release_on_thread, ctx, NULL);
+  return &transport;
 }

@@ -34,24 +34,27 @@ G_BEGIN_DECLS
 
 typedef struct _InworldContext InworldContext;
 
-/* Opens context @context_id with @create_frame (taken; the protocol's
- * create/init message). Thread-safe. Events for it are given to @func
- * on the connection thread, as for inworld_connection_new(); for a
- * protocol without contexts their context_id is set to @context_id. */
+/* All four functions are called on the connection thread
+ * (inworldsoupthread.h), where the events are delivered too.
+ *
+ * Opens context @context_id with @create_frame (taken; the protocol's
+ * create/init message). Events for it are given to @func, as for
+ * inworld_connection_new(); for a protocol without contexts their
+ * context_id is set to @context_id. */
 InworldContext *inworld_context_open (const InworldConnectionParams * params,
     const gchar * context_id, gchar * create_frame, InworldEventFunc func,
     gpointer user_data);
 
-/* Queues @frame (taken) for the context; frames go out in order. Dropped
- * once the context's connection is lost. Thread-safe. */
+/* Sends @frame (taken) for the context; frames go out in order. Dropped
+ * once the context's connection is lost. */
 void inworld_context_send (InworldContext * ctx, gchar * frame);
 
 /* Sends the protocol's close message; events keep coming (the audio of
- * flushed text may follow a contextClosed). Thread-safe. */
+ * flushed text may follow a contextClosed). */
 void inworld_context_close (InworldContext * ctx);
 
 /* Stops event delivery at once and closes the context if it is still
- * open. Thread-safe; must not be called from the event callback. */
+ * open. May be called from its own event callback. */
 void inworld_context_free (InworldContext * ctx);
 
 /* The back-off before the next connection after @failures consecutive

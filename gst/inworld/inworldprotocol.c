@@ -58,6 +58,58 @@ inworld_synth_config_init (InworldSynthConfig * config)
   config->max_buffer_delay_ms = -1;
 }
 
+InworldSynthConfig *
+inworld_synth_config_dup (const InworldSynthConfig * config)
+{
+  InworldSynthConfig *copy;
+
+  g_return_val_if_fail (config != NULL, NULL);
+
+  copy = g_new (InworldSynthConfig, 1);
+  *copy = *config;
+  copy->voice = g_strdup (config->voice);
+  copy->model = g_strdup (config->model);
+  copy->language = g_strdup (config->language);
+  return copy;
+}
+
+void
+inworld_synth_config_free (InworldSynthConfig * config)
+{
+  if (config == NULL)
+    return;
+  g_free ((gchar *) config->voice);
+  g_free ((gchar *) config->model);
+  g_free ((gchar *) config->language);
+  g_free (config);
+}
+
+/* NULL and "" are both unset */
+static gboolean
+str_equal (const gchar * a, const gchar * b)
+{
+  return g_strcmp0 (a && *a ? a : NULL, b && *b ? b : NULL) == 0;
+}
+
+gboolean
+inworld_synth_config_equal (const InworldSynthConfig * a,
+    const InworldSynthConfig * b)
+{
+  return str_equal (a->voice, b->voice) && str_equal (a->model, b->model)
+      && str_equal (a->language, b->language)
+      && a->temperature == b->temperature
+      && a->speaking_rate == b->speaking_rate
+      && a->encoding == b->encoding && a->sample_rate == b->sample_rate
+      && a->bitrate == b->bitrate && a->timestamp_type == b->timestamp_type
+      && a->text_normalization == b->text_normalization
+      && a->timestamp_transport == b->timestamp_transport
+      && a->delivery_mode == b->delivery_mode
+      && a->auto_mode == b->auto_mode
+      && a->auto_mode_strategy == b->auto_mode_strategy
+      && a->buffer_char_threshold == b->buffer_char_threshold
+      && a->max_buffer_delay_ms == b->max_buffer_delay_ms;
+}
+
 static const gchar *const encoding_names[] = {
   [INWORLD_ENCODING_PCM] = "PCM",
   [INWORLD_ENCODING_LINEAR16] = "LINEAR16",
@@ -112,8 +164,8 @@ inworld_event_new (InworldEventType type, const gchar * context_id)
   return event;
 }
 
-static void
-timings_free (InworldTimings * timings)
+void
+inworld_timings_free (InworldTimings * timings)
 {
   if (timings == NULL)
     return;
@@ -131,7 +183,7 @@ inworld_event_free (InworldEvent * event)
   g_free (event->context_id);
   if (event->audio)
     g_bytes_unref (event->audio);
-  timings_free (event->timings);
+  inworld_timings_free (event->timings);
   g_free (event->code_name);
   g_free (event->message);
   g_free (event);
@@ -278,6 +330,50 @@ text_normalization_string (InworldTextNormalization normalization)
   return NULL;
 }
 
+static const gchar *
+timestamp_transport_string (InworldTimestampTransport transport)
+{
+  switch (transport) {
+    case INWORLD_TIMESTAMP_TRANSPORT_SYNC:
+      return "SYNC";
+    case INWORLD_TIMESTAMP_TRANSPORT_ASYNC:
+      return "ASYNC";
+    case INWORLD_TIMESTAMP_TRANSPORT_UNSET:
+      break;
+  }
+  return NULL;
+}
+
+static const gchar *
+delivery_mode_string (InworldDeliveryMode mode)
+{
+  switch (mode) {
+    case INWORLD_DELIVERY_MODE_STABLE:
+      return "STABLE";
+    case INWORLD_DELIVERY_MODE_BALANCED:
+      return "BALANCED";
+    case INWORLD_DELIVERY_MODE_CREATIVE:
+      return "CREATIVE";
+    case INWORLD_DELIVERY_MODE_UNSET:
+      break;
+  }
+  return NULL;
+}
+
+static const gchar *
+auto_mode_strategy_string (InworldAutoModeStrategy strategy)
+{
+  switch (strategy) {
+    case INWORLD_AUTO_MODE_STRATEGY_CLIENT_SEGMENTED:
+      return "CLIENT_SEGMENTED";
+    case INWORLD_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY:
+      return "SENTENCE_BOUNDARY";
+    case INWORLD_AUTO_MODE_STRATEGY_UNSET:
+      break;
+  }
+  return NULL;
+}
+
 /* Opens the frame object and, when @context_id is set, its contextId. */
 static JsonBuilder *
 inworld_begin (const gchar * context_id)
@@ -320,10 +416,19 @@ inworld_add_config (JsonBuilder * builder, const InworldSynthConfig * config,
   add_opt_string (builder, "language", config->language);
   if ((str = text_normalization_string (config->text_normalization)))
     add_string (builder, "applyTextNormalization", str);
-  if ((str = timestamp_type_string (config->timestamp_type)))
+  if ((str = timestamp_type_string (config->timestamp_type))) {
     add_string (builder, "timestampType", str);
-  if (config->auto_mode)
+    /* the strategy means nothing without timings */
+    if ((str = timestamp_transport_string (config->timestamp_transport)))
+      add_string (builder, "timestampTransportStrategy", str);
+  }
+  if ((str = delivery_mode_string (config->delivery_mode)))
+    add_string (builder, "deliveryMode", str);
+  if (config->auto_mode) {
     add_bool (builder, "autoMode", TRUE);
+    if ((str = auto_mode_strategy_string (config->auto_mode_strategy)))
+      add_string (builder, "autoModeStrategy", str);
+  }
   if (config->buffer_char_threshold >= 0)
     add_int (builder, "bufferCharThreshold", config->buffer_char_threshold);
   if (config->max_buffer_delay_ms >= 0)
@@ -435,8 +540,9 @@ slng_build_create (const gchar * context_id, const InworldSynthConfig * config)
     add_double (builder, "speaking_rate", config->speaking_rate);
   if (double_is_set (config->temperature))
     add_double (builder, "temperature", config->temperature);
-  if ((str = timestamp_type_string (config->timestamp_type)))
-    add_string (builder, "timestampType", str);
+  /* no timestampType: SLNG has no way to return timings on this route */
+  if ((str = delivery_mode_string (config->delivery_mode)))
+    add_string (builder, "deliveryMode", str);
   if ((str = text_normalization_string (config->text_normalization)))
     add_string (builder, "applyTextNormalization", str);
   if (config->auto_mode)
@@ -478,14 +584,6 @@ static gchar *
 slng_build_flush (const gchar * context_id)
 {
   return slng_build_type_only ("flush");
-}
-
-/* SLNG has no way to change a running session's settings */
-static gchar *
-slng_build_update_config (const gchar * context_id,
-    const InworldSynthConfig * config)
-{
-  return NULL;
 }
 
 static gchar *
@@ -1116,7 +1214,7 @@ parse_alignment (JsonObject * alignment, const gchar * where,
   return TRUE;
 
 fail:
-  timings_free (timings);
+  inworld_timings_free (timings);
   return FALSE;
 }
 
@@ -1193,40 +1291,62 @@ lift_audio (const gchar * frame, gsize length, LiftedAudio * lifted,
   return copy;
 }
 
+/* The metadata of an audio chunk (usage, timestampInfo): a field of an
+ * unexpected type is left out and said in *@ignored, never a reason to
+ * lose the chunk's audio. */
+static void
+parse_chunk_metadata (JsonObject * chunk, gint64 * processed,
+    InworldTimings ** timings, gchar ** ignored)
+{
+  const gchar *where = "audioChunk";
+  JsonObject *usage = NULL, *info = NULL;
+  GError *error = NULL;
+
+  if (!get_object (chunk, where, "usage", NULL, &usage, &error)
+      || (usage && !get_int64 (usage, "audioChunk.usage",
+              "processedCharactersCount", "processed_characters_count",
+              processed, &error))) {
+    *processed = -1;
+    *ignored = g_strdup (error->message);
+    g_clear_error (&error);
+  }
+  if (!get_object (chunk, where, "timestampInfo", "timestamp_info", &info,
+          &error)
+      || (info && !parse_timestamp_info (info, timings, &error))) {
+    gchar *both = *ignored ? g_strdup_printf ("%s; %s", *ignored,
+        error->message) : g_strdup (error->message);
+
+    g_free (*ignored);
+    *ignored = both;
+    g_clear_error (&error);
+  }
+}
+
 static InworldEvent *
 parse_audio_chunk (JsonObject * chunk, const gchar * context_id,
-    LiftedAudio * lifted, GError ** error)
+    LiftedAudio * lifted, gchar ** ignored, GError ** error)
 {
   const gchar *where = "audioChunk";
   const gchar *content = NULL;
-  JsonObject *usage = NULL, *info = NULL;
   gint64 processed = -1;
   GBytes *audio = NULL;
   InworldTimings *timings = NULL;
   InworldEvent *event;
 
   if (!get_string (chunk, where, "audioContent", "audio_content", &content,
-          error)
-      || !get_object (chunk, where, "usage", NULL, &usage, error)
-      || !get_object (chunk, where, "timestampInfo", "timestamp_info", &info,
           error))
     return NULL;
-  if (usage && !get_int64 (usage, "audioChunk.usage",
-          "processedCharactersCount", "processed_characters_count",
-          &processed, error))
-    return NULL;
-  if (info && !parse_timestamp_info (info, &timings, error))
-    return NULL;
+  parse_chunk_metadata (chunk, &processed, &timings, ignored);
   if (content && lifted && lifted->text && strcmp (content, AUDIO_MARK) == 0) {
     if (!decode_base64_len ("audioChunk.audioContent", lifted->text,
             lifted->length, &audio, error)) {
-      timings_free (timings);
+      inworld_timings_free (timings);
       return NULL;
     }
     lifted->text = NULL;        /* one chunk, one audio */
   } else if (content && !decode_base64 ("audioChunk.audioContent", content,
           &audio, error)) {
-    timings_free (timings);
+    inworld_timings_free (timings);
     return NULL;
   }
 
@@ -1351,11 +1471,24 @@ parse_result (JsonObject * result, LiftedAudio * lifted, GPtrArray * out,
     if (kind == NULL)
       continue;
     if (result_kinds[i].type == INWORLD_EVENT_AUDIO) {
-      event = parse_audio_chunk (kind, context_id, lifted, error);
+      gchar *ignored = NULL;
+
+      event = parse_audio_chunk (kind, context_id, lifted, &ignored, error);
       if (event == NULL) {
+        g_free (ignored);
         note_audio_lost (error, kind, "audioContent", "audio_content",
             context_id);
         return FALSE;
+      }
+      if (ignored) {
+        InworldEvent *warning = inworld_event_new
+            (INWORLD_EVENT_INVALID_FRAME, context_id);
+
+        warning->message = g_strdup_printf ("ignored a field of an audio "
+            "chunk (its audio is kept): %s", ignored);
+        g_free (ignored);
+        g_ptr_array_add (out, event);
+        event = warning;
       }
     } else {
       event = inworld_event_new (result_kinds[i].type, context_id);
@@ -1505,10 +1638,22 @@ done:
  * The tables
  * ------------------------------------------------------------------------ */
 
+static const gint slng_sample_rates[] = {
+  8000, 16000, 22050, 24000, 32000, 44100, 48000, 0
+};
+
 static const InworldProtocol inworld_protocol = {
   .kind = INWORLD_PROTOCOL_INWORLD,
   .name = "inworld",
-  .multiplexed = TRUE,
+  .contexts_per_connection = 5,
+  .auth_scheme = "Basic",
+  .api_key_env = "INWORLD_API_KEY",
+  .acks_create = TRUE,
+  .acks_close = TRUE,
+  .timings = TRUE,
+  .auto_mode = TRUE,
+  .sequenced = FALSE,
+  .sample_rates = NULL,
   .build_create = inworld_build_create,
   .build_send_text = inworld_build_send_text,
   .build_flush = inworld_build_flush,
@@ -1520,11 +1665,19 @@ static const InworldProtocol inworld_protocol = {
 static const InworldProtocol slng_protocol = {
   .kind = INWORLD_PROTOCOL_SLNG,
   .name = "slng",
-  .multiplexed = FALSE,
+  .contexts_per_connection = 1,
+  .auth_scheme = "Bearer",
+  .api_key_env = "SLNG_API_KEY",
+  .acks_create = FALSE,
+  .acks_close = FALSE,
+  .timings = FALSE,
+  .auto_mode = FALSE,
+  .sequenced = TRUE,
+  .sample_rates = slng_sample_rates,
   .build_create = slng_build_create,
   .build_send_text = slng_build_send_text,
   .build_flush = slng_build_flush,
-  .build_update_config = slng_build_update_config,
+  .build_update_config = NULL,
   .build_close = slng_build_close,
   .parse = slng_parse,
 };

@@ -54,6 +54,34 @@ typedef enum
   INWORLD_TEXT_NORMALIZATION_OFF,
 } InworldTextNormalization;
 
+/* timestampTransportStrategy: with SYNC (the service's default) every
+ * audio chunk waits for its timings; with ASYNC audio goes out at once and
+ * the timings follow in timestamp-only chunks. */
+typedef enum
+{
+  INWORLD_TIMESTAMP_TRANSPORT_UNSET,    /* field not sent */
+  INWORLD_TIMESTAMP_TRANSPORT_SYNC,
+  INWORLD_TIMESTAMP_TRANSPORT_ASYNC,
+} InworldTimestampTransport;
+
+/* deliveryMode (inworld-tts-2 only). */
+typedef enum
+{
+  INWORLD_DELIVERY_MODE_UNSET,          /* field not sent */
+  INWORLD_DELIVERY_MODE_STABLE,
+  INWORLD_DELIVERY_MODE_BALANCED,
+  INWORLD_DELIVERY_MODE_CREATIVE,
+} InworldDeliveryMode;
+
+/* autoModeStrategy: how the service cuts text into syntheses in auto
+ * mode. SENTENCE_BOUNDARY is inworld-tts-2's (Preview). */
+typedef enum
+{
+  INWORLD_AUTO_MODE_STRATEGY_UNSET,     /* field not sent: CLIENT_SEGMENTED */
+  INWORLD_AUTO_MODE_STRATEGY_CLIENT_SEGMENTED,
+  INWORLD_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY,
+} InworldAutoModeStrategy;
+
 /* Synthesis settings of one context. Strings are borrowed by the builders.
  * Numeric fields at 0 (or negative, NaN, infinite) and NULL (or empty)
  * strings are "unset": the field is left out of the frame and the server
@@ -72,12 +100,25 @@ typedef struct
   gint bitrate;
   InworldTimestampType timestamp_type;
   InworldTextNormalization text_normalization;
+  InworldTimestampTransport timestamp_transport;
+  InworldDeliveryMode delivery_mode;
   gboolean auto_mode;
+  InworldAutoModeStrategy auto_mode_strategy;
   gint buffer_char_threshold;   /* -1 = unset */
   gint max_buffer_delay_ms;     /* -1 = unset */
 } InworldSynthConfig;
 
 void inworld_synth_config_init (InworldSynthConfig * config);
+
+/* A copy of @config that owns its strings (free with
+ * inworld_synth_config_free). */
+InworldSynthConfig *inworld_synth_config_dup (const InworldSynthConfig *
+    config);
+void inworld_synth_config_free (InworldSynthConfig * config);
+
+/* TRUE when @a and @b would build the same frames. */
+gboolean inworld_synth_config_equal (const InworldSynthConfig * a,
+    const InworldSynthConfig * b);
 
 const gchar *inworld_encoding_to_string (InworldEncoding encoding);
 gboolean inworld_encoding_from_string (const gchar * str, InworldEncoding * out);
@@ -128,27 +169,57 @@ typedef struct
                                  * first details[].errorType
                                  * (SESSION_TOKEN_INVALID); or NULL */
   gchar *message;               /* ERROR: never NULL (parsers fill in
-                                 * a generic text when the server sent none) */
+                                 * a generic text when the server sent none);
+                                 * INVALID_FRAME: what was wrong */
   gboolean fatal;               /* the server will close the socket (auth) */
 } InworldEvent;
+
+void inworld_timings_free (InworldTimings * timings);
 
 InworldEvent *inworld_event_new (InworldEventType type, const gchar * context_id);
 void inworld_event_free (InworldEvent * event);
 const gchar *inworld_event_type_name (InworldEventType type);
 
-/* One protocol. Builders return a newly allocated JSON text frame, or NULL
- * when the protocol has no such message. parse() turns one received TEXT
- * frame into zero or more events (appended to @events, which owns them with
- * inworld_event_free); it returns FALSE with @error set when the frame is
- * not valid for the protocol (not JSON, wrong types, bad base64). A valid
- * frame the client need not act on yields no event and TRUE. */
+/* One protocol. Builders return a newly allocated JSON text frame;
+ * build_update_config is NULL when the protocol cannot change a running
+ * context. parse() turns one received TEXT frame into zero or more events
+ * (appended to @events, which owns them with inworld_event_free); it
+ * returns FALSE with @error set when the frame is not valid for the
+ * protocol (not JSON, wrong types, bad base64). A valid frame the client
+ * need not act on yields no event and TRUE; a valid frame with a bad
+ * metadata field (usage, timestampInfo) yields its audio and an
+ * INVALID_FRAME event saying what was ignored.
+ *
+ * Everything else that differs between the protocols is a field here, so
+ * that the layers above never test which protocol they speak. */
 typedef struct
 {
   InworldProtocolKind kind;
   const gchar *name;
 
-  /* TRUE when a connection carries several contexts (Inworld) */
-  gboolean multiplexed;
+  /* contexts one connection carries: 5 for Inworld; 1 for SLNG, whose
+   * connection is one session */
+  guint contexts_per_connection;
+  /* the scheme word of the Authorization header */
+  const gchar *auth_scheme;
+  /* where the key comes from when the api-key property is unset */
+  const gchar *api_key_env;
+  /* the server answers create with contextCreated */
+  gboolean acks_create;
+  /* the server answers close with contextClosed, after the audio of what
+   * was sent; FALSE: close ends the session at once and stops its audio,
+   * unanswered (SLNG), so it is sent only once all audio has come */
+  gboolean acks_close;
+  /* word and character timings can be asked for */
+  gboolean timings;
+  /* auto mode has an end-of-turn marker (contextClosed), so it can be
+   * used */
+  gboolean auto_mode;
+  /* audio chunks carry sequence numbers */
+  gboolean sequenced;
+  /* the sample rates the server takes, 0-terminated; NULL: any from
+   * 8000 to 48000 */
+  const gint *sample_rates;
 
   gchar *(*build_create) (const gchar * context_id,
       const InworldSynthConfig * config);

@@ -182,10 +182,8 @@ inworld_text_has_speech (const gchar * text)
     gsize len;
     gunichar c = next_char (p, end, &len);
 
-    if (c == (gunichar) - 1)
-      return TRUE;
-    if (!g_unichar_isspace (c) && !g_unichar_iscntrl (c)
-        && g_unichar_type (c) != G_UNICODE_FORMAT)
+    /* a byte that is not UTF-8 may be anything: keep it */
+    if (c == (gunichar) - 1 || g_unichar_isalnum (c))
       return TRUE;
     p += len;
   }

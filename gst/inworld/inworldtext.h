@@ -31,9 +31,11 @@ G_BEGIN_DECLS
  * count as one character each and are kept (still lossless). Linear time. */
 gchar **inworld_text_split (const gchar * text, guint max_chars);
 
-/* TRUE when @text holds something to speak (any non-whitespace character).
- * Invisible control and format characters (zero-width space, BOM) count as
- * whitespace here; NULL has nothing to speak. */
+/* TRUE when @text holds something to speak: a letter or a digit (in any
+ * script), as the service judges it — a synthesis of text without one
+ * (only punctuation, symbols such as ♪ or emoji, spaces) yields no audio
+ * and no flushCompleted. Bytes that are not UTF-8 count as speech; NULL
+ * has nothing to speak. */
 gboolean inworld_text_has_speech (const gchar * text);
 
 /* Validates @len bytes (-1: NUL-terminated) of UTF-8. On failure returns

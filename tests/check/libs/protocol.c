@@ -256,6 +256,9 @@ full_config (void)
   config.timestamp_type = INWORLD_TIMESTAMP_WORD;
   config.text_normalization = INWORLD_TEXT_NORMALIZATION_OFF;
   config.auto_mode = TRUE;
+  config.auto_mode_strategy = INWORLD_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY;
+  config.timestamp_transport = INWORLD_TIMESTAMP_TRANSPORT_ASYNC;
+  config.delivery_mode = INWORLD_DELIVERY_MODE_CREATIVE;
   config.buffer_char_threshold = 0;
   config.max_buffer_delay_ms = 1500;
   return config;
@@ -274,13 +277,25 @@ GST_START_TEST (test_tables)
   fail_unless (i != NULL && s != NULL && i != s);
   fail_unless_equals_int (i->kind, INWORLD_PROTOCOL_INWORLD);
   fail_unless_equals_int (s->kind, INWORLD_PROTOCOL_SLNG);
-  fail_unless (i->multiplexed);
-  fail_if (s->multiplexed);
+  /* what differs between the protocols is in the tables */
+  fail_unless_equals_int (i->contexts_per_connection, 5);
+  fail_unless_equals_int (s->contexts_per_connection, 1);
+  fail_unless_equals_string (i->auth_scheme, "Basic");
+  fail_unless_equals_string (s->auth_scheme, "Bearer");
+  fail_unless_equals_string (i->api_key_env, "INWORLD_API_KEY");
+  fail_unless_equals_string (s->api_key_env, "SLNG_API_KEY");
+  fail_unless (i->acks_create && i->acks_close && i->timings && i->auto_mode);
+  fail_if (s->acks_create || s->acks_close || s->timings || s->auto_mode);
+  fail_unless (!i->sequenced && s->sequenced);
+  fail_unless (i->sample_rates == NULL);
+  fail_unless (s->sample_rates != NULL && s->sample_rates[0] == 8000
+      && s->sample_rates[6] == 48000 && s->sample_rates[7] == 0);
   fail_unless (i->name && s->name && strcmp (i->name, s->name) != 0);
   fail_unless (i->build_create && i->build_send_text && i->build_flush
       && i->build_update_config && i->build_close && i->parse);
+  /* SLNG cannot change a running session */
   fail_unless (s->build_create && s->build_send_text && s->build_flush
-      && s->build_update_config && s->build_close && s->parse);
+      && s->build_update_config == NULL && s->build_close && s->parse);
   fail_unless (inworld_protocol_error_quark () != 0);
   fail_unless (INWORLD_PROTOCOL_ERROR == inworld_protocol_error_quark ());
 }
@@ -409,7 +424,7 @@ GST_START_TEST (test_inworld_create_full)
 
   assert_members (root, "", 2);
   assert_str (root, "contextId", "turn-7");
-  assert_members (root, "create", 10);
+  assert_members (root, "create", 13);
   assert_str (root, "create.voiceId", "Dennis");
   assert_str (root, "create.modelId", "inworld-tts-1.5-max");
   assert_members (root, "create.audioConfig", 4);
@@ -422,7 +437,10 @@ GST_START_TEST (test_inworld_create_full)
   /* an enum string, never a boolean */
   assert_str (root, "create.applyTextNormalization", "OFF");
   assert_str (root, "create.timestampType", "WORD");
+  assert_str (root, "create.timestampTransportStrategy", "ASYNC");
+  assert_str (root, "create.deliveryMode", "CREATIVE");
   assert_bool (root, "create.autoMode", TRUE);
+  assert_str (root, "create.autoModeStrategy", "SENTENCE_BOUNDARY");
   /* 0 is a real threshold, only -1 is unset */
   assert_int (root, "create.bufferCharThreshold", 0);
   assert_int (root, "create.maxBufferDelayMs", 1500);
@@ -458,7 +476,10 @@ GST_START_TEST (test_inworld_create_minimal)
   assert_absent (root, "create.language");
   assert_absent (root, "create.applyTextNormalization");
   assert_absent (root, "create.timestampType");
+  assert_absent (root, "create.timestampTransportStrategy");
+  assert_absent (root, "create.deliveryMode");
   assert_absent (root, "create.autoMode");
+  assert_absent (root, "create.autoModeStrategy");
   assert_absent (root, "create.bufferCharThreshold");
   assert_absent (root, "create.maxBufferDelayMs");
   json_node_unref (root);
@@ -569,7 +590,7 @@ GST_START_TEST (test_inworld_update_config)
   assert_members (root, "", 2);
   assert_str (root, "contextId", "turn-7");
   /* create's fields without modelId */
-  assert_members (root, "update_config", 9);
+  assert_members (root, "update_config", 12);
   assert_absent (root, "update_config.modelId");
   assert_str (root, "update_config.voiceId", "Dennis");
   assert_double (root, "update_config.audioConfig.speakingRate", 1.1);
@@ -1072,6 +1093,37 @@ GST_START_TEST (test_inworld_bad_types)
         "audioContent"},
     {"{\"result\":{\"contextId\":\"c\",\"audioChunk\":{\"audio_content\":[]}}}",
         "audio_content"},
+    {"{\"error\":{\"code\":\"16\",\"message\":\"x\"}}", "code"},
+    {"{\"error\":{\"code\":16,\"message\":{}}}", "message"},
+    /* a good result does not get out when the error beside it is bad */
+    {"{\"result\":{\"contextId\":\"c\",\"flushCompleted\":{}},"
+          "\"error\":{\"code\":[]}}", "code"},
+    /* nor does a created event when the audio beside it is bad */
+    {"{\"result\":{\"contextId\":\"c\",\"contextCreated\":{},"
+          "\"audioChunk\":{\"audioContent\":false}}}", "audioContent"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (table); i++) {
+    gchar *message = parse_fails_len (inworld (), table[i].frame, -1,
+        INWORLD_PROTOCOL_ERROR_BAD_FRAME);
+
+    fail_unless (strstr (message, table[i].names) != NULL,
+        "'%s' not in '%s'", table[i].names, message);
+    g_free (message);
+  }
+}
+
+GST_END_TEST;
+
+/* A metadata field of the wrong type (usage, timestampInfo) costs a
+ * warning, never the chunk's audio. */
+GST_START_TEST (test_inworld_bad_metadata)
+{
+  static const struct
+  {
+    const gchar *frame;
+    const gchar *names;         /* the warning names this */
+  } table[] = {
     {"{\"result\":{\"contextId\":\"c\",\"audioChunk\":{\"usage\":5}}}",
         "usage"},
     {"{\"result\":{\"contextId\":\"c\",\"audioChunk\":{\"usage\":"
@@ -1099,23 +1151,35 @@ GST_START_TEST (test_inworld_bad_types)
           "{\"characterAlignment\":{\"characters\":[\"a\"],"
           "\"characterStartTimeSeconds\":[0],"
           "\"characterEndTimeSeconds\":[1e999]}}}}}", "time 0"},
-    {"{\"error\":{\"code\":\"16\",\"message\":\"x\"}}", "code"},
-    {"{\"error\":{\"code\":16,\"message\":{}}}", "message"},
-    /* a good result does not get out when the error beside it is bad */
-    {"{\"result\":{\"contextId\":\"c\",\"flushCompleted\":{}},"
-          "\"error\":{\"code\":[]}}", "code"},
-    /* nor does a created event when the audio beside it is bad */
-    {"{\"result\":{\"contextId\":\"c\",\"contextCreated\":{},"
-          "\"audioChunk\":{\"audioContent\":false}}}", "audioContent"},
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (table); i++) {
-    gchar *message = parse_fails_len (inworld (), table[i].frame, -1,
-        INWORLD_PROTOCOL_ERROR_BAD_FRAME);
+    gchar *frame = g_strdup (table[i].frame);
+    gchar *with_audio;
+    GPtrArray *events;
+    InworldEvent *audio, *warning;
+    gsize size;
 
-    fail_unless (strstr (message, table[i].names) != NULL,
-        "'%s' not in '%s'", table[i].names, message);
-    g_free (message);
+    /* the same frames, with audio beside the bad field */
+    frame[strlen (frame) - 3] = '\0';
+    with_audio = g_strdup_printf ("%s,\"audioContent\":\"AAEC\"}}}", frame);
+    events = parse_ok (inworld (), with_audio);
+    fail_unless_equals_int (events->len, 2);
+    audio = g_ptr_array_index (events, 0);
+    warning = g_ptr_array_index (events, 1);
+    fail_unless_equals_int (audio->type, INWORLD_EVENT_AUDIO);
+    fail_unless (audio->audio != NULL);
+    g_bytes_get_data (audio->audio, &size);
+    fail_unless_equals_int (size, 3);
+    fail_unless_equals_string (audio->context_id, "c");
+    fail_unless_equals_int (warning->type, INWORLD_EVENT_INVALID_FRAME);
+    fail_unless_equals_string (warning->context_id, "c");
+    fail_unless (strstr (warning->message, table[i].names) != NULL,
+        "'%s' not in '%s'", table[i].names, warning->message);
+    fail_unless (strstr (warning->message, "audio is kept") != NULL);
+    g_ptr_array_unref (events);
+    g_free (with_audio);
+    g_free (frame);
   }
 }
 
@@ -1462,8 +1526,18 @@ GST_START_TEST (test_inworld_huge_times)
         "{\"words\":[\"a\",\"b\"],\"wordStartTimeSeconds\":[0,%s],"
         "\"wordEndTimeSeconds\":[1,2]}}}," OK_STATUS "}}", bad[i]);
 
-    assert_message_has (inworld (), frame, INWORLD_PROTOCOL_ERROR_BAD_FRAME,
-        "time 1");
+    /* the timings go, with a warning */
+    GPtrArray *events = parse_ok (inworld (), frame);
+    InworldEvent *warning;
+
+    fail_unless_equals_int (events->len, 2);
+    fail_unless (((InworldEvent *) g_ptr_array_index (events, 0))->timings
+        == NULL);
+    warning = g_ptr_array_index (events, 1);
+    fail_unless_equals_int (warning->type, INWORLD_EVENT_INVALID_FRAME);
+    fail_unless (strstr (warning->message, "time 1") != NULL, "%s",
+        warning->message);
+    g_ptr_array_unref (events);
     g_free (frame);
   }
 
@@ -1517,6 +1591,10 @@ GST_START_TEST (test_slng_builders)
 
   assert_members (root, "", 14);
   assert_str (root, "type", "init");
+  /* SLNG returns no timings: timestampType is never sent to it */
+  assert_absent (root, "timestampType");
+  assert_absent (root, "timestampTransportStrategy");
+  assert_str (root, "deliveryMode", "CREATIVE");
   assert_absent (root, "contextId");
   assert_str (root, "voice", "Dennis");
   assert_str (root, "modelId", "inworld-tts-1.5-max");
@@ -1526,7 +1604,6 @@ GST_START_TEST (test_slng_builders)
   assert_int (root, "bit_rate", 64000);
   assert_double (root, "speaking_rate", 1.1);
   assert_double (root, "temperature", 0.9);
-  assert_str (root, "timestampType", "WORD");
   assert_str (root, "applyTextNormalization", "OFF");
   assert_bool (root, "autoMode", TRUE);
   assert_int (root, "bufferCharThreshold", 0);
@@ -1579,8 +1656,7 @@ GST_START_TEST (test_slng_builders)
   json_node_unref (root);
   g_free (frame);
 
-  config = full_config ();
-  fail_unless (slng ()->build_update_config ("x", &config) == NULL);
+  fail_unless (slng ()->build_update_config == NULL);
 }
 
 GST_END_TEST;
@@ -1726,6 +1802,7 @@ protocol_suite (void)
   tcase_add_test (tc, test_inworld_nothing_to_do);
   tcase_add_test (tc, test_inworld_bad_json);
   tcase_add_test (tc, test_inworld_bad_types);
+  tcase_add_test (tc, test_inworld_bad_metadata);
   tcase_add_test (tc, test_inworld_bad_base64);
   tcase_add_test (tc, test_inworld_lifted_audio);
   tcase_add_test (tc, test_inworld_huge_frames);

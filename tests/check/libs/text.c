@@ -310,10 +310,18 @@ GST_START_TEST (test_has_speech)
   fail_if (inworld_text_has_speech ("\xef\xbb\xbf "));  /* byte order mark */
   fail_unless (inworld_text_has_speech ("a"));
   fail_unless (inworld_text_has_speech ("   a   "));
-  fail_unless (inworld_text_has_speech ("\n。"));
-  fail_unless (inworld_text_has_speech ("😀"));
   fail_unless (inworld_text_has_speech (" 1 "));
   fail_unless (inworld_text_has_speech ("\xff"));
+  fail_unless (inworld_text_has_speech ("日本"));
+  fail_unless (inworld_text_has_speech ("é"));
+  fail_unless (inworld_text_has_speech ("[laugh]"));
+  /* the service speaks letters and digits: nothing else is speech */
+  fail_if (inworld_text_has_speech ("\n。"));
+  fail_if (inworld_text_has_speech ("..."));
+  fail_if (inworld_text_has_speech ("-"));
+  fail_if (inworld_text_has_speech ("♪"));
+  fail_if (inworld_text_has_speech ("😀"));
+  fail_if (inworld_text_has_speech ("¿¡ , ; : ! ?"));
 }
 
 GST_END_TEST;

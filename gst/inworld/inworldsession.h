@@ -1,0 +1,208 @@
+/* inworldttssrc: the conversation with the server
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* One element's conversation with the server, on the connection thread.
+ *
+ * The element (its application, sink-pad and property threads) calls the
+ * session with typed operations — start, speak, flush, end, interrupt —
+ * which are queued and carried out in order on the session's GMainContext
+ * (the connection thread's), so text reaches the wire without waiting on
+ * anything downstream. The session owns everything the server's side of
+ * the conversation needs: the context's lifecycle (one state enum), the
+ * ledger of the text sent and of the syntheses the server owes, the
+ * accounting of those syntheses as the service really runs them, model
+ * and setting switches, re-sending after a lost connection and the error
+ * policy with its retry budget. It hands typed outputs (audio, timings,
+ * synthesis and utterance ends, warnings, the end, a failure) to a
+ * callback, which the element's src task drains; it never touches a
+ * GstBuffer and never blocks.
+ *
+ * It reaches the server through an InworldTransport: the connection pool
+ * in the element, a fake in the unit tests (tests/check/libs/session.c).
+ *
+ * Utterances and syntheses. An utterance is the text between two flushes
+ * of the element (a push-text with flush, a sink buffer, the flush
+ * signal, the end of the stream); each gets one UTTERANCE_END, in order,
+ * after its last audio — also one with nothing to speak, which is never
+ * sent. The server runs syntheses, each ended by a flushCompleted; the
+ * session keeps every synthesis to at most one utterance's text by
+ * flushing where the service would otherwise synthesize on its own
+ * (bufferCharThreshold, maxBufferDelayMs, update_config), and accounts
+ * any synthesis the service still runs on its own (a part of a long
+ * flush, a buffer delay that came first). In auto mode the server decides
+ * where syntheses go: each one is an utterance of its own. */
+
+#pragma once
+
+#include "inworldconnection.h"
+
+G_BEGIN_DECLS
+
+typedef struct _InworldSession InworldSession;
+
+/* How the session reaches the server: one context of a protocol at a
+ * time, on the session's GMainContext. Events are handed to @func on that
+ * context, never from inside send/close/free. */
+typedef struct
+{
+  gpointer (*open) (gpointer transport_data,
+      const InworldConnectionParams * params, const gchar * context_id,
+      gchar * create_frame, InworldEventFunc func, gpointer user_data);
+  void (*send) (gpointer context, gchar * frame);
+  void (*close) (gpointer context);
+  /* no event of @context is delivered after this */
+  void (*free) (gpointer context);
+} InworldTransport;
+
+/* The connection pool (inworldpool.h): the transport of the element. */
+const InworldTransport *inworld_pool_transport (void);
+
+#define INWORLD_SESSION_NO_TIME G_MAXUINT64
+
+/* One utterance (immutable once handed out but for its refcount). */
+typedef struct
+{
+  gint refcount;
+  guint index;                  /* flush-index, from 1 */
+  guint64 start;                /* when its speech may start (the
+                                 * element's running time), or
+                                 * INWORLD_SESSION_NO_TIME: right after
+                                 * the previous one */
+  gchar *text;                  /* what was pushed; auto mode: what the
+                                 * synthesis covered, as far as known */
+} InworldUtterance;
+
+InworldUtterance *inworld_utterance_ref (InworldUtterance * utterance);
+void inworld_utterance_unref (InworldUtterance * utterance);
+
+/* What a problem is, for the element's error domain and code. */
+typedef enum
+{
+  INWORLD_PROBLEM_AUTH,         /* bad, missing or refused key */
+  INWORLD_PROBLEM_SETTINGS,     /* voice, model, encoding... refused */
+  INWORLD_PROBLEM_BUSY,         /* limits of the account or service */
+  INWORLD_PROBLEM_UNREACHABLE,  /* never connected, or refused */
+  INWORLD_PROBLEM_LOST,         /* the connection was lost */
+  INWORLD_PROBLEM_TOO_BIG,      /* a frame over the size limit */
+  INWORLD_PROBLEM_TIMEOUT,      /* no reply for `timeout` seconds */
+  INWORLD_PROBLEM_SERVER,       /* an error of the server */
+  INWORLD_PROBLEM_BAD_FRAME,    /* a frame not valid for the protocol */
+  INWORLD_PROBLEM_BAD_AUDIO,    /* audio out of order, or lost */
+  INWORLD_PROBLEM_SETTINGS_IGNORED,     /* a setting the protocol lacks */
+} InworldProblemKind;
+
+/* A warning or an error, with facts an application can read. */
+typedef struct
+{
+  InworldProblemKind kind;
+  gchar *message;               /* a sentence for people: cause and fix */
+  gchar *debug;                 /* more detail, or NULL */
+  gint grpc_code;               /* the server's status code, -1 if none */
+  gchar *code_name;             /* its name (INVALID_ARGUMENT, SLNG's
+                                 * config_error...), or NULL */
+  guint http_status;            /* of a refused upgrade, or 0 */
+  guint close_code;             /* WebSocket close code, or 0 */
+  gchar *context_id;            /* or NULL */
+  gchar *uri;
+  guint64 chars_unspoken;       /* characters sent and not spoken */
+  guint64 chars_sent;
+  guint attempts;               /* reconnections tried */
+} InworldProblem;
+
+void inworld_problem_free (InworldProblem * problem);
+
+typedef enum
+{
+  INWORLD_OUTPUT_AUDIO,         /* audio bytes of a synthesis */
+  INWORLD_OUTPUT_TIMINGS,       /* timings of a synthesis, in seconds
+                                 * from its start; only tokens with a
+                                 * letter or digit */
+  INWORLD_OUTPUT_SYNTHESIS_END, /* a synthesis ended (flushCompleted) */
+  INWORLD_OUTPUT_UTTERANCE_END, /* an utterance is spoken */
+  INWORLD_OUTPUT_RESTART,       /* the synthesis under way was lost; it
+                                 * is spoken again from its start */
+  INWORLD_OUTPUT_WARNING,
+  INWORLD_OUTPUT_ERROR,         /* the conversation failed: nothing follows */
+  INWORLD_OUTPUT_END,           /* all is spoken: nothing follows */
+} InworldOutputType;
+
+typedef struct
+{
+  InworldOutputType type;
+  guint epoch;                  /* of the last interrupt before it */
+  InworldUtterance *utterance;  /* AUDIO, TIMINGS, SYNTHESIS_END,
+                                 * UTTERANCE_END */
+  guint synthesis;              /* serial of the synthesis, from 1 */
+  GBytes *audio;                /* AUDIO */
+  InworldTimings *timings;      /* TIMINGS */
+  guint characters;             /* UTTERANCE_END: characters synthesized
+                                 * (the server's count when it gave one) */
+  const gchar *context_id;      /* the context it came from */
+  InworldProblem *problem;      /* WARNING, ERROR */
+} InworldOutput;
+
+const gchar *inworld_output_type_name (InworldOutputType type);
+void inworld_output_free (InworldOutput * output);
+
+/* Called on the session's context with no lock of the session's held;
+ * takes @output. Never called again once inworld_session_free() has
+ * returned. */
+typedef void (*InworldOutputFunc) (InworldOutput * output,
+    gpointer user_data);
+
+/* What the session needs to start: where to connect and the audio format
+ * (the same for every utterance). */
+typedef struct
+{
+  InworldConnectionParams connection;
+  InworldEncoding encoding;
+  gint sample_rate;
+  gint bitrate;                 /* 0: the server's default */
+  guint timeout_s;              /* no reply for this long fails; 0: never */
+  const gchar *name;            /* prefix of the context ids */
+  const InworldSynthConfig *config;     /* the settings of a context
+                                         * opened before any text */
+} InworldSessionStart;
+
+/* A session on @context, reaching the server through @transport. */
+InworldSession *inworld_session_new (GMainContext * context,
+    const InworldTransport * transport, gpointer transport_data,
+    InworldOutputFunc func, gpointer user_data);
+
+/* Stops the outputs at once (none is given after this returns), then
+ * closes the context and frees the session on its GMainContext. Any
+ * thread but the output callback's. */
+void inworld_session_free (InworldSession * session);
+
+/* The operations, from any thread, carried out in order. The session
+ * keeps text spoken before start() and sends it once started. */
+void inworld_session_start (InworldSession * session,
+    const InworldSessionStart * start);
+/* Text with the settings it is to be spoken with (copied; its audio
+ * fields are replaced by the session's format). With @flush, it ends the
+ * utterance. @start is when its speech may start, or
+ * INWORLD_SESSION_NO_TIME. */
+void inworld_session_speak (InworldSession * session, const gchar * text,
+    gboolean flush, const InworldSynthConfig * config, guint64 start);
+/* Ends the utterance under way (nothing when none is). */
+void inworld_session_flush (InworldSession * session);
+/* Speaks what is pending, closes the context, then END. */
+void inworld_session_end (InworldSession * session);
+/* Drops the speech: pending text and audio, the context (a fresh one is
+ * opened); outputs given afterwards carry @epoch. With @cancel_end, an
+ * end asked for before is forgotten (a flushing seek upstream). */
+void inworld_session_interrupt (InworldSession * session, guint epoch,
+    gboolean cancel_end);
+
+/* Timings without the tokens that hold no letter or digit (whitespace
+ * and punctuation, which WORD alignment lists too); NULL when none is
+ * left. Takes @timings. */
+InworldTimings *inworld_timings_keep_words (InworldTimings * timings);
+
+G_END_DECLS
