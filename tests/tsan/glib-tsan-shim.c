@@ -81,6 +81,8 @@ void __tsan_mutex_post_lock (void *addr, unsigned flags, int recursion)
 int __tsan_mutex_pre_unlock (void *addr, unsigned flags) __attribute__ ((weak));
 void __tsan_ignore_thread_begin (void) __attribute__ ((weak));
 void __tsan_ignore_thread_end (void) __attribute__ ((weak));
+void AnnotateIgnoreSyncBegin (const char *file, int line)
+    __attribute__ ((weak));
 void __tsan_mutex_post_unlock (void *addr, unsigned flags)
     __attribute__ ((weak));
 
@@ -184,6 +186,10 @@ static void
 shim_init (void)
 {
   const char *pids = getenv ("GLIB_TSAN_SHIM_PIDS");
+  const char *ignore = getenv ("GLIB_TSAN_SHIM_IGNORE");
+  char exe[4096];
+  const char *base;
+  ssize_t n;
 
   have_tsan = __tsan_acquire != NULL && __tsan_release != NULL
       && __tsan_mutex_pre_lock != NULL && __tsan_mutex_post_lock != NULL
@@ -193,12 +199,14 @@ shim_init (void)
 
   /* "pid program" per process, so that tools/tsan.sh can tell whose
    * log_path.PID file is whose (the test, the emulator it starts...) */
+  n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+  exe[n > 0 ? n : 0] = '\0';
+  base = strrchr (exe, '/');
+  base = base ? base + 1 : exe;
   if (pids != NULL && *pids != '\0') {
-    char exe[4096], line[4200];
-    ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+    char line[4200];
     int fd = open (pids, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 
-    exe[n > 0 ? n : 0] = '\0';
     if (fd >= 0) {
       int len = snprintf (line, sizeof line, "%ld %s %s\n", (long) getpid (),
           have_tsan ? "tsan" : "plain", exe);
@@ -206,6 +214,27 @@ shim_init (void)
         /* nothing to do: the map is a convenience */
       }
       close (fd);
+    }
+  }
+
+  /* Programs named in GLIB_TSAN_SHIM_IGNORE (space-separated) are not
+   * checked: their main thread ignores memory accesses and
+   * synchronisation, and the shim only forwards (TSan's deadlock detector
+   * still sees the pthread mutexes, but no longer GLib's GMutex). For
+   * gst-plugin-scanner, a system program that only has the runtime
+   * because it loads our instrumented plugin. */
+  if (have_tsan && ignore != NULL && AnnotateIgnoreSyncBegin != NULL) {
+    size_t len = strlen (base);
+    const char *p = ignore;
+
+    while ((p = strstr (p, base)) != NULL) {
+      if ((p == ignore || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0')) {
+        __tsan_ignore_thread_begin ();
+        AnnotateIgnoreSyncBegin (__FILE__, __LINE__);
+        have_tsan = 0;
+        break;
+      }
+      p += len;
     }
   }
 }
@@ -749,6 +778,46 @@ g_thread_pool_push (GThreadPool * pool, gpointer data, GError ** error)
   ok = REAL (g_thread_pool_push) (pool, data, error);
   ignore_end ();
   return ok;
+}
+
+/* These push wake-up markers into the pool's (or the unused threads')
+ * queue, whose list nodes the workers then free. */
+void
+g_thread_pool_free (GThreadPool * pool, gboolean immediate, gboolean wait_)
+{
+  release (pool);
+  ignore_begin ();
+  REAL (g_thread_pool_free) (pool, immediate, wait_);
+  ignore_end ();
+}
+
+gboolean
+g_thread_pool_set_max_threads (GThreadPool * pool, gint max_threads,
+    GError ** error)
+{
+  gboolean ok;
+
+  release (pool);
+  ignore_begin ();
+  ok = REAL (g_thread_pool_set_max_threads) (pool, max_threads, error);
+  ignore_end ();
+  return ok;
+}
+
+void
+g_thread_pool_set_max_unused_threads (gint max_threads)
+{
+  ignore_begin ();
+  REAL (g_thread_pool_set_max_unused_threads) (max_threads);
+  ignore_end ();
+}
+
+void
+g_thread_pool_stop_unused_threads (void)
+{
+  ignore_begin ();
+  REAL (g_thread_pool_stop_unused_threads) ();
+  ignore_end ();
 }
 
 /* ---- GMainContext ------------------------------------------------------- */

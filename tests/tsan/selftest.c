@@ -12,7 +12,8 @@
  * mechanism and reports a race in the scenario's functions; with the shim
  * it must report nothing.
  *
- *   selftest [mutex-cond|async-queue|invoke|source-attach|last-unref|once]
+ *   selftest [mutex-cond|async-queue|thread-pool|invoke|source-attach|
+ *             last-unref|once]
  *
  * No argument runs them all. The program itself always exits 0 when the
  * hand-offs delivered the right values; the TSan logs tell the rest.
@@ -110,6 +111,37 @@ scenario_async_queue (void)
   g_thread_join (thread);
   g_async_queue_unref (queue);
   return ok;
+}
+
+/* ---- GThreadPool (what GstTaskPool runs streaming threads on) ---------- */
+
+static gint pool_sum;           /* atomic */
+
+static void
+thread_pool_work (gpointer data, gpointer user_data)
+{
+  QueueItem *item = data;
+
+  g_atomic_int_add (&pool_sum, item->serial);
+  g_free (item);                /* the worker frees what the pusher wrote */
+}
+
+static gboolean
+scenario_thread_pool (void)
+{
+  GThreadPool *pool = g_thread_pool_new (thread_pool_work, NULL, 1, FALSE,
+      NULL);
+
+  for (gint i = 1; i <= 3; i++) {
+    QueueItem *item = g_new (QueueItem, 1);
+
+    item->serial = i;
+    g_thread_pool_push (pool, item, NULL);
+    g_usleep (10000);           /* the worker waits for the next one */
+  }
+  /* wakes the worker with a marker that it frees */
+  g_thread_pool_free (pool, FALSE, TRUE);
+  return g_atomic_int_get (&pool_sum) == 6;
 }
 
 /* ---- GMainContext: g_main_context_invoke () and g_source_attach () to a
@@ -302,6 +334,7 @@ static const struct
 } scenarios[] = {
   {"mutex-cond", scenario_mutex_cond},
   {"async-queue", scenario_async_queue},
+  {"thread-pool", scenario_thread_pool},
   {"invoke", scenario_invoke},
   {"source-attach", scenario_source_attach},
   {"last-unref", scenario_last_unref},
