@@ -804,6 +804,19 @@ g_thread_pool_set_max_threads (GThreadPool * pool, gint max_threads,
   return ok;
 }
 
+/* GTask calls it when a task is cancelled: a removal and a push in front */
+gboolean
+g_thread_pool_move_to_front (GThreadPool * pool, gpointer data)
+{
+  gboolean ok;
+
+  release (pool);
+  ignore_begin ();
+  ok = REAL (g_thread_pool_move_to_front) (pool, data);
+  ignore_end ();
+  return ok;
+}
+
 void
 g_thread_pool_set_max_unused_threads (gint max_threads)
 {
@@ -905,11 +918,39 @@ g_source_set_callback (GSource * source, GSourceFunc func, gpointer data,
   g_source_set_callback_indirect (source, cb, &callback_funcs);
 }
 
+/* The context's tables (a hash table of sources by id, priority lists)
+ * grow and shrink under its own lock inside libglib, which TSan cannot
+ * see: its allocations here are not recorded (the loop thread's are
+ * made inside libglib, where nothing is recorded either). */
 guint
 g_source_attach (GSource * source, GMainContext * context)
 {
+  guint id;
+
   release (source);
-  return REAL (g_source_attach) (source, context);
+  ignore_begin ();
+  id = REAL (g_source_attach) (source, context);
+  ignore_end ();
+  return id;
+}
+
+void
+g_source_destroy (GSource * source)
+{
+  ignore_begin ();
+  REAL (g_source_destroy) (source);
+  ignore_end ();
+}
+
+gboolean
+g_source_remove (guint tag)
+{
+  gboolean found;
+
+  ignore_begin ();
+  found = REAL (g_source_remove) (tag);
+  ignore_end ();
+  return found;
 }
 
 void
@@ -1067,6 +1108,67 @@ g_main_context_invoke (GMainContext * context, GSourceFunc function,
 {
   g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, function, data,
       NULL);
+}
+
+/* ---- quarks and interned strings ------------------------------------------
+ * A new quark's string is copied into a shared block under a lock inside
+ * libglib and read without one: release on the string once it is in,
+ * acquire on it where a thread gets it. */
+
+static const gchar *
+quark_published (GQuark quark)
+{
+  const gchar *string = quark ? REAL (g_quark_to_string) (quark) : NULL;
+
+  release (string);
+  return string;
+}
+
+GQuark
+g_quark_from_string (const gchar * string)
+{
+  GQuark quark = REAL (g_quark_from_string) (string);
+
+  acquire (quark_published (quark));
+  return quark;
+}
+
+GQuark
+g_quark_from_static_string (const gchar * string)
+{
+  GQuark quark = REAL (g_quark_from_static_string) (string);
+
+  acquire (quark_published (quark));
+  return quark;
+}
+
+const gchar *
+g_quark_to_string (GQuark quark)
+{
+  const gchar *string = REAL (g_quark_to_string) (quark);
+
+  acquire (string);
+  return string;
+}
+
+const gchar *
+g_intern_string (const gchar * string)
+{
+  const gchar *interned = REAL (g_intern_string) (string);
+
+  release (interned);
+  acquire (interned);
+  return interned;
+}
+
+const gchar *
+g_intern_static_string (const gchar * string)
+{
+  const gchar *interned = REAL (g_intern_static_string) (string);
+
+  release (interned);
+  acquire (interned);
+  return interned;
 }
 
 /* ---- GstBus: messages cross threads through a lock-free queue ----------- */
