@@ -83,6 +83,9 @@ void __tsan_ignore_thread_begin (void) __attribute__ ((weak));
 void __tsan_ignore_thread_end (void) __attribute__ ((weak));
 void AnnotateIgnoreSyncBegin (const char *file, int line)
     __attribute__ ((weak));
+int __sanitizer_install_malloc_and_free_hooks (void (*malloc_hook) (const
+        volatile void *, size_t), void (*free_hook) (const volatile void *))
+    __attribute__ ((weak));
 void __tsan_mutex_post_unlock (void *addr, unsigned flags)
     __attribute__ ((weak));
 
@@ -181,6 +184,23 @@ resolve (const char *name)
     p_; \
   }))
 
+/* Whoever frees a block has synchronised with every earlier release on
+ * its first byte: the refcount annotations below put them there (GObject,
+ * GstMiniObject, GSource...). This covers the last unref made inside a
+ * library, where the shim cannot see it (gst_mini_object_unref () called
+ * by libgstreamer itself): the free () that ends it is seen. TSan calls
+ * the hook in its free () interceptor, before it checks the block. */
+static void
+malloc_hook (const volatile void *ptr, size_t size)
+{
+}
+
+static void
+free_hook (const volatile void *ptr)
+{
+  acquire (ptr);
+}
+
 __attribute__ ((constructor))
 static void
 shim_init (void)
@@ -237,6 +257,9 @@ shim_init (void)
       p += len;
     }
   }
+
+  if (have_tsan && __sanitizer_install_malloc_and_free_hooks != NULL)
+    __sanitizer_install_malloc_and_free_hooks (malloc_hook, free_hook);
 }
 
 /* ---- GMutex ------------------------------------------------------------- */
@@ -847,9 +870,27 @@ g_thread_pool_stop_unused_threads (void)
     REAL (unref) (object); \
   }
 
-REFCOUNTED (GSource, g_source_ref, g_source_unref)
-REFCOUNTED (GMainContext, g_main_context_ref, g_main_context_unref)
 REFCOUNTED (GMainLoop, g_main_loop_ref, g_main_loop_unref)
+
+/* The last unref of an attached source takes it out of its context's
+ * table of sources, that of a context frees them all: GLib's memory under
+ * GLib's lock (see g_source_attach () below). */
+#define REFCOUNTED_IGNORED(type, ref, unref) \
+  type * ref (type * object) \
+  { \
+    acq_rel (object); \
+    return REAL (ref) (object); \
+  } \
+  void unref (type * object) \
+  { \
+    acq_rel (object); \
+    ignore_begin (); \
+    REAL (unref) (object); \
+    ignore_end (); \
+  }
+
+REFCOUNTED_IGNORED (GSource, g_source_ref, g_source_unref)
+REFCOUNTED_IGNORED (GMainContext, g_main_context_ref, g_main_context_unref)
 
 typedef struct
 {
@@ -1124,10 +1165,16 @@ quark_published (GQuark quark)
   return string;
 }
 
+/* The lookups and copies inside happen under GLib's quark lock, which
+ * TSan does not see: they are not recorded. */
 GQuark
 g_quark_from_string (const gchar * string)
 {
-  GQuark quark = REAL (g_quark_from_string) (string);
+  GQuark quark;
+
+  ignore_begin ();
+  quark = REAL (g_quark_from_string) (string);
+  ignore_end ();
 
   acquire (quark_published (quark));
   return quark;
@@ -1136,9 +1183,24 @@ g_quark_from_string (const gchar * string)
 GQuark
 g_quark_from_static_string (const gchar * string)
 {
-  GQuark quark = REAL (g_quark_from_static_string) (string);
+  GQuark quark;
+
+  ignore_begin ();
+  quark = REAL (g_quark_from_static_string) (string);
+  ignore_end ();
 
   acquire (quark_published (quark));
+  return quark;
+}
+
+GQuark
+g_quark_try_string (const gchar * string)
+{
+  GQuark quark;
+
+  ignore_begin ();
+  quark = REAL (g_quark_try_string) (string);
+  ignore_end ();
   return quark;
 }
 
@@ -1154,7 +1216,11 @@ g_quark_to_string (GQuark quark)
 const gchar *
 g_intern_string (const gchar * string)
 {
-  const gchar *interned = REAL (g_intern_string) (string);
+  const gchar *interned;
+
+  ignore_begin ();
+  interned = REAL (g_intern_string) (string);
+  ignore_end ();
 
   release (interned);
   acquire (interned);
@@ -1164,7 +1230,11 @@ g_intern_string (const gchar * string)
 const gchar *
 g_intern_static_string (const gchar * string)
 {
-  const gchar *interned = REAL (g_intern_static_string) (string);
+  const gchar *interned;
+
+  ignore_begin ();
+  interned = REAL (g_intern_static_string) (string);
+  ignore_end ();
 
   release (interned);
   acquire (interned);
