@@ -10,10 +10,12 @@
  * data from one thread to another through one GLib mechanism only, and
  * every hand-off is correct: without the shim TSan cannot see the
  * mechanism and reports a race in the scenario's functions; with the shim
- * it must report nothing.
+ * it must report nothing. The last one, real-race, is a real race next to
+ * the same GLib calls (on other objects): it must be reported with the
+ * shim too, so that the shim is seen not to hide everything.
  *
  *   selftest [mutex-cond|async-queue|thread-pool|invoke|source-attach|
- *             last-unref|once]
+ *             last-unref|once|real-race]
  *
  * No argument runs them all. The program itself always exits 0 when the
  * hand-offs delivered the right values; the TSan logs tell the rest.
@@ -325,6 +327,52 @@ scenario_once (void)
   return sa == 120 && sb == 120;
 }
 
+/* ---- a real race among GLib calls that synchronise other things --------- */
+
+typedef struct
+{
+  GMutex lock;                  /* never held around counter */
+  GAsyncQueue *queue;
+  gint counter;
+} RaceBox;
+
+static gpointer
+real_race_worker (gpointer data)
+{
+  RaceBox *box = data;
+  GObject *mine = g_object_new (G_TYPE_OBJECT, NULL);
+
+  g_object_ref (mine);
+  g_object_unref (mine);
+  g_mutex_lock (&box->lock);
+  g_mutex_unlock (&box->lock);
+  box->counter++;               /* races with the main thread's increment */
+  g_object_unref (mine);
+  g_async_queue_push (box->queue, GINT_TO_POINTER (1));
+  return NULL;
+}
+
+static gboolean
+scenario_real_race (void)
+{
+  RaceBox box = { 0 };
+  GObject *theirs = g_object_new (G_TYPE_OBJECT, NULL);
+  GThread *thread;
+
+  g_mutex_init (&box.lock);
+  box.queue = g_async_queue_new ();
+  thread = g_thread_new ("racer", real_race_worker, &box);
+  g_object_ref (theirs);
+  g_object_unref (theirs);
+  box.counter++;                /* before the pop: unordered with the worker's */
+  g_async_queue_pop (box.queue);
+  g_object_unref (theirs);
+  g_thread_join (thread);
+  g_async_queue_unref (box.queue);
+  g_mutex_clear (&box.lock);
+  return box.counter == 2;
+}
+
 /* ---- main ----------------------------------------------------------------- */
 
 static const struct
@@ -339,6 +387,7 @@ static const struct
   {"source-attach", scenario_source_attach},
   {"last-unref", scenario_last_unref},
   {"once", scenario_once},
+  {"real-race", scenario_real_race},
 };
 
 int
