@@ -510,6 +510,7 @@ typedef struct
   GArray *usage;                /* gint64 processedCharactersCount */
   GPtrArray *ts;                /* JsonNode timestampInfo per audio chunk */
   GPtrArray *ts_only;           /* timestampInfo of audio-less chunks */
+  GString *order;               /* 'A' audio, 'T' audio-less, in order */
   gint64 first_chunk_time;
 } Flush;
 
@@ -520,6 +521,8 @@ flush_free (Flush * f)
   g_array_unref (f->usage);
   g_ptr_array_unref (f->ts);
   g_ptr_array_unref (f->ts_only);
+  if (f->order)
+    g_string_free (f->order, TRUE);
   g_free (f);
 }
 
@@ -534,6 +537,7 @@ recv_flush (Client * c, const gchar * ctx)
   f->ts = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
   f->ts_only = g_ptr_array_new_with_free_func ((GDestroyNotify)
       json_node_unref);
+  f->order = g_string_new (NULL);
 
   for (;;) {
     JsonNode *node = client_recv (c);
@@ -564,9 +568,14 @@ recv_flush (Client * c, const gchar * ctx)
       g_array_append_val (f->usage, usage);
       g_ptr_array_add (f->ts, json_node_copy (jpath (node,
                   "result.audioChunk.timestampInfo")));
+      g_string_append_c (f->order, 'A');
     } else {
+      /* timings only: no audio, nothing billed */
+      g_assert_cmpint (jint (node,
+              "result.audioChunk.usage.processedCharactersCount"), ==, 0);
       g_ptr_array_add (f->ts_only, json_node_copy (jpath (node,
                   "result.audioChunk.timestampInfo")));
+      g_string_append_c (f->order, 'T');
     }
     json_node_unref (node);
   }
@@ -984,15 +993,24 @@ test_text_limits (void)
   expect_context_error (c, "a", 3,
       "text length should not exceed 2000 characters.");
   assert_quiet (c, QUIET_MS);
-  /* exactly 2000 is fine; it is over 1000 so it flushes by itself */
+  /* exactly 2000 is fine; it reaches the threshold (1000 unless set), so
+   * it is synthesized by itself, in two parts of 1000 (no space to cut
+   * at: cut at the limit), each with its own flushCompleted */
   g_string_truncate (text, 0);
   for (guint i = 0; i < 2000; i++)
     g_string_append (text, i % 2 ? "é" : "a");
   send_text (c, "a", text->str, FALSE);
-  f = recv_flush (c, "a");
-  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 2000);
-  check_flush_audio (f, "PCM", 8000, text->str);
-  flush_free (f);
+  for (guint part = 0; part < 2; part++) {
+    gchar *want = g_utf8_substring (text->str, part * 1000,
+        (part + 1) * 1000);
+
+    f = recv_flush (c, "a");
+    g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 1000);
+    check_flush_audio (f, "PCM", 8000, want);
+    flush_free (f);
+    g_free (want);
+  }
+  assert_quiet (c, QUIET_MS);
 
   /* the next flush works and holds none of the rejected text */
   send_text (c, "a", "ok", TRUE);
@@ -1001,25 +1019,32 @@ test_text_limits (void)
   check_flush_audio (f, "PCM", 8000, "ok");
   flush_free (f);
 
-  /* more than 1000 buffered characters flush without being asked */
+  /* once 1000 characters are buffered, a part of 1000 goes without being
+   * asked; the rest waits */
   big = g_strnfill (600, 'x');
   send_text (c, "a", big, FALSE);
   assert_quiet (c, QUIET_MS);
   send_text (c, "a", big, FALSE);
   f = recv_flush (c, "a");
-  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 1200);
+  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 1000);
   for (guint i = 1; i < f->usage->len; i++)
     g_assert_cmpint (g_array_index (f->usage, gint64, i), ==, 0);
-  g_string_printf (text, "%s%s", big, big);
-  check_flush_audio (f, "PCM", 8000, text->str);
+  g_free (big);
+  big = g_strnfill (1000, 'x');
+  check_flush_audio (f, "PCM", 8000, big);
+  flush_free (f);
+  g_free (big);
+  assert_quiet (c, QUIET_MS);
+  client_send (c, "{\"contextId\":\"a\",\"flush_context\":{}}");
+  f = recv_flush (c, "a");
+  big = g_strnfill (200, 'x');
+  check_flush_audio (f, "PCM", 8000, big);
   flush_free (f);
   g_free (big);
 
-  /* an empty flush: a bare flushCompleted */
+  /* an empty flush: nothing at all, no flushCompleted */
   client_send (c, "{\"contextId\":\"a\",\"flush_context\":{}}");
-  f = recv_flush (c, "a");
-  g_assert_cmpuint (f->audio->len, ==, 0);
-  flush_free (f);
+  assert_quiet (c, QUIET_MS);
   /* empty send_text (keepalive): nothing */
   send_text (c, "a", "", FALSE);
   assert_quiet (c, QUIET_MS);
@@ -1046,24 +1071,32 @@ test_buffer_triggers (void)
   check_flush_audio (f, "PCM", 8000, "wait for it");
   flush_free (f);
 
-  /* bufferCharThreshold */
+  /* the timer is not restarted by more text: it runs from the moment
+   * text entered an empty buffer */
+  start = g_get_monotonic_time ();
+  send_text (c, "d", "one", FALSE);
+  g_usleep (200 * 1000);
+  send_text (c, "d", " two", FALSE);
+  f = recv_flush (c, "d");
+  g_assert_cmpint (f->first_chunk_time - start, >=, 350 * 1000);
+  g_assert_cmpint (f->first_chunk_time - start, <, 590 * 1000);
+  check_flush_audio (f, "PCM", 8000, "one two");
+  flush_free (f);
+
+  /* bufferCharThreshold: a whole part of 10 at once, the rest waits */
   create_context (c, "t", "PCM", 8000,
       "\"bufferCharThreshold\":10,\"maxBufferDelayMs\":60000");
   send_text (c, "t", "12345", FALSE);
   assert_quiet (c, QUIET_MS);
   send_text (c, "t", "678901", FALSE);
   f = recv_flush (c, "t");
-  check_flush_audio (f, "PCM", 8000, "12345678901");
+  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 10);
+  check_flush_audio (f, "PCM", 8000, "1234567890");
   flush_free (f);
-
-  /* autoMode: at sentence ends */
-  create_context (c, "m", "PCM", 8000,
-      "\"autoMode\":true,\"maxBufferDelayMs\":60000");
-  send_text (c, "m", "Hello there", FALSE);
   assert_quiet (c, QUIET_MS);
-  send_text (c, "m", ", friend. ", FALSE);
-  f = recv_flush (c, "m");
-  check_flush_audio (f, "PCM", 8000, "Hello there, friend. ");
+  client_send (c, "{\"contextId\":\"t\",\"flush_context\":{}}");
+  f = recv_flush (c, "t");
+  check_flush_audio (f, "PCM", 8000, "1");
   flush_free (f);
 
   client_free (c);
@@ -1359,17 +1392,30 @@ test_timestamps (void)
   check_alignment (f->ts, texts[0], FALSE, f, 24000, 44);
   flush_free (f);
 
-  /* ASYNC: audio first, then one audio-less frame with the timings */
+  /* ASYNC: audio chunks carry null; one audio-less frame per audio
+   * chunk carries the items that start in it, right after the next audio
+   * chunk (the last one after the last chunk), all before flushCompleted;
+   * times restart at every synthesis */
   create_context (c, "as", "PCM", 16000,
       "\"timestampType\":\"WORD\",\"timestampTransportStrategy\":\"ASYNC\"");
-  send_text (c, "as", texts[0], TRUE);
-  f = recv_flush (c, "as");
-  for (guint i = 0; i < f->ts->len; i++)
-    g_assert_true (JSON_NODE_HOLDS_NULL ((JsonNode *) f->ts->pdata[i]));
-  g_assert_cmpuint (f->ts_only->len, ==, 1);
-  check_alignment (f->ts_only, texts[0], TRUE, NULL, 16000, 0);
-  check_flush_audio (f, "PCM", 16000, texts[0]);
-  flush_free (f);
+  for (guint t = 0; t < G_N_ELEMENTS (texts); t++) {
+    GString *want = g_string_new ("A");
+
+    send_text (c, "as", texts[t], TRUE);
+    f = recv_flush (c, "as");
+    for (guint i = 0; i < f->ts->len; i++)
+      g_assert_true (JSON_NODE_HOLDS_NULL ((JsonNode *) f->ts->pdata[i]));
+    g_assert_cmpuint (f->ts_only->len, ==, f->audio->len);
+    for (guint i = 1; i < f->audio->len; i++)
+      g_string_append (want, "AT");
+    g_string_append_c (want, 'T');
+    g_assert_cmpstr (f->order->str, ==, want->str);
+    check_alignment (f->ts_only, texts[t], TRUE, f, 16000, 0);
+    check_flush_audio (f, "PCM", 16000, texts[t]);
+    flush_free (f);
+    g_string_free (want, TRUE);
+  }
+  g_assert_cmpuint (g_utf8_strlen (texts[0], -1), >, 70);     /* 3+ chunks */
 
   client_free (c);
   emulator_stop (emu);
@@ -2722,13 +2768,10 @@ test_slng_flush (void)
   flush_free (f);
   next = 6;
 
-  /* a flush of nothing: a bare audio_end */
+  /* a flush of nothing, or of nothing to speak: no audio_end at all */
   client_send (c, "{\"type\":\"flush\"}");
-  g_array_set_size (seqs, 0);
-  f = slng_recv_flush (c, seqs, &duration);
-  g_assert_cmpuint (f->audio->len, ==, 0);
-  g_assert_cmpfloat (duration, ==, 0.0);
-  flush_free (f);
+  slng_text (c, " ... ♪ ", TRUE);
+  assert_quiet (c, QUIET_MS);
 
   /* pipelined flushes come back in order, one audio_end each */
   slng_text (c, "first", TRUE);
@@ -2762,7 +2805,7 @@ test_slng_flush (void)
   assert_quiet (c, QUIET_MS);
   client_free (c);
 
-  /* maxBufferDelayMs flushes on its own; autoMode at a sentence end */
+  /* maxBufferDelayMs synthesizes on its own */
   c = slng_connect (emu);
   slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
       "\"maxBufferDelayMs\":200");
@@ -2770,15 +2813,63 @@ test_slng_flush (void)
   f = slng_recv_flush (c, NULL, NULL);
   check_flush_audio (f, "PCM", 8000, "waiting");
   flush_free (f);
+  /* ... but not text with nothing to speak */
+  slng_text (c, "?!", FALSE);
+  assert_quiet (c, 400);
   client_free (c);
+
+  /* a synthesis over bufferCharThreshold runs in parts, one audio_end
+   * each: after a sentence end, else after a space, else at the limit */
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
+      "\"bufferCharThreshold\":20,\"maxBufferDelayMs\":60000");
+  slng_text (c, "First part here. Second part is here. Third.", TRUE);
+  {
+    const gchar *parts[] = { "First part here. ", "Second part is ",
+      "here. Third."
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
+      f = slng_recv_flush (c, NULL, &duration);
+      check_flush_audio (f, "PCM", 8000, parts[i]);
+      g_assert_cmpfloat (fabs (duration - g_utf8_strlen (parts[i], -1) /
+              100.0), <, 1e-9);
+      flush_free (f);
+    }
+  }
+  assert_quiet (c, QUIET_MS);
+  client_free (c);
+
+  /* the default threshold is 1000: a part of 1000 goes at once */
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
+      "\"maxBufferDelayMs\":60000");
+  {
+    gchar *big = g_strnfill (1500, 'z');
+
+    slng_text (c, big, FALSE);
+    f = slng_recv_flush (c, NULL, NULL);
+    big[1000] = '\0';
+    check_flush_audio (f, "PCM", 8000, big);
+    flush_free (f);
+    assert_quiet (c, QUIET_MS);
+    client_send (c, "{\"type\":\"flush\"}");
+    f = slng_recv_flush (c, NULL, NULL);
+    big[500] = '\0';
+    check_flush_audio (f, "PCM", 8000, big);
+    flush_free (f);
+    g_free (big);
+  }
+  client_free (c);
+
+  /* autoMode (Inworld's CLIENT_SEGMENTED): the first text is synthesized
+   * at once, no waiting for a sentence end */
   c = slng_connect (emu);
   slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
       "\"autoMode\":true");
   slng_text (c, "Half a", FALSE);
-  assert_quiet (c, QUIET_MS);
-  slng_text (c, " sentence. ", FALSE);
   f = slng_recv_flush (c, NULL, NULL);
-  check_flush_audio (f, "PCM", 8000, "Half a sentence. ");
+  check_flush_audio (f, "PCM", 8000, "Half a");
   flush_free (f);
   client_free (c);
 
