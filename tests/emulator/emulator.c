@@ -209,15 +209,22 @@ main (int argc, char **argv)
   }
   g_option_context_free (octx);
 
+  /* from here on, log lines go through emu_options_log () */
+  opts.log_times = log_times;
+
   /* GStreamer's encoders make MP3, OGG_OPUS, FLAC, ALAW and MULAW */
   gst_init (NULL, NULL);
   {
     gchar *missing = emu_gst_encode_missing_elements ();
 
-    if (missing)
-      g_printerr ("inworld-tts-emulator: warning: GStreamer elements "
-          "missing (%s): the compressed encodings will fail; install "
-          "gstreamer1.0-plugins-base and -good (tools/setup.sh)\n", missing);
+    if (missing) {
+      gchar *line = g_strdup_printf ("warning: GStreamer elements missing "
+          "(%s): the compressed encodings will fail; install "
+          "gstreamer1.0-plugins-base and -good (tools/setup.sh)", missing);
+
+      emu_options_log (&opts, line);
+      g_free (line);
+    }
     g_free (missing);
   }
 
@@ -240,8 +247,8 @@ main (int argc, char **argv)
         EMU_AUDIO_SINE;
   }
   if (opts.audio == EMU_AUDIO_SPEECH && !emu_audio_speech_available ()) {
-    g_printerr ("inworld-tts-emulator: warning: espeak-ng not found, using "
-        "--audio sine\n");
+    emu_options_log (&opts, "warning: espeak-ng not found, using --audio "
+        "sine");
     opts.audio = EMU_AUDIO_SINE;
   }
 
@@ -262,7 +269,6 @@ main (int argc, char **argv)
   opts.max_contexts = max_contexts;
   opts.inactivity_timeout_s = inactivity_timeout;
   opts.verbose = verbose;
-  opts.log_times = log_times;
   opts.alignment_delay_ms = alignment_delay;
   if (alignment && !g_str_equal (alignment, "words")
       && !g_str_equal (alignment, "tokens")) {
