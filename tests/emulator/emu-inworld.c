@@ -1949,10 +1949,11 @@ do_close_context (EmuConn * conn, const gchar * id)
   rest = emu_buffer_take (ctx->buffer);
   if (*rest) {
     EmuJob *job = job_new (JOB_MESSAGE, ctx);
-    gchar *quoted = g_utf8_substring (rest, 0, 40);
+    glong n = g_utf8_strlen (rest, -1);
+    /* g_utf8_substring () must not be asked past the end */
+    gchar *quoted = g_utf8_substring (rest, 0, MIN (n, 40));
     gchar *msg = g_strdup_printf ("incomplete markup at the end of the "
-        "text: \"%s%s\"", quoted, g_utf8_strlen (rest, -1) > 40 ? "..." :
-        "");
+        "text: \"%s%s\"", quoted, n > 40 ? "..." : "");
 
     job->message = build_result (ctx->id, NULL, NULL, CODE_INVALID_ARGUMENT,
         msg);
