@@ -328,7 +328,7 @@ emu_encode_flush (EmuEncoding encoding, gint rate, gint bit_rate,
   if (!encoded)
     return NULL;
   if (encoding == EMU_ENCODING_MP3) {
-    /* every flush restarts with the tag (UNCERTAIN, docs/emulator.md) */
+    /* every synthesis restarts with the tag (UNCERTAIN, docs/emulator.md) */
     gsize size;
     gconstpointer data = g_bytes_get_data (encoded, &size);
     guint8 *bytes = g_malloc (EMU_ID3_TAG_SIZE + size);

@@ -1142,7 +1142,7 @@ job_send_chunk (EmuJob * job)
         ") with its audioContent not base64: its audio is lost", index + 1,
         job->chunks->len, job->ctx->id, chunk->first_sample,
         chunk->first_sample + chunk->n_samples);
-  /* the other kinds go in after the first chunk of every flush */
+  /* the other kinds go in after the first chunk of every synthesis */
   if (index == 0 && hostile)
     sent = g_strdup (frame);
   conn_send (job->ctx->conn, frame, TRUE);

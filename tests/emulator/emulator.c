@@ -116,7 +116,8 @@ main (int argc, char **argv)
           "Send audio at X times real time; 0 = as fast as possible "
           "(default 20)", "X"},
     {"first-audio-delay", 0, 0, G_OPTION_ARG_INT, &first_audio_delay,
-        "Delay the first audio chunk of every flush by MS ms", "MS"},
+          "Delay the first audio chunk of every synthesis by MS ms (wall "
+          "clock, not scaled by --speed)", "MS"},
     {"drop-after-chunks", 0, 0, G_OPTION_ARG_INT, &drop_after_chunks,
           "Drop the TCP connection (no close frame) after N audio chunks on "
           "it", "N"},
@@ -135,7 +136,7 @@ main (int argc, char **argv)
           "Send a non-JSON text frame and a binary frame before each "
           "contextCreated (SLNG: after each init)", NULL},
     {"hostile", 0, 0, G_OPTION_ARG_STRING, &hostile,
-          "Fault: inject bad frames of these kinds into every flush: "
+          "Fault: inject bad frames of these kinds into every synthesis: "
           "garbage, truncated, huge, big-chunk, bad-base64, wrong-types, "
           "unknown-context, binary, after-close, or all (all but huge); "
           "comma-separated", "KIND[,KIND...]"},
@@ -178,7 +179,7 @@ main (int argc, char **argv)
           "once per connection", NULL},
     {"slng-sequence-per-flush", 0, 0, G_OPTION_ARG_NONE,
           &slng_sequence_per_flush,
-          "SLNG: restart audio_chunk sequence numbers at 1 every flush "
+          "SLNG: restart audio_chunk sequence numbers at 1 every synthesis "
           "(default: one count per connection)", NULL},
     {"slng-close-after-audio-end", 0, 0, G_OPTION_ARG_NONE,
           &slng_close_after_audio_end,
