@@ -293,6 +293,81 @@ align_item_clear (gpointer data)
   g_free (item->text);
 }
 
+/* EMU_ALIGN_TOKENS: the class of a character. A word is a run of
+ * letters, digits and marks, with an apostrophe or hyphen inside it
+ * ("don't", "text-to-speech"); whitespace runs are one token; any other
+ * character is a token of its own. */
+typedef enum
+{
+  TOKEN_WORD,
+  TOKEN_SPACE,
+  TOKEN_OTHER,
+} TokenClass;
+
+static TokenClass
+token_class (gunichar c)
+{
+  if (g_unichar_isalnum (c) || g_unichar_ismark (c))
+    return TOKEN_WORD;
+  if (g_unichar_isspace (c))
+    return TOKEN_SPACE;
+  return TOKEN_OTHER;
+}
+
+static gboolean
+is_joiner (gunichar c)
+{
+  return c == '\'' || c == 0x2019 || c == '-';
+}
+
+static void
+append_item (GArray * items, const gchar * start, const gchar * end,
+    glong first, glong last, gdouble per_char)
+{
+  EmuAlignItem item = { g_strndup (start, end - start), first * per_char,
+    last * per_char
+  };
+
+  g_array_append_val (items, item);
+}
+
+/* Every token of @text, times as emu_audio_align () gives them. */
+static void
+align_tokens (GArray * items, const gchar * text, gdouble per_char)
+{
+  const gchar *p = text;
+  glong i = 0;
+
+  while (*p) {
+    const gchar *start = p;
+    glong first = i;
+    TokenClass cls = token_class (g_utf8_get_char (p));
+
+    p = g_utf8_next_char (p);
+    i++;
+    if (cls == TOKEN_OTHER) {
+      append_item (items, start, p, first, i, per_char);
+      continue;
+    }
+    while (*p) {
+      gunichar c = g_utf8_get_char (p);
+      const gchar *next = g_utf8_next_char (p);
+
+      if (token_class (c) == cls) {
+        p = next;
+        i++;
+      } else if (cls == TOKEN_WORD && is_joiner (c) && *next
+          && token_class (g_utf8_get_char (next)) == TOKEN_WORD) {
+        p = next;
+        i++;
+      } else {
+        break;
+      }
+    }
+    append_item (items, start, p, first, i, per_char);
+  }
+}
+
 GArray *
 emu_audio_align (const gchar * text, gdouble duration, EmuAlignMode mode)
 {
@@ -304,28 +379,25 @@ emu_audio_align (const gchar * text, gdouble duration, EmuAlignMode mode)
   glong word_first = 0;
 
   g_array_set_clear_func (items, align_item_clear);
+  if (mode == EMU_ALIGN_TOKENS) {
+    align_tokens (items, text, per_char);
+    return items;
+  }
 
   for (glong i = 0; i <= n_chars; i++) {
     gunichar c = i < n_chars ? g_utf8_get_char (p) : 0;
     const gchar *next = i < n_chars ? g_utf8_next_char (p) : p;
 
     if (mode == EMU_ALIGN_CHARACTERS) {
-      if (i < n_chars) {
-        EmuAlignItem item = { g_strndup (p, next - p), i * per_char,
-          (i + 1) * per_char
-        };
-        g_array_append_val (items, item);
-      }
+      if (i < n_chars)
+        append_item (items, p, next, i, i + 1, per_char);
     } else if (i < n_chars && !g_unichar_isspace (c)) {
       if (!word_start) {
         word_start = p;
         word_first = i;
       }
     } else if (word_start) {
-      EmuAlignItem item = { g_strndup (word_start, p - word_start),
-        word_first * per_char, i * per_char
-      };
-      g_array_append_val (items, item);
+      append_item (items, word_start, p, word_first, i, per_char);
       word_start = NULL;
     }
     p = next;

@@ -53,12 +53,16 @@ typedef struct
 
 /* Spread @duration seconds evenly over the Unicode characters of @text
  * (character i spans [i, i+1] * duration / n_chars) and return the
- * characters (EMU_ALIGN_CHARACTERS) or the whitespace-separated words
- * (EMU_ALIGN_WORDS) with their times. For the test signal this is exact. */
+ * characters (EMU_ALIGN_CHARACTERS), the whitespace-separated words
+ * (EMU_ALIGN_WORDS) or every token (EMU_ALIGN_TOKENS: words, each
+ * punctuation mark or symbol, and each run of whitespace, in order, so
+ * that they add up to the text) with their times. For the test signal
+ * this is exact. */
 typedef enum
 {
   EMU_ALIGN_WORDS,
   EMU_ALIGN_CHARACTERS,
+  EMU_ALIGN_TOKENS,
 } EmuAlignMode;
 
 GArray *emu_audio_align (const gchar * text, gdouble duration,

@@ -142,6 +142,15 @@ emu_encode_set_chunk_ms (guint64 ms)
   chunk_ms_override = ms;
 }
 
+/* set once by main (), like chunk_ms_override */
+static gboolean pcm_wav_header;
+
+void
+emu_encode_set_pcm_wav_header (gboolean enable)
+{
+  pcm_wav_header = enable;
+}
+
 /* Samples in @ms milliseconds at @rate (at least 1), saturating. */
 static guint64
 ms_to_samples (guint64 ms, gint rate)
@@ -250,9 +259,11 @@ encode_raw (EmuEncoding encoding, gint rate, const gint16 * samples,
     GByteArray *bytes = g_byte_array_sized_new (EMU_WAV_HEADER_SIZE + n * 2);
     EmuChunk *chunk = g_new0 (EmuChunk, 1);
 
-    /* LINEAR16: every chunk a complete WAV file of its own samples.
-     * WAV: one header per flush, announcing the whole flush. */
+    /* LINEAR16 (and PCM with --pcm-wav-header): every chunk a complete
+     * WAV file of its own samples. WAV: one header per flush, announcing
+     * the whole flush. */
     if (encoding == EMU_ENCODING_LINEAR16
+        || (encoding == EMU_ENCODING_PCM && pcm_wav_header)
         || (encoding == EMU_ENCODING_WAV && i == 0)) {
       guint8 header[EMU_WAV_HEADER_SIZE];
 
@@ -317,7 +328,7 @@ emu_encode_flush (EmuEncoding encoding, gint rate, gint bit_rate,
   if (!encoded)
     return NULL;
   if (encoding == EMU_ENCODING_MP3) {
-    /* every flush restarts with the tag (UNCERTAIN, docs/emulator.md) */
+    /* every synthesis restarts with the tag (UNCERTAIN, docs/emulator.md) */
     gsize size;
     gconstpointer data = g_bytes_get_data (encoded, &size);
     guint8 *bytes = g_malloc (EMU_ID3_TAG_SIZE + size);

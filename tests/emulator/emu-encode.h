@@ -84,6 +84,11 @@ void emu_id3_tag (guint8 * out);
 #define EMU_CHUNK_WHOLE_FLUSH G_MAXUINT64
 void emu_encode_set_chunk_ms (guint64 ms);
 
+/* --pcm-wav-header: every PCM chunk starts with a 44-byte WAV header of
+ * its own, as LINEAR16 chunks do (the guide's "each PCM chunk starts with
+ * a WAV header"). Process-wide, like emu_encode_set_chunk_ms (). */
+void emu_encode_set_pcm_wav_header (gboolean enable);
+
 /* Cuts @n_samples into chunk sizes: EMU_FIRST_CHUNK_MS, then
  * EMU_STEADY_CHUNK_MS, the last one the remainder. Never a zero-sized
  * chunk; no chunk at all for 0 samples. Returns guint64 sizes. */

@@ -34,11 +34,13 @@
 
 #include <json-glib/json-glib.h>
 
+#include "emu-buffer.h"
 #include "emu-encode.h"
 #include "emu-hostile.h"
+#include "emu-text.h"
 
 #define MAX_SEND_TEXT_CHARS 2000        /* longer send_text is rejected */
-#define AUTO_FLUSH_CHARS 1000   /* more buffered than this flushes */
+#define DEFAULT_BUFFER_CHAR_THRESHOLD 1000
 #define DEFAULT_MAX_BUFFER_DELAY_MS 3000
 #define DEFAULT_SAMPLE_RATE 48000
 #define G711_SAMPLE_RATE 8000   /* ALAW and MULAW: the only rate */
@@ -86,6 +88,7 @@ typedef struct
   const gchar *timestamp_type;
   const gchar *timestamp_transport_strategy;
   const gchar *delivery_mode;
+  const gchar *auto_mode_strategy;
   gboolean has_auto_mode;
   gboolean auto_mode;
   gint buffer_char_threshold;
@@ -99,7 +102,16 @@ static const gchar *const text_normalizations[] = { "ON", "OFF", NULL };
 static const gchar *const timestamp_types[] = { "WORD", "CHARACTER", NULL };
 static const gchar *const transport_strategies[] = { "SYNC", "ASYNC", NULL };
 static const gchar *const delivery_modes[] = {
-  "STABLE", "BALANCED", "CREATIVE", NULL
+  "DELIVERY_MODE_UNSPECIFIED", "STABLE", "BALANCED", "CREATIVE", NULL
+};
+static const gchar *const auto_mode_strategies[] = {
+  "AUTO_MODE_STRATEGY_UNSPECIFIED", "CLIENT_SEGMENTED", "SENTENCE_BOUNDARY",
+  NULL
+};
+
+/* SENTENCE_BOUNDARY (Preview) is for these models only */
+static const gchar *const sentence_boundary_models[] = {
+  "inworld-tts-2", "inworld-tts-2-flash", NULL
 };
 
 static const gchar *const known_models[] = {
@@ -145,6 +157,7 @@ config_merge (EmuConfig * cfg, const EmuConfig * delta)
   MERGE_VAL (timestamp_type);
   MERGE_VAL (timestamp_transport_strategy);
   MERGE_VAL (delivery_mode);
+  MERGE_VAL (auto_mode_strategy);
   MERGE_VAL (buffer_char_threshold);
   MERGE_VAL (max_buffer_delay_ms);
 #undef MERGE_STR
@@ -266,7 +279,21 @@ config_check (const EmuConfig * cfg)
   if (cfg->max_buffer_delay_ms < 0)
     return g_strdup_printf ("max_buffer_delay_ms must not be negative, "
         "got %d.", cfg->max_buffer_delay_ms);
+  if (g_strcmp0 (cfg->auto_mode_strategy, "SENTENCE_BOUNDARY") == 0
+      && !g_strv_contains (sentence_boundary_models, cfg->model_id))
+    return g_strdup_printf ("auto_mode_strategy SENTENCE_BOUNDARY is only "
+        "supported by inworld-tts-2 and inworld-tts-2-flash, not %s.",
+        cfg->model_id);
   return NULL;
+}
+
+/* The auto mode strategy in effect: SENTENCE_BOUNDARY only when asked
+ * for; CLIENT_SEGMENTED also when absent or UNSPECIFIED. */
+static gboolean
+config_sentence_boundary (const EmuConfig * cfg)
+{
+  return cfg->auto_mode
+      && g_strcmp0 (cfg->auto_mode_strategy, "SENTENCE_BOUNDARY") == 0;
 }
 
 /* The echo of contextCreated / contextUpdated: every field that is set,
@@ -327,6 +354,10 @@ config_to_json (const EmuConfig * cfg)
   if (cfg->has_auto_mode) {
     json_builder_set_member_name (b, "autoMode");
     json_builder_add_boolean_value (b, cfg->auto_mode);
+  }
+  if (cfg->auto_mode_strategy) {
+    json_builder_set_member_name (b, "autoModeStrategy");
+    json_builder_add_string_value (b, cfg->auto_mode_strategy);
   }
   if (cfg->timestamp_type) {
     json_builder_set_member_name (b, "timestampType");
@@ -528,6 +559,8 @@ config_parse (JsonObject * obj, EmuConfig * cfg, GError ** error)
       &cfg->timestamp_transport_strategy, error)
       && read_enum (obj, "deliveryMode", delivery_modes,
       &cfg->delivery_mode, error)
+      && read_enum (obj, "autoModeStrategy", auto_mode_strategies,
+      &cfg->auto_mode_strategy, error)
       && read_bool (obj, "autoMode", &cfg->has_auto_mode, &cfg->auto_mode,
       error)
       && read_int (obj, "bufferCharThreshold", &cfg->buffer_char_threshold,
@@ -687,15 +720,15 @@ struct _EmuContext
   gchar *id;
   gboolean open;                /* in conn->open; FALSE once closing */
   EmuConfig config;
-  GString *buffer;              /* text waiting for a flush */
-  guint buffer_chars;
+  EmuBuffer *buffer;            /* text not synthesized yet, and the rules */
   guint delay_source;           /* maxBufferDelayMs timer */
   GQueue jobs;                  /* EmuJob*, head runs first */
 };
 
 typedef enum
 {
-  JOB_FLUSH,                    /* audio chunks then flushCompleted */
+  JOB_FLUSH,                    /* one synthesis: audio chunks, then
+                                 * flushCompleted */
   JOB_MESSAGE,                  /* send a prebuilt frame */
   JOB_CLOSE,                    /* send contextClosed, free the context */
   JOB_RETIRE,                   /* free the context silently */
@@ -705,7 +738,7 @@ typedef enum
 {
   TIMESTAMPS_NONE,
   TIMESTAMPS_SYNC,              /* each chunk carries its own items */
-  TIMESTAMPS_ASYNC,             /* one audio-less frame after the audio */
+  TIMESTAMPS_ASYNC,             /* an audio-less frame per chunk, late */
 } TimestampMode;
 
 struct _EmuJob
@@ -736,6 +769,11 @@ struct _EmuJob
   GArray *align;                /* EmuAlignItem, when timestamps are on */
   guint next_chunk;
   guint next_align;
+  /* ASYNC: the items of the chunk sent last, whose timestamp-only frame
+   * goes out after the next chunk */
+  gboolean ts_pending;
+  guint ts_first;
+  guint ts_end;
   guint timer;                  /* pacing timeout */
 };
 
@@ -752,12 +790,14 @@ static void
 emu_log (EmuConn * conn, const gchar * format, ...)
 {
   va_list args;
-  gchar *text;
+  gchar *text, *line;
 
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  g_printerr ("inworld-tts-emulator: conn %u: %s\n", conn->id, text);
+  line = g_strdup_printf ("conn %u: %s", conn->id, text);
+  emu_options_log (conn->opts, line);
+  g_free (line);
   g_free (text);
 }
 
@@ -976,7 +1016,7 @@ job_start_synthesis (EmuJob * job)
 static void
 add_alignment (JsonBuilder * b, EmuJob * job, guint first, guint end)
 {
-  gboolean words = job->align_mode == EMU_ALIGN_WORDS;
+  gboolean words = job->align_mode != EMU_ALIGN_CHARACTERS;
   const gchar *names[3] = {
     words ? "words" : "characters",
     words ? "wordStartTimeSeconds" : "characterStartTimeSeconds",
@@ -1055,6 +1095,18 @@ build_audio_chunk (EmuJob * job, EmuChunk * chunk, guint chars,
       first, end, FALSE);
 }
 
+/* ASYNC: the timestamp-only audioChunk of the chunk sent before, if its
+ * frame is still due. */
+static void
+job_send_async_timestamps (EmuJob * job)
+{
+  if (!job->ts_pending || job->ctx->conn->dead)
+    return;
+  job->ts_pending = FALSE;
+  conn_send (job->ctx->conn, build_audio_chunk (job, NULL, 0, TRUE,
+          job->ts_first, job->ts_end), FALSE);
+}
+
 /* Sends chunk job->next_chunk. */
 static void
 job_send_chunk (EmuJob * job)
@@ -1069,7 +1121,7 @@ job_send_chunk (EmuJob * job)
       && index == MIN (1, job->chunks->len - 1);
   gchar *frame, *sent = NULL;
 
-  if (job->ts_mode == TIMESTAMPS_SYNC) {
+  if (job->ts_mode != TIMESTAMPS_NONE) {
     /* the items that start inside this chunk; the last chunk takes all */
     gboolean last = index + 1 == job->chunks->len;
     gdouble chunk_end = (gdouble) (chunk->first_sample + chunk->n_samples)
@@ -1090,7 +1142,7 @@ job_send_chunk (EmuJob * job)
         ") with its audioContent not base64: its audio is lost", index + 1,
         job->chunks->len, job->ctx->id, chunk->first_sample,
         chunk->first_sample + chunk->n_samples);
-  /* the other kinds go in after the first chunk of every flush */
+  /* the other kinds go in after the first chunk of every synthesis */
   if (index == 0 && hostile)
     sent = g_strdup (frame);
   conn_send (job->ctx->conn, frame, TRUE);
@@ -1104,6 +1156,13 @@ job_send_chunk (EmuJob * job)
     hostile_mid_flush (job, sent);
     g_free (sent);
   }
+  if (job->ts_mode == TIMESTAMPS_ASYNC) {
+    /* the previous chunk's timings trail this chunk's audio */
+    job_send_async_timestamps (job);
+    job->ts_pending = TRUE;
+    job->ts_first = first;
+    job->ts_end = end;
+  }
 }
 
 static gboolean
@@ -1116,28 +1175,31 @@ job_timer_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Advances a flush job as far as the clock allows. TRUE when it is done. */
+/* Advances a synthesis as far as the clock allows. TRUE when it is
+ * done. */
 static gboolean
 job_run_flush (EmuJob * job)
 {
   EmuConn *conn = job->ctx->conn;
+  /* wall-clock delays, not scaled by --speed (which paces the audio) */
+  guint delay_ms = conn->opts->first_audio_delay_ms;
+
+  /* SYNC timestamps: the service aligns before it sends audio */
+  if (job->ts_mode == TIMESTAMPS_SYNC)
+    delay_ms += conn->opts->alignment_delay_ms;
 
   if (!job->started) {
     job->started = TRUE;
     job->t0 = g_get_monotonic_time ();
-    if (job->n_chars == 0) {
-      job->chunks = g_ptr_array_new ();
-    } else {
-      job_start_synthesis (job);
-      return FALSE;
-    }
+    job_start_synthesis (job);
+    return FALSE;
   }
   if (job->generating || job->timer)
     return FALSE;
 
   while (job->next_chunk < job->chunks->len) {
     EmuChunk *chunk = g_ptr_array_index (job->chunks, job->next_chunk);
-    gint64 due = job->t0 + (gint64) conn->opts->first_audio_delay_ms * 1000;
+    gint64 due = job->t0 + (gint64) delay_ms * 1000;
     gint64 now = g_get_monotonic_time ();
 
     if (conn->opts->speed > 0)
@@ -1153,9 +1215,8 @@ job_run_flush (EmuJob * job)
       return FALSE;
   }
 
-  if (job->ts_mode == TIMESTAMPS_ASYNC && job->align)
-    conn_send (conn, build_audio_chunk (job, NULL, 0, TRUE, 0,
-            job->align->len), FALSE);
+  /* the last chunk's timings, before flushCompleted */
+  job_send_async_timestamps (job);
   conn_send (conn, build_result (job->ctx->id, "flushCompleted",
           empty_object (), CODE_OK, ""), FALSE);
   return TRUE;
@@ -1194,8 +1255,88 @@ context_pump (EmuContext * ctx)
     }
     g_queue_pop_head (&ctx->jobs);
     job_detach (job);
+    /* auto mode starts the batch that waited for this synthesis; its
+     * jobs join the queue, and this loop runs them */
+    if (job->kind == JOB_FLUSH)
+      emu_buffer_synthesis_done (ctx->buffer);
     job_unref (job);
   }
+}
+
+/* The buffer's synthesis: one job with the settings in effect now, so
+ * that update_config's forced synthesis keeps the old ones. */
+static void
+context_synthesize_cb (const gchar * text, guint n_chars, gboolean speak,
+    gpointer user_data)
+{
+  EmuContext *ctx = user_data;
+  const EmuConfig *cfg = &ctx->config;
+  EmuJob *job;
+
+  if (!speak) {
+    if (ctx->conn->opts->verbose)
+      emu_log (ctx->conn, "context %s: nothing to speak in %u characters, "
+          "no synthesis", ctx->id, n_chars);
+    return;
+  }
+  if (ctx->conn->opts->verbose)
+    emu_log (ctx->conn, "context %s: synthesis of %u characters", ctx->id,
+        n_chars);
+
+  job = job_new (JOB_FLUSH, ctx);
+  job->text = g_strdup (text);
+  job->n_chars = n_chars;
+  job->model_id = g_strdup (cfg->model_id);
+  job->encoding = config_encoding (cfg);
+  job->rate = config_rate (cfg);
+  job->bit_rate = cfg->bit_rate;
+  job->speaking_rate = cfg->speaking_rate ? cfg->speaking_rate : 1.0;
+  job->language = g_strdup (cfg->language);
+  if (cfg->timestamp_type) {
+    if (g_str_equal (cfg->timestamp_type, "CHARACTER"))
+      job->align_mode = EMU_ALIGN_CHARACTERS;
+    else
+      job->align_mode = ctx->conn->opts->align_tokens ? EMU_ALIGN_TOKENS :
+          EMU_ALIGN_WORDS;
+    job->ts_mode = g_strcmp0 (cfg->timestamp_transport_strategy,
+        "ASYNC") == 0 ? TIMESTAMPS_ASYNC : TIMESTAMPS_SYNC;
+  }
+  g_queue_push_tail (&ctx->jobs, job);
+}
+
+/* bufferCharThreshold in effect: --force-buffer-char-threshold, else the
+ * client's, else 1000. */
+static guint
+context_threshold (EmuContext * ctx)
+{
+  if (ctx->conn->opts->force_buffer_char_threshold)
+    return ctx->conn->opts->force_buffer_char_threshold;
+  if (ctx->config.buffer_char_threshold > 0)
+    return ctx->config.buffer_char_threshold;
+  return DEFAULT_BUFFER_CHAR_THRESHOLD;
+}
+
+/* maxBufferDelayMs in effect: --force-max-buffer-delay, else the
+ * client's, else 3000. */
+static guint
+context_max_buffer_delay (EmuContext * ctx)
+{
+  if (ctx->conn->opts->force_max_buffer_delay_ms >= 0)
+    return ctx->conn->opts->force_max_buffer_delay_ms;
+  return config_max_buffer_delay (&ctx->config);
+}
+
+/* Hands the config's buffering (auto mode, threshold) to the buffer. */
+static void
+context_apply_buffering (EmuContext * ctx)
+{
+  EmuBufferMode mode = EMU_BUFFER_MANUAL;
+
+  if (config_sentence_boundary (&ctx->config))
+    mode = EMU_BUFFER_SENTENCES;
+  else if (ctx->config.auto_mode)
+    mode = EMU_BUFFER_AUTO;
+  emu_buffer_set_mode (ctx->buffer, mode, context_threshold (ctx));
 }
 
 static EmuContext *
@@ -1208,7 +1349,8 @@ context_new (EmuConn * conn, const gchar * id, EmuConfig * config)
   ctx->open = TRUE;
   ctx->config = *config;        /* takes the strings */
   memset (config, 0, sizeof (*config));
-  ctx->buffer = g_string_new (NULL);
+  ctx->buffer = emu_buffer_new (context_synthesize_cb, ctx);
+  context_apply_buffering (ctx);
   g_queue_init (&ctx->jobs);
   conn->contexts = g_list_prepend (conn->contexts, ctx);
   g_hash_table_insert (conn->open, ctx->id, ctx);
@@ -1238,42 +1380,10 @@ context_free (EmuContext * ctx)
     job_detach (job);
     job_unref (job);
   }
-  g_string_free (ctx->buffer, TRUE);
+  emu_buffer_free (ctx->buffer);
   config_clear (&ctx->config);
   g_free (ctx->id);
   g_free (ctx);
-}
-
-/* Turns the buffered text into a flush job (possibly an empty one, which
- * yields a bare flushCompleted) with the current settings. */
-static void
-context_flush (EmuContext * ctx)
-{
-  EmuJob *job = job_new (JOB_FLUSH, ctx);
-  const EmuConfig *cfg = &ctx->config;
-
-  if (ctx->delay_source) {
-    g_source_remove (ctx->delay_source);
-    ctx->delay_source = 0;
-  }
-  job->text = g_string_free (ctx->buffer, FALSE);
-  job->n_chars = ctx->buffer_chars;
-  ctx->buffer = g_string_new (NULL);
-  ctx->buffer_chars = 0;
-
-  job->model_id = g_strdup (cfg->model_id);
-  job->encoding = config_encoding (cfg);
-  job->rate = config_rate (cfg);
-  job->bit_rate = cfg->bit_rate;
-  job->speaking_rate = cfg->speaking_rate ? cfg->speaking_rate : 1.0;
-  job->language = g_strdup (cfg->language);
-  if (cfg->timestamp_type) {
-    job->align_mode = g_str_equal (cfg->timestamp_type, "WORD") ?
-        EMU_ALIGN_WORDS : EMU_ALIGN_CHARACTERS;
-    job->ts_mode = g_strcmp0 (cfg->timestamp_transport_strategy,
-        "ASYNC") == 0 ? TIMESTAMPS_ASYNC : TIMESTAMPS_SYNC;
-  }
-  g_queue_push_tail (&ctx->jobs, job);
 }
 
 static gboolean
@@ -1283,32 +1393,30 @@ context_delay_cb (gpointer user_data)
 
   ctx->delay_source = 0;
   if (ctx->conn->opts->verbose)
-    emu_log (ctx->conn, "context %s: maxBufferDelayMs elapsed, flushing",
-        ctx->id);
-  context_flush (ctx);
+    emu_log (ctx->conn, "context %s: maxBufferDelayMs elapsed, "
+        "synthesizing what is buffered", ctx->id);
+  emu_buffer_flush (ctx->buffer);
   context_pump (ctx);
   return G_SOURCE_REMOVE;
 }
 
-/* autoMode: generate at sentence ends. */
-static gboolean
-ends_sentence (const GString * text)
+/* The maxBufferDelayMs timer runs while text waits in a context that is
+ * not in auto mode (auto mode has no timer). It starts when text enters
+ * an empty buffer and is not restarted by more text, nor when a
+ * threshold synthesis leaves a remainder behind. */
+static void
+context_sync_timer (EmuContext * ctx)
 {
-  const gchar *end = text->str + text->len;
+  gboolean wanted = ctx->open && emu_buffer_n_chars (ctx->buffer) > 0
+      && emu_buffer_get_mode (ctx->buffer) == EMU_BUFFER_MANUAL;
 
-  while (end > text->str) {
-    const gchar *prev = g_utf8_prev_char (end);
-    gunichar c = g_utf8_get_char (prev);
-
-    if (g_unichar_isspace (c) || c == '"' || c == '\'' || c == 0x201D
-        || c == ')') {
-      end = prev;
-      continue;
-    }
-    return c == '.' || c == '!' || c == '?' || c == 0x2026 || c == 0x3002
-        || c == 0xFF01 || c == 0xFF1F;
+  if (wanted && !ctx->delay_source)
+    ctx->delay_source = g_timeout_add (context_max_buffer_delay (ctx),
+        context_delay_cb, ctx);
+  else if (!wanted && ctx->delay_source) {
+    g_source_remove (ctx->delay_source);
+    ctx->delay_source = 0;
   }
-  return FALSE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1737,7 +1845,6 @@ do_send_text (EmuConn * conn, const gchar * id, JsonObject * payload)
   JsonObject *flush = NULL;
   GError *error = NULL;
   glong n_chars;
-  gboolean flush_now;
 
   if (!read_string (payload, "text", &text, &error)
       || !read_object (payload, "flushContext", &flush, &error)) {
@@ -1756,27 +1863,10 @@ do_send_text (EmuConn * conn, const gchar * id, JsonObject * payload)
     goto out;
   }
 
-  if (n_chars > 0) {
-    if (ctx->buffer_chars == 0)
-      ctx->delay_source = g_timeout_add (config_max_buffer_delay
-          (&ctx->config), context_delay_cb, ctx);
-    g_string_append (ctx->buffer, text);
-    ctx->buffer_chars += n_chars;
-  }
-
-  flush_now = flush != NULL;
-  if (!flush_now && ctx->buffer_chars > 0) {
-    const EmuConfig *cfg = &ctx->config;
-
-    flush_now = ctx->buffer_chars > AUTO_FLUSH_CHARS
-        || (cfg->buffer_char_threshold
-        && ctx->buffer_chars >= (guint) cfg->buffer_char_threshold)
-        || (cfg->auto_mode && ends_sentence (ctx->buffer));
-  }
-  if (flush_now) {
-    context_flush (ctx);
-    context_pump (ctx);
-  }
+  /* an empty text (pipecat's keepalive) changes nothing */
+  emu_buffer_append (ctx->buffer, text, flush != NULL);
+  context_sync_timer (ctx);
+  context_pump (ctx);
 
 out:
   g_free (text);
@@ -1788,7 +1878,8 @@ do_flush_context (EmuConn * conn, const gchar * id)
   EmuContext *ctx = resolve_context (conn, id, VERB_FLUSH_CONTEXT);
 
   if (ctx) {
-    context_flush (ctx);
+    emu_buffer_flush (ctx->buffer);
+    context_sync_timer (ctx);
     context_pump (ctx);
   }
 }
@@ -1824,14 +1915,16 @@ do_update_config (EmuConn * conn, const gchar * id, JsonObject * payload)
     goto out;
   }
 
-  /* what is buffered is spoken with the old settings */
-  if (ctx->buffer_chars > 0)
-    context_flush (ctx);
+  /* what is buffered is spoken with the old settings (or not at all when
+   * it has nothing to speak) */
+  emu_buffer_flush (ctx->buffer);
   config_merge (&ctx->config, &delta);
+  context_apply_buffering (ctx);
   job = job_new (JOB_MESSAGE, ctx);
   job->message = build_result (ctx->id, "contextUpdated",
       config_to_json (&ctx->config), CODE_OK, "");
   g_queue_push_tail (&ctx->jobs, job);
+  context_sync_timer (ctx);
   context_pump (ctx);
 
 out:
@@ -1842,18 +1935,33 @@ static void
 do_close_context (EmuConn * conn, const gchar * id)
 {
   EmuContext *ctx = resolve_context (conn, id, VERB_CLOSE_CONTEXT);
+  gchar *rest;
 
   if (!ctx)
     return;
 
   /* the id is unknown from now on, even while its audio still plays */
   context_unlist (ctx);
-  if (ctx->buffer_chars > 0)
-    context_flush (ctx);
-  if (ctx->delay_source) {
-    g_source_remove (ctx->delay_source);
-    ctx->delay_source = 0;
+  emu_buffer_flush (ctx->buffer);
+  context_sync_timer (ctx);
+  /* only SENTENCE_BOUNDARY keeps text back from a flush: a tag that was
+   * never finished; the guide says closing then is INVALID_ARGUMENT */
+  rest = emu_buffer_take (ctx->buffer);
+  if (*rest) {
+    EmuJob *job = job_new (JOB_MESSAGE, ctx);
+    glong n = g_utf8_strlen (rest, -1);
+    /* g_utf8_substring () must not be asked past the end */
+    gchar *quoted = g_utf8_substring (rest, 0, MIN (n, 40));
+    gchar *msg = g_strdup_printf ("incomplete markup at the end of the "
+        "text: \"%s%s\"", quoted, n > 40 ? "..." : "");
+
+    job->message = build_result (ctx->id, NULL, NULL, CODE_INVALID_ARGUMENT,
+        msg);
+    g_queue_push_tail (&ctx->jobs, job);
+    g_free (msg);
+    g_free (quoted);
   }
+  g_free (rest);
   if (conn->opts->early_context_closed) {
     /* the race of pipecat#5110: acknowledge first, audio afterwards */
     conn_send (conn, build_result (ctx->id, "contextClosed",
@@ -1968,6 +2076,60 @@ out:
   g_object_unref (parser);
 }
 
+/* --verbose cuts a frame at LOG_FRAME_MAX bytes, which may leave out its
+ * contextId or its verb: what a cut line adds so that a reader of the log
+ * still knows which context and verb it was, and how much text it had,
+ * in the frame's own notation ("contextId":"x", "send_text"). */
+static gchar *
+frame_summary (const gchar * data, gsize len)
+{
+  JsonParser *parser = json_parser_new ();
+  GString *out = g_string_new (NULL);
+  JsonObject *root;
+  gchar *id = NULL;
+
+  g_string_append_printf (out, "(%" G_GSIZE_FORMAT " bytes", len);
+  if (!g_utf8_validate (data, len, NULL)
+      || !json_parser_load_from_data (parser, data, len, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    goto out;
+  root = json_node_get_object (json_parser_get_root (parser));
+
+  if (read_string (root, "contextId", &id, NULL) && id) {
+    gchar *quoted = json_quote (id);
+
+    g_string_append_printf (out, ": \"contextId\":%s", quoted);
+    g_free (quoted);
+  } else {
+    g_string_append (out, ": no contextId");
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (verbs); i++) {
+    JsonObject *payload = NULL;
+    gchar *text = NULL;
+    const gchar *name = json_object_has_member (root, verbs[i].camel) ?
+        verbs[i].camel : verbs[i].snake;
+
+    if (!json_object_has_member (root, name))
+      continue;
+    g_string_append_printf (out, " \"%s\"", name);
+    if (i != VERB_SEND_TEXT || !read_object (root, name, &payload, NULL)
+        || !payload)
+      continue;
+    if (member (payload, "flushContext"))
+      g_string_append (out, json_object_has_member (payload, "flushContext")
+          ? " \"flushContext\"" : " \"flush_context\"");
+    if (read_string (payload, "text", &text, NULL))
+      g_string_append_printf (out, " text of %ld characters",
+          text ? g_utf8_strlen (text, -1) : 0);
+    g_free (text);
+  }
+out:
+  g_string_append_c (out, ')');
+  g_free (id);
+  g_object_unref (parser);
+  return g_string_free (out, FALSE);
+}
+
 static void
 on_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     gpointer user_data)
@@ -1980,9 +2142,13 @@ on_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     return;
   conn_touch (conn);
   if (conn->opts->verbose) {
-    if (type == SOUP_WEBSOCKET_DATA_TEXT)
-      emu_log (conn, "<- %.*s%s", (gint) MIN (len, LOG_FRAME_MAX), data,
-          len > LOG_FRAME_MAX ? "..." : "");
+    if (type == SOUP_WEBSOCKET_DATA_TEXT && len > LOG_FRAME_MAX) {
+      gchar *summary = frame_summary (data, len);
+
+      emu_log (conn, "<- %.*s... %s", LOG_FRAME_MAX, data, summary);
+      g_free (summary);
+    } else if (type == SOUP_WEBSOCKET_DATA_TEXT)
+      emu_log (conn, "<- %.*s", (gint) len, data);
     else
       emu_log (conn, "<- <binary frame, %" G_GSIZE_FORMAT " bytes>", len);
   }

@@ -43,6 +43,13 @@ typedef struct
   guint max_contexts;
   guint inactivity_timeout_s;   /* 0 = never */
   gboolean verbose;
+  gboolean log_times;           /* --log-times: monotonic ms before lines */
+  /* timestamps */
+  guint alignment_delay_ms;     /* SYNC timestamps delay first audio */
+  gboolean align_tokens;        /* --alignment tokens: WORD lists tokens */
+  /* buffering the service imposes, whatever the client asked for */
+  gint force_max_buffer_delay_ms;       /* -1 = the client's */
+  guint force_buffer_char_threshold;    /* 0 = the client's */
   /* SLNG route (emu-slng.c) */
   gboolean slng_reorder;        /* swap two audio_chunks once per socket */
   gboolean slng_sequence_per_flush;     /* sequence restarts at 1 per flush */
@@ -52,5 +59,10 @@ typedef struct
 /* TRUE when a connection that reached --drop-after-chunks is to be
  * dropped: the first --drop-connections times (every time when 0). */
 gboolean emu_options_take_drop (const EmuOptions * opts);
+
+/* Writes one log line "inworld-tts-emulator: @text" on stderr, after
+ * g_get_monotonic_time () in milliseconds with --log-times (the same
+ * clock as a test's on this machine). */
+void emu_options_log (const EmuOptions * opts, const gchar * text);
 
 G_END_DECLS

@@ -18,9 +18,11 @@
  * path runs first and answers 401); only an accepted request becomes a
  * WebSocket. Everything except audio generation runs on the main thread.
  * Frames are handled in arrival order. Text accumulates in the session's
- * buffer; each flush becomes a job on the session's queue, and the queue
- * runs strictly in order, so audio_end always follows its own flush's
- * audio. A job synthesises in a GTask worker (emu-audio + emu-encode, the
+ * buffer, which applies the Inworld service's rules (emu-buffer.c: a
+ * synthesis per flush or part of threshold size, none for text with
+ * nothing to speak, autoMode as CLIENT_SEGMENTED); each synthesis becomes
+ * a job on the session's queue, and the queue runs strictly in order, so
+ * audio_end always follows its own synthesis's audio. A job synthesises in a GTask worker (emu-audio + emu-encode, the
  * same audio, encodings and chunking as the Inworld route), then sends
  * chunk k once  first-audio-delay + start(k) / speed  has elapsed since the
  * job reached the head of the queue. All frames leave through conn_send ().
@@ -36,6 +38,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "emu-buffer.h"
 #include "emu-encode.h"
 #include "emu-hostile.h"
 
@@ -44,7 +47,7 @@
 #define DEFAULT_SAMPLE_RATE 48000
 #define G711_SAMPLE_RATE 8000
 #define MAX_TEXT_CHARS 2000     /* longer text is rejected (as upstream) */
-#define AUTO_FLUSH_CHARS 1000   /* more buffered than this flushes */
+#define DEFAULT_BUFFER_CHAR_THRESHOLD 1000
 #define DEFAULT_MAX_BUFFER_DELAY_MS 3000
 #define MAX_INCOMING_PAYLOAD (16 * 1024 * 1024)
 #define LOG_FRAME_MAX 300       /* bytes of a frame shown by --verbose */
@@ -469,8 +472,7 @@ struct _SlngConn
   gulong closed_handler;
   SessionState state;
   SlngConfig cfg;               /* valid once SESSION_ACTIVE */
-  GString *buffer;              /* text waiting for a flush */
-  guint buffer_chars;
+  EmuBuffer *buffer;            /* text not synthesized yet, and the rules */
   guint delay_source;           /* maxBufferDelayMs timer */
   GQueue jobs;                  /* SlngJob*, head runs first */
   guint64 next_sequence;        /* of the next audio_chunk */
@@ -482,7 +484,7 @@ struct _SlngConn
   gboolean dead;                /* closed or dropped: send nothing more */
 };
 
-/* One flush: its audio_chunks, then audio_end. */
+/* One synthesis: its audio_chunks, then audio_end. */
 struct _SlngJob
 {
   gint ref;                     /* main thread only */
@@ -519,12 +521,14 @@ static void
 slng_log (SlngConn * conn, const gchar * format, ...)
 {
   va_list args;
-  gchar *text;
+  gchar *text, *line;
 
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  g_printerr ("inworld-tts-emulator: slng conn %u: %s\n", conn->id, text);
+  line = g_strdup_printf ("slng conn %u: %s", conn->id, text);
+  emu_options_log (conn->opts, line);
+  g_free (line);
   g_free (text);
 }
 
@@ -576,8 +580,7 @@ conn_discard_audio (SlngConn * conn)
     g_source_remove (conn->delay_source);
     conn->delay_source = 0;
   }
-  g_string_truncate (conn->buffer, 0);
-  conn->buffer_chars = 0;
+  emu_buffer_clear (conn->buffer);
 }
 
 /* ------------------------------------------------------------------ */
@@ -735,12 +738,8 @@ job_run (SlngJob * job)
     job->t0 = g_get_monotonic_time ();
     if (opts->slng_sequence_per_flush)
       conn->next_sequence = 1;
-    if (job->n_chars == 0) {
-      job->chunks = g_ptr_array_new ();
-    } else {
-      job_start_synthesis (job);
-      return FALSE;
-    }
+    job_start_synthesis (job);
+    return FALSE;
   }
   if (job->generating || job->timer)
     return FALSE;
@@ -832,27 +831,33 @@ conn_pump (SlngConn * conn)
       conn_close_session (conn, "--slng-close-after-audio-end");
       return;
     }
+    /* autoMode starts the batch that waited for this synthesis */
+    emu_buffer_synthesis_done (conn->buffer);
   }
 }
 
-/* Turns the buffered text into a job (possibly an empty one, which yields
- * a bare audio_end) with the session's settings. */
+/* The buffer's synthesis: a job with the session's settings. */
 static void
-conn_flush (SlngConn * conn)
+conn_synthesize_cb (const gchar * text, guint n_chars, gboolean speak,
+    gpointer user_data)
 {
-  SlngJob *job = g_new0 (SlngJob, 1);
+  SlngConn *conn = user_data;
+  SlngJob *job;
   const SlngConfig *cfg = &conn->cfg;
 
-  if (conn->delay_source) {
-    g_source_remove (conn->delay_source);
-    conn->delay_source = 0;
+  if (!speak) {
+    if (conn->opts->verbose)
+      slng_log (conn, "nothing to speak in %u characters, no synthesis",
+          n_chars);
+    return;
   }
+  if (conn->opts->verbose)
+    slng_log (conn, "synthesis of %u characters", n_chars);
+  job = g_new0 (SlngJob, 1);
   job->ref = 1;
   job->conn = conn;
-  job->text = g_string_free (conn->buffer, FALSE);
-  job->n_chars = conn->buffer_chars;
-  conn->buffer = g_string_new (NULL);
-  conn->buffer_chars = 0;
+  job->text = g_strdup (text);
+  job->n_chars = n_chars;
   job->encoding = cfg->encoding;
   job->rate = cfg->rate;
   job->bit_rate = cfg->bit_rate;
@@ -868,31 +873,32 @@ conn_delay_cb (gpointer user_data)
 
   conn->delay_source = 0;
   if (conn->opts->verbose)
-    slng_log (conn, "maxBufferDelayMs elapsed, flushing");
-  conn_flush (conn);
+    slng_log (conn, "maxBufferDelayMs elapsed, synthesizing what is "
+        "buffered");
+  emu_buffer_flush (conn->buffer);
   conn_pump (conn);
   return G_SOURCE_REMOVE;
 }
 
-/* autoMode: generate at sentence ends. */
-static gboolean
-ends_sentence (const GString * text)
+/* The maxBufferDelayMs timer, as on the Inworld route: it runs while text
+ * waits outside autoMode, from the moment text entered an empty buffer;
+ * --force-max-buffer-delay replaces the session's value. */
+static void
+conn_sync_timer (SlngConn * conn)
 {
-  const gchar *end = text->str + text->len;
+  gboolean wanted = conn->state == SESSION_ACTIVE
+      && emu_buffer_n_chars (conn->buffer) > 0
+      && emu_buffer_get_mode (conn->buffer) == EMU_BUFFER_MANUAL;
 
-  while (end > text->str) {
-    const gchar *prev = g_utf8_prev_char (end);
-    gunichar c = g_utf8_get_char (prev);
+  if (wanted && !conn->delay_source) {
+    gint delay = conn->opts->force_max_buffer_delay_ms >= 0 ?
+        conn->opts->force_max_buffer_delay_ms : conn->cfg.max_buffer_delay_ms;
 
-    if (g_unichar_isspace (c) || c == '"' || c == '\'' || c == 0x201D
-        || c == ')') {
-      end = prev;
-      continue;
-    }
-    return c == '.' || c == '!' || c == '?' || c == 0x2026 || c == 0x3002
-        || c == 0xFF01 || c == 0xFF1F;
+    conn->delay_source = g_timeout_add (delay, conn_delay_cb, conn);
+  } else if (!wanted && conn->delay_source) {
+    g_source_remove (conn->delay_source);
+    conn->delay_source = 0;
   }
-  return FALSE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1073,6 +1079,12 @@ do_init (SlngConn * conn, JsonObject * root)
   }
   conn->cfg = cfg;              /* takes the strings */
   conn->state = SESSION_ACTIVE;
+  /* the gateway passes autoMode on to Inworld, whose default strategy is
+   * CLIENT_SEGMENTED; bufferCharThreshold is 1000 unless set */
+  emu_buffer_set_mode (conn->buffer, cfg.auto_mode ? EMU_BUFFER_AUTO :
+      EMU_BUFFER_MANUAL, conn->opts->force_buffer_char_threshold ?
+      conn->opts->force_buffer_char_threshold : cfg.buffer_char_threshold ?
+      (guint) cfg.buffer_char_threshold : DEFAULT_BUFFER_CHAR_THRESHOLD);
   if (conn->opts->verbose)
     slng_log (conn, "session: voice %s, %s at %d Hz, language %s",
         cfg.voice, emu_encoding_to_string (cfg.encoding), cfg.rate,
@@ -1103,9 +1115,8 @@ require_session (SlngConn * conn, const gchar * type)
 static void
 do_text (SlngConn * conn, JsonObject * root)
 {
-  const SlngConfig *cfg = &conn->cfg;
   const gchar *text;
-  gboolean flush = FALSE, flush_now;
+  gboolean flush = FALSE;
   gchar *problem = NULL;
   glong n_chars;
 
@@ -1129,24 +1140,9 @@ do_text (SlngConn * conn, JsonObject * root)
         "text length should not exceed 2000 characters.");
     return;
   }
-  if (n_chars > 0) {
-    if (conn->buffer_chars == 0)
-      conn->delay_source = g_timeout_add (cfg->max_buffer_delay_ms,
-          conn_delay_cb, conn);
-    g_string_append (conn->buffer, text);
-    conn->buffer_chars += n_chars;
-  }
-
-  flush_now = flush;
-  if (!flush_now && conn->buffer_chars > 0)
-    flush_now = conn->buffer_chars > AUTO_FLUSH_CHARS
-        || (cfg->buffer_char_threshold
-        && conn->buffer_chars >= (guint) cfg->buffer_char_threshold)
-        || (cfg->auto_mode && ends_sentence (conn->buffer));
-  if (flush_now) {
-    conn_flush (conn);
-    conn_pump (conn);
-  }
+  emu_buffer_append (conn->buffer, text, flush);
+  conn_sync_timer (conn);
+  conn_pump (conn);
 }
 
 static void
@@ -1154,7 +1150,8 @@ do_flush (SlngConn * conn)
 {
   if (!require_session (conn, "flush"))
     return;
-  conn_flush (conn);
+  emu_buffer_flush (conn->buffer);
+  conn_sync_timer (conn);
   conn_pump (conn);
 }
 
@@ -1205,6 +1202,41 @@ out:
   g_object_unref (parser);
 }
 
+/* --verbose cuts a frame at LOG_FRAME_MAX bytes: what a cut line adds so
+ * that the log still says which message it was and how much text it
+ * had, in the frame's own notation ("type":"text", "flush":true). */
+static gchar *
+frame_summary (const gchar * data, gsize len)
+{
+  JsonParser *parser = json_parser_new ();
+  GString *out = g_string_new (NULL);
+
+  g_string_append_printf (out, "(%" G_GSIZE_FORMAT " bytes", len);
+  if (g_utf8_validate (data, len, NULL)
+      && json_parser_load_from_data (parser, data, len, NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+    JsonNode *type = field (root, "type"), *text = field (root, "text");
+    JsonNode *flush = field (root, "flush");
+
+    if (type && value_type (type) == G_TYPE_STRING) {
+      gchar *quoted = json_to_string (type, FALSE);
+
+      g_string_append_printf (out, ": \"type\":%s", quoted);
+      g_free (quoted);
+    }
+    if (flush && value_type (flush) == G_TYPE_BOOLEAN)
+      g_string_append_printf (out, " \"flush\":%s",
+          json_node_get_boolean (flush) ? "true" : "false");
+    if (text && value_type (text) == G_TYPE_STRING)
+      g_string_append_printf (out, " text of %ld characters",
+          g_utf8_strlen (json_node_get_string (text), -1));
+  }
+  g_string_append_c (out, ')');
+  g_object_unref (parser);
+  return g_string_free (out, FALSE);
+}
+
 static void
 on_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     gpointer user_data)
@@ -1217,9 +1249,13 @@ on_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     return;
   conn_touch (conn);
   if (conn->opts->verbose) {
-    if (type == SOUP_WEBSOCKET_DATA_TEXT)
-      slng_log (conn, "<- %.*s%s", (gint) MIN (len, LOG_FRAME_MAX), data,
-          len > LOG_FRAME_MAX ? "..." : "");
+    if (type == SOUP_WEBSOCKET_DATA_TEXT && len > LOG_FRAME_MAX) {
+      gchar *summary = frame_summary (data, len);
+
+      slng_log (conn, "<- %.*s... %s", LOG_FRAME_MAX, data, summary);
+      g_free (summary);
+    } else if (type == SOUP_WEBSOCKET_DATA_TEXT)
+      slng_log (conn, "<- %.*s", (gint) len, data);
     else
       slng_log (conn, "<- <binary frame, %" G_GSIZE_FORMAT " bytes>", len);
   }
@@ -1262,7 +1298,7 @@ static void
 conn_free (SlngConn * conn)
 {
   conn_discard_audio (conn);
-  g_string_free (conn->buffer, TRUE);
+  emu_buffer_free (conn->buffer);
   config_clear (&conn->cfg);
   if (conn->inactivity_source)
     g_source_remove (conn->inactivity_source);
@@ -1353,8 +1389,13 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
   if (!problem)
     return;                     /* on to the handshake */
 
-  g_printerr ("inworld-tts-emulator: slng: upgrade refused with 401 (%s)\n",
-      problem);
+  {
+    gchar *line = g_strdup_printf ("slng: upgrade refused with 401 (%s)",
+        problem);
+
+    emu_options_log (route->opts, line);
+    g_free (line);
+  }
   body = build_error (CODE_AUTH, problem);
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "WWW-Authenticate", "Bearer");
@@ -1376,7 +1417,7 @@ on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
   conn->id = ++route->next_conn_id;
   conn->ws = g_object_ref (ws);
   conn->state = SESSION_NEW;
-  conn->buffer = g_string_new (NULL);
+  conn->buffer = emu_buffer_new (conn_synthesize_cb, conn);
   conn->next_sequence = 1;
   g_queue_init (&conn->jobs);
   conn_touch (conn);

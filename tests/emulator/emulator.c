@@ -71,6 +71,16 @@ emu_options_take_drop (const EmuOptions * opts)
   return TRUE;
 }
 
+void
+emu_options_log (const EmuOptions * opts, const gchar * text)
+{
+  if (opts->log_times)
+    g_printerr ("%" G_GINT64_FORMAT " inworld-tts-emulator: %s\n",
+        g_get_monotonic_time () / 1000, text);
+  else
+    g_printerr ("inworld-tts-emulator: %s\n", text);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -82,7 +92,11 @@ main (int argc, char **argv)
   gchar *inject_error = NULL;
   gint inactivity_timeout = 600;
   gboolean early_context_closed = FALSE, garbage_frames = FALSE;
-  gboolean verbose = FALSE;
+  gboolean verbose = FALSE, log_times = FALSE;
+  gint alignment_delay = 100, force_max_buffer_delay = -1;
+  gint force_buffer_char_threshold = 0;
+  gchar *alignment = NULL;
+  gboolean pcm_wav_header = FALSE;
   gboolean slng_reorder = FALSE, slng_sequence_per_flush = FALSE;
   gboolean slng_close_after_audio_end = FALSE;
   gchar *hostile = NULL;
@@ -102,7 +116,8 @@ main (int argc, char **argv)
           "Send audio at X times real time; 0 = as fast as possible "
           "(default 20)", "X"},
     {"first-audio-delay", 0, 0, G_OPTION_ARG_INT, &first_audio_delay,
-        "Delay the first audio chunk of every flush by MS ms", "MS"},
+          "Delay the first audio chunk of every synthesis by MS ms (wall "
+          "clock, not scaled by --speed)", "MS"},
     {"drop-after-chunks", 0, 0, G_OPTION_ARG_INT, &drop_after_chunks,
           "Drop the TCP connection (no close frame) after N audio chunks on "
           "it", "N"},
@@ -121,7 +136,7 @@ main (int argc, char **argv)
           "Send a non-JSON text frame and a binary frame before each "
           "contextCreated (SLNG: after each init)", NULL},
     {"hostile", 0, 0, G_OPTION_ARG_STRING, &hostile,
-          "Fault: inject bad frames of these kinds into every flush: "
+          "Fault: inject bad frames of these kinds into every synthesis: "
           "garbage, truncated, huge, big-chunk, bad-base64, wrong-types, "
           "unknown-context, binary, after-close, or all (all but huge); "
           "comma-separated", "KIND[,KIND...]"},
@@ -140,12 +155,31 @@ main (int argc, char **argv)
         "PEM private key of --tls-cert", "FILE"},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
         "Log every frame in and out on stderr", NULL},
+    {"log-times", 0, 0, G_OPTION_ARG_NONE, &log_times,
+          "Start every log line with the monotonic clock in milliseconds",
+        NULL},
+    {"alignment-delay", 0, 0, G_OPTION_ARG_INT, &alignment_delay,
+          "With SYNC timestamps, delay the first audio of every synthesis "
+          "by MS ms more (default 100)", "MS"},
+    {"alignment", 0, 0, G_OPTION_ARG_STRING, &alignment,
+          "WORD timestamps list words (runs of non-space, the default) or "
+          "tokens (words, punctuation and whitespace)", "words|tokens"},
+    {"pcm-wav-header", 0, 0, G_OPTION_ARG_NONE, &pcm_wav_header,
+          "Start every PCM chunk with a 44-byte WAV header, as LINEAR16",
+        NULL},
+    {"force-max-buffer-delay", 0, 0, G_OPTION_ARG_INT,
+          &force_max_buffer_delay,
+          "Use this maxBufferDelayMs whatever the client asked for", "MS"},
+    {"force-buffer-char-threshold", 0, 0, G_OPTION_ARG_INT,
+          &force_buffer_char_threshold,
+          "Use this bufferCharThreshold whatever the client asked for",
+        "N"},
     {"slng-reorder", 0, 0, G_OPTION_ARG_NONE, &slng_reorder,
           "SLNG: send two audio_chunks of a flush out of sequence order, "
           "once per connection", NULL},
     {"slng-sequence-per-flush", 0, 0, G_OPTION_ARG_NONE,
           &slng_sequence_per_flush,
-          "SLNG: restart audio_chunk sequence numbers at 1 every flush "
+          "SLNG: restart audio_chunk sequence numbers at 1 every synthesis "
           "(default: one count per connection)", NULL},
     {"slng-close-after-audio-end", 0, 0, G_OPTION_ARG_NONE,
           &slng_close_after_audio_end,
@@ -176,20 +210,29 @@ main (int argc, char **argv)
   }
   g_option_context_free (octx);
 
+  /* from here on, log lines go through emu_options_log () */
+  opts.log_times = log_times;
+
   /* GStreamer's encoders make MP3, OGG_OPUS, FLAC, ALAW and MULAW */
   gst_init (NULL, NULL);
   {
     gchar *missing = emu_gst_encode_missing_elements ();
 
-    if (missing)
-      g_printerr ("inworld-tts-emulator: warning: GStreamer elements "
-          "missing (%s): the compressed encodings will fail; install "
-          "gstreamer1.0-plugins-base and -good (tools/setup.sh)\n", missing);
+    if (missing) {
+      gchar *line = g_strdup_printf ("warning: GStreamer elements missing "
+          "(%s): the compressed encodings will fail; install "
+          "gstreamer1.0-plugins-base and -good (tools/setup.sh)", missing);
+
+      emu_options_log (&opts, line);
+      g_free (line);
+    }
     g_free (missing);
   }
 
   if (port < 0 || port > 65535 || speed < 0 || first_audio_delay < 0
-      || drop_after_chunks < 0 || drop_connections < 0 || max_contexts < 0 || inactivity_timeout < 0) {
+      || drop_after_chunks < 0 || drop_connections < 0 || max_contexts < 0
+      || inactivity_timeout < 0 || alignment_delay < 0
+      || force_max_buffer_delay < -1 || force_buffer_char_threshold < 0) {
     g_printerr ("inworld-tts-emulator: invalid option value (see --help)\n");
     return 2;
   }
@@ -205,8 +248,8 @@ main (int argc, char **argv)
         EMU_AUDIO_SINE;
   }
   if (opts.audio == EMU_AUDIO_SPEECH && !emu_audio_speech_available ()) {
-    g_printerr ("inworld-tts-emulator: warning: espeak-ng not found, using "
-        "--audio sine\n");
+    emu_options_log (&opts, "warning: espeak-ng not found, using --audio "
+        "sine");
     opts.audio = EMU_AUDIO_SINE;
   }
 
@@ -227,6 +270,17 @@ main (int argc, char **argv)
   opts.max_contexts = max_contexts;
   opts.inactivity_timeout_s = inactivity_timeout;
   opts.verbose = verbose;
+  opts.alignment_delay_ms = alignment_delay;
+  if (alignment && !g_str_equal (alignment, "words")
+      && !g_str_equal (alignment, "tokens")) {
+    g_printerr ("inworld-tts-emulator: unknown --alignment %s (words or "
+        "tokens)\n", alignment);
+    return 2;
+  }
+  opts.align_tokens = alignment && g_str_equal (alignment, "tokens");
+  opts.force_max_buffer_delay_ms = force_max_buffer_delay;
+  opts.force_buffer_char_threshold = force_buffer_char_threshold;
+  emu_encode_set_pcm_wav_header (pcm_wav_header);
   opts.slng_reorder = slng_reorder;
   opts.slng_sequence_per_flush = slng_sequence_per_flush;
   opts.slng_close_after_audio_end = slng_close_after_audio_end;
@@ -278,11 +332,15 @@ main (int argc, char **argv)
 
   printf ("listening %d\n", port);
   fflush (stdout);
-  g_printerr ("inworld-tts-emulator: %s://127.0.0.1:%d%s and %s, audio %s, "
-      "speed %g, %s\n", certificate ? "wss" : "ws", port, EMU_INWORLD_PATH,
-      EMU_SLNG_PATH,
-      emu_audio_source_to_string (opts.audio),
-      opts.speed, opts.api_key ? "API key required" : "any API key accepted");
+  {
+    gchar *line = g_strdup_printf ("%s://127.0.0.1:%d%s and %s, audio %s, "
+        "speed %g, %s", certificate ? "wss" : "ws", port, EMU_INWORLD_PATH,
+        EMU_SLNG_PATH, emu_audio_source_to_string (opts.audio), opts.speed,
+        opts.api_key ? "API key required" : "any API key accepted");
+
+    emu_options_log (&opts, line);
+    g_free (line);
+  }
 
   loop = g_main_loop_new (NULL, FALSE);
   sigint = g_unix_signal_add (SIGINT, on_signal, loop);
@@ -299,6 +357,7 @@ main (int argc, char **argv)
   g_free (opts.api_key);
   g_free (audio);
   g_free (hostile);
+  g_free (alignment);
   g_clear_object (&certificate);
   g_free (tls_cert);
   g_free (tls_key);

@@ -52,9 +52,11 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
-/* Starts the emulator with the NULL-terminated extra arguments. */
+/* Starts the emulator with the extra arguments; with @capture_stderr its
+ * stderr is kept for emulator_stop_logged (). */
 static Emulator *
-emulator_start (const gchar * first_arg, ...)
+emulator_start_valist (gboolean capture_stderr, const gchar * first_arg,
+    va_list args)
 {
   const gchar *path = g_getenv ("INWORLD_TTS_EMULATOR");
   const gchar *wrapper = g_getenv ("EMULATOR_WRAPPER");
@@ -64,7 +66,6 @@ emulator_start (const gchar * first_arg, ...)
   GError *error = NULL;
   Emulator *emu = g_new0 (Emulator, 1);
   gchar *line;
-  va_list args;
 
   g_assert_nonnull (path);
   if (wrapper && *wrapper) {
@@ -76,13 +77,12 @@ emulator_start (const gchar * first_arg, ...)
     g_strfreev (words);
   }
   g_ptr_array_add (argv, g_strdup (path));
-  va_start (args, first_arg);
   for (const gchar * a = first_arg; a; a = va_arg (args, const gchar *))
       g_ptr_array_add (argv, g_strdup (a));
-  va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      (capture_stderr ? G_SUBPROCESS_FLAGS_STDERR_PIPE : 0));
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
       NULL);
   g_subprocess_launcher_unsetenv (launcher, "INWORLD_API_KEY");
@@ -104,6 +104,34 @@ emulator_start (const gchar * first_arg, ...)
   return emu;
 }
 
+/* Starts the emulator with the NULL-terminated extra arguments. */
+static Emulator *
+emulator_start (const gchar * first_arg, ...)
+{
+  Emulator *emu;
+  va_list args;
+
+  va_start (args, first_arg);
+  emu = emulator_start_valist (FALSE, first_arg, args);
+  va_end (args);
+  return emu;
+}
+
+/* As emulator_start (), keeping stderr (the log) for
+ * emulator_stop_logged (). The log must stay under a pipe's buffer
+ * (64 KiB) until then: for short conversations only. */
+static Emulator *
+emulator_start_logged (const gchar * first_arg, ...)
+{
+  Emulator *emu;
+  va_list args;
+
+  va_start (args, first_arg);
+  emu = emulator_start_valist (TRUE, first_arg, args);
+  va_end (args);
+  return emu;
+}
+
 /* Stops it with SIGTERM; it must exit 0 (no crash, no wrapper error). */
 static void
 emulator_stop (Emulator * emu)
@@ -117,6 +145,36 @@ emulator_stop (Emulator * emu)
   g_assert_cmpint (g_subprocess_get_exit_status (emu->proc), ==, 0);
   g_object_unref (emu->proc);
   g_free (emu);
+}
+
+/* emulator_stop () of an emulator_start_logged () one: returns its
+ * stderr, split into lines (g_strfreev). */
+static gchar **
+emulator_stop_logged (Emulator * emu)
+{
+  GError *error = NULL;
+  GOutputStream *mem = g_memory_output_stream_new_resizable ();
+  gchar *err, **lines;
+
+  g_subprocess_send_signal (emu->proc, SIGTERM);
+  /* to the end of stderr, then the exit */
+  g_output_stream_splice (mem, g_subprocess_get_stderr_pipe (emu->proc),
+      G_OUTPUT_STREAM_SPLICE_NONE, NULL, &error);
+  g_assert_no_error (error);
+  /* a NUL to end the string */
+  g_assert_true (g_output_stream_write_all (mem, "", 1, NULL, NULL, NULL));
+  g_assert_true (g_output_stream_close (mem, NULL, NULL));
+  err = g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (mem));
+  g_object_unref (mem);
+  g_subprocess_wait (emu->proc, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (emu->proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (emu->proc), ==, 0);
+  g_object_unref (emu->proc);
+  g_free (emu);
+  lines = g_strsplit (err, "\n", -1);
+  g_free (err);
+  return lines;
 }
 
 /* ------------------------------------------------------------------ */
@@ -510,6 +568,7 @@ typedef struct
   GArray *usage;                /* gint64 processedCharactersCount */
   GPtrArray *ts;                /* JsonNode timestampInfo per audio chunk */
   GPtrArray *ts_only;           /* timestampInfo of audio-less chunks */
+  GString *order;               /* 'A' audio, 'T' audio-less, in order */
   gint64 first_chunk_time;
 } Flush;
 
@@ -520,8 +579,14 @@ flush_free (Flush * f)
   g_array_unref (f->usage);
   g_ptr_array_unref (f->ts);
   g_ptr_array_unref (f->ts_only);
+  if (f->order)
+    g_string_free (f->order, TRUE);
   g_free (f);
 }
+
+/* The modelId every audioChunk must name (SENTENCE_BOUNDARY tests use
+ * inworld-tts-2). */
+static const gchar *flush_model = MODEL;
 
 /* Receives one flush of @ctx: audio chunks up to flushCompleted. */
 static Flush *
@@ -534,6 +599,7 @@ recv_flush (Client * c, const gchar * ctx)
   f->ts = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
   f->ts_only = g_ptr_array_new_with_free_func ((GDestroyNotify)
       json_node_unref);
+  f->order = g_string_new (NULL);
 
   for (;;) {
     JsonNode *node = client_recv (c);
@@ -548,7 +614,7 @@ recv_flush (Client * c, const gchar * ctx)
     }
     assert_result (node, ctx, "audioChunk");
     g_assert_cmpstr (jstr (node, "result.audioChunk.usage.modelId"), ==,
-        MODEL);
+        flush_model);
     g_assert_true (jhas (node, "result.audioChunk.timestampInfo"));
     content = jpath (node, "result.audioChunk.audioContent");
     if (content) {
@@ -564,9 +630,14 @@ recv_flush (Client * c, const gchar * ctx)
       g_array_append_val (f->usage, usage);
       g_ptr_array_add (f->ts, json_node_copy (jpath (node,
                   "result.audioChunk.timestampInfo")));
+      g_string_append_c (f->order, 'A');
     } else {
+      /* timings only: no audio, nothing billed */
+      g_assert_cmpint (jint (node,
+              "result.audioChunk.usage.processedCharactersCount"), ==, 0);
       g_ptr_array_add (f->ts_only, json_node_copy (jpath (node,
                   "result.audioChunk.timestampInfo")));
+      g_string_append_c (f->order, 'T');
     }
     json_node_unref (node);
   }
@@ -984,15 +1055,24 @@ test_text_limits (void)
   expect_context_error (c, "a", 3,
       "text length should not exceed 2000 characters.");
   assert_quiet (c, QUIET_MS);
-  /* exactly 2000 is fine; it is over 1000 so it flushes by itself */
+  /* exactly 2000 is fine; it reaches the threshold (1000 unless set), so
+   * it is synthesized by itself, in two parts of 1000 (no space to cut
+   * at: cut at the limit), each with its own flushCompleted */
   g_string_truncate (text, 0);
   for (guint i = 0; i < 2000; i++)
     g_string_append (text, i % 2 ? "é" : "a");
   send_text (c, "a", text->str, FALSE);
-  f = recv_flush (c, "a");
-  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 2000);
-  check_flush_audio (f, "PCM", 8000, text->str);
-  flush_free (f);
+  for (guint part = 0; part < 2; part++) {
+    gchar *want = g_utf8_substring (text->str, part * 1000,
+        (part + 1) * 1000);
+
+    f = recv_flush (c, "a");
+    g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 1000);
+    check_flush_audio (f, "PCM", 8000, want);
+    flush_free (f);
+    g_free (want);
+  }
+  assert_quiet (c, QUIET_MS);
 
   /* the next flush works and holds none of the rejected text */
   send_text (c, "a", "ok", TRUE);
@@ -1001,25 +1081,32 @@ test_text_limits (void)
   check_flush_audio (f, "PCM", 8000, "ok");
   flush_free (f);
 
-  /* more than 1000 buffered characters flush without being asked */
+  /* once 1000 characters are buffered, a part of 1000 goes without being
+   * asked; the rest waits */
   big = g_strnfill (600, 'x');
   send_text (c, "a", big, FALSE);
   assert_quiet (c, QUIET_MS);
   send_text (c, "a", big, FALSE);
   f = recv_flush (c, "a");
-  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 1200);
+  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 1000);
   for (guint i = 1; i < f->usage->len; i++)
     g_assert_cmpint (g_array_index (f->usage, gint64, i), ==, 0);
-  g_string_printf (text, "%s%s", big, big);
-  check_flush_audio (f, "PCM", 8000, text->str);
+  g_free (big);
+  big = g_strnfill (1000, 'x');
+  check_flush_audio (f, "PCM", 8000, big);
+  flush_free (f);
+  g_free (big);
+  assert_quiet (c, QUIET_MS);
+  client_send (c, "{\"contextId\":\"a\",\"flush_context\":{}}");
+  f = recv_flush (c, "a");
+  big = g_strnfill (200, 'x');
+  check_flush_audio (f, "PCM", 8000, big);
   flush_free (f);
   g_free (big);
 
-  /* an empty flush: a bare flushCompleted */
+  /* an empty flush: nothing at all, no flushCompleted */
   client_send (c, "{\"contextId\":\"a\",\"flush_context\":{}}");
-  f = recv_flush (c, "a");
-  g_assert_cmpuint (f->audio->len, ==, 0);
-  flush_free (f);
+  assert_quiet (c, QUIET_MS);
   /* empty send_text (keepalive): nothing */
   send_text (c, "a", "", FALSE);
   assert_quiet (c, QUIET_MS);
@@ -1046,24 +1133,32 @@ test_buffer_triggers (void)
   check_flush_audio (f, "PCM", 8000, "wait for it");
   flush_free (f);
 
-  /* bufferCharThreshold */
+  /* the timer is not restarted by more text: it runs from the moment
+   * text entered an empty buffer */
+  start = g_get_monotonic_time ();
+  send_text (c, "d", "one", FALSE);
+  g_usleep (200 * 1000);
+  send_text (c, "d", " two", FALSE);
+  f = recv_flush (c, "d");
+  g_assert_cmpint (f->first_chunk_time - start, >=, 350 * 1000);
+  g_assert_cmpint (f->first_chunk_time - start, <, 590 * 1000);
+  check_flush_audio (f, "PCM", 8000, "one two");
+  flush_free (f);
+
+  /* bufferCharThreshold: a whole part of 10 at once, the rest waits */
   create_context (c, "t", "PCM", 8000,
       "\"bufferCharThreshold\":10,\"maxBufferDelayMs\":60000");
   send_text (c, "t", "12345", FALSE);
   assert_quiet (c, QUIET_MS);
   send_text (c, "t", "678901", FALSE);
   f = recv_flush (c, "t");
-  check_flush_audio (f, "PCM", 8000, "12345678901");
+  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==, 10);
+  check_flush_audio (f, "PCM", 8000, "1234567890");
   flush_free (f);
-
-  /* autoMode: at sentence ends */
-  create_context (c, "m", "PCM", 8000,
-      "\"autoMode\":true,\"maxBufferDelayMs\":60000");
-  send_text (c, "m", "Hello there", FALSE);
   assert_quiet (c, QUIET_MS);
-  send_text (c, "m", ", friend. ", FALSE);
-  f = recv_flush (c, "m");
-  check_flush_audio (f, "PCM", 8000, "Hello there, friend. ");
+  client_send (c, "{\"contextId\":\"t\",\"flush_context\":{}}");
+  f = recv_flush (c, "t");
+  check_flush_audio (f, "PCM", 8000, "1");
   flush_free (f);
 
   client_free (c);
@@ -1359,17 +1454,30 @@ test_timestamps (void)
   check_alignment (f->ts, texts[0], FALSE, f, 24000, 44);
   flush_free (f);
 
-  /* ASYNC: audio first, then one audio-less frame with the timings */
+  /* ASYNC: audio chunks carry null; one audio-less frame per audio
+   * chunk carries the items that start in it, right after the next audio
+   * chunk (the last one after the last chunk), all before flushCompleted;
+   * times restart at every synthesis */
   create_context (c, "as", "PCM", 16000,
       "\"timestampType\":\"WORD\",\"timestampTransportStrategy\":\"ASYNC\"");
-  send_text (c, "as", texts[0], TRUE);
-  f = recv_flush (c, "as");
-  for (guint i = 0; i < f->ts->len; i++)
-    g_assert_true (JSON_NODE_HOLDS_NULL ((JsonNode *) f->ts->pdata[i]));
-  g_assert_cmpuint (f->ts_only->len, ==, 1);
-  check_alignment (f->ts_only, texts[0], TRUE, NULL, 16000, 0);
-  check_flush_audio (f, "PCM", 16000, texts[0]);
-  flush_free (f);
+  for (guint t = 0; t < G_N_ELEMENTS (texts); t++) {
+    GString *want = g_string_new ("A");
+
+    send_text (c, "as", texts[t], TRUE);
+    f = recv_flush (c, "as");
+    for (guint i = 0; i < f->ts->len; i++)
+      g_assert_true (JSON_NODE_HOLDS_NULL ((JsonNode *) f->ts->pdata[i]));
+    g_assert_cmpuint (f->ts_only->len, ==, f->audio->len);
+    for (guint i = 1; i < f->audio->len; i++)
+      g_string_append (want, "AT");
+    g_string_append_c (want, 'T');
+    g_assert_cmpstr (f->order->str, ==, want->str);
+    check_alignment (f->ts_only, texts[t], TRUE, f, 16000, 0);
+    check_flush_audio (f, "PCM", 16000, texts[t]);
+    flush_free (f);
+    g_string_free (want, TRUE);
+  }
+  g_assert_cmpuint (g_utf8_strlen (texts[0], -1), >, 70);     /* 3+ chunks */
 
   client_free (c);
   emulator_stop (emu);
@@ -2722,13 +2830,10 @@ test_slng_flush (void)
   flush_free (f);
   next = 6;
 
-  /* a flush of nothing: a bare audio_end */
+  /* a flush of nothing, or of nothing to speak: no audio_end at all */
   client_send (c, "{\"type\":\"flush\"}");
-  g_array_set_size (seqs, 0);
-  f = slng_recv_flush (c, seqs, &duration);
-  g_assert_cmpuint (f->audio->len, ==, 0);
-  g_assert_cmpfloat (duration, ==, 0.0);
-  flush_free (f);
+  slng_text (c, " ... ♪ ", TRUE);
+  assert_quiet (c, QUIET_MS);
 
   /* pipelined flushes come back in order, one audio_end each */
   slng_text (c, "first", TRUE);
@@ -2762,7 +2867,7 @@ test_slng_flush (void)
   assert_quiet (c, QUIET_MS);
   client_free (c);
 
-  /* maxBufferDelayMs flushes on its own; autoMode at a sentence end */
+  /* maxBufferDelayMs synthesizes on its own */
   c = slng_connect (emu);
   slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
       "\"maxBufferDelayMs\":200");
@@ -2770,15 +2875,63 @@ test_slng_flush (void)
   f = slng_recv_flush (c, NULL, NULL);
   check_flush_audio (f, "PCM", 8000, "waiting");
   flush_free (f);
+  /* ... but not text with nothing to speak */
+  slng_text (c, "?!", FALSE);
+  assert_quiet (c, 400);
   client_free (c);
+
+  /* a synthesis over bufferCharThreshold runs in parts, one audio_end
+   * each: after a sentence end, else after a space, else at the limit */
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
+      "\"bufferCharThreshold\":20,\"maxBufferDelayMs\":60000");
+  slng_text (c, "First part here. Second part is here. Third.", TRUE);
+  {
+    const gchar *parts[] = { "First part here. ", "Second part is ",
+      "here. Third."
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
+      f = slng_recv_flush (c, NULL, &duration);
+      check_flush_audio (f, "PCM", 8000, parts[i]);
+      g_assert_cmpfloat (fabs (duration - g_utf8_strlen (parts[i], -1) /
+              100.0), <, 1e-9);
+      flush_free (f);
+    }
+  }
+  assert_quiet (c, QUIET_MS);
+  client_free (c);
+
+  /* the default threshold is 1000: a part of 1000 goes at once */
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
+      "\"maxBufferDelayMs\":60000");
+  {
+    gchar *big = g_strnfill (1500, 'z');
+
+    slng_text (c, big, FALSE);
+    f = slng_recv_flush (c, NULL, NULL);
+    big[1000] = '\0';
+    check_flush_audio (f, "PCM", 8000, big);
+    flush_free (f);
+    assert_quiet (c, QUIET_MS);
+    client_send (c, "{\"type\":\"flush\"}");
+    f = slng_recv_flush (c, NULL, NULL);
+    big[500] = '\0';
+    check_flush_audio (f, "PCM", 8000, big);
+    flush_free (f);
+    g_free (big);
+  }
+  client_free (c);
+
+  /* autoMode (Inworld's CLIENT_SEGMENTED): the first text is synthesized
+   * at once, no waiting for a sentence end */
   c = slng_connect (emu);
   slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
       "\"autoMode\":true");
   slng_text (c, "Half a", FALSE);
-  assert_quiet (c, QUIET_MS);
-  slng_text (c, " sentence. ", FALSE);
   f = slng_recv_flush (c, NULL, NULL);
-  check_flush_audio (f, "PCM", 8000, "Half a sentence. ");
+  check_flush_audio (f, "PCM", 8000, "Half a");
   flush_free (f);
   client_free (c);
 
@@ -3730,6 +3883,691 @@ test_hostile_bad_option (void)
   g_object_unref (proc);
 }
 
+/* ------------------------------------------------------------------ */
+/* Syntheses (Inworld's WebSocket guides)                             */
+
+/* Receives one synthesis of @ctx: its audio is exactly the test signal
+ * of @text, its first chunk bills @text's characters, the others 0. */
+static void
+expect_synthesis (Client * c, const gchar * ctx, gint rate,
+    const gchar * text)
+{
+  Flush *f = recv_flush (c, ctx);
+
+  g_assert_cmpint (g_array_index (f->usage, gint64, 0), ==,
+      g_utf8_strlen (text, -1));
+  for (guint i = 1; i < f->usage->len; i++)
+    g_assert_cmpint (g_array_index (f->usage, gint64, i), ==, 0);
+  check_flush_audio (f, "PCM", rate, text);
+  flush_free (f);
+}
+
+static void
+flush_context (Client * c, const gchar * ctx)
+{
+  client_send (c, "{\"contextId\":\"%s\",\"flushContext\":{}}", ctx);
+}
+
+/* Text without a letter or a digit gives no synthesis: no audio, no
+ * flushCompleted, whatever asks for it; the text is dropped. */
+static void
+test_nothing_to_speak (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+  JsonNode *node;
+
+  create_context (c, "n", "PCM", 8000, "\"maxBufferDelayMs\":200");
+  /* a flush of an empty buffer, of spaces, of punctuation and symbols */
+  flush_context (c, "n");
+  send_text (c, "n", "   ", TRUE);
+  send_text (c, "n", "...!? \u266A \u2014 ;-)", TRUE);
+  assert_quiet (c, QUIET_MS);
+  /* the dropped text is not spoken with the next synthesis */
+  send_text (c, "n", "...", TRUE);
+  send_text (c, "n", "Hello", TRUE);
+  expect_synthesis (c, "n", 8000, "Hello");
+  /* nor by the timer */
+  send_text (c, "n", " -- ", FALSE);
+  assert_quiet (c, 500);
+  /* a digit alone is something to speak */
+  send_text (c, "n", "7", TRUE);
+  expect_synthesis (c, "n", 8000, "7");
+
+  /* update_config: no forced synthesis, only contextUpdated */
+  send_text (c, "n", "!!!", FALSE);
+  client_send (c, "{\"contextId\":\"n\",\"updateConfig\":"
+      "{\"voiceId\":\"Ashley\"}}");
+  node = client_recv (c);
+  assert_result (node, "n", "contextUpdated");
+  json_node_unref (node);
+  /* close_context: only contextClosed */
+  send_text (c, "n", "?", FALSE);
+  client_send (c, "{\"contextId\":\"n\",\"closeContext\":{}}");
+  expect_result (c, "n", "contextClosed");
+
+  /* auto mode: a first sendText with nothing to speak starts nothing */
+  create_context (c, "a", "PCM", 8000, "\"autoMode\":true");
+  send_text (c, "a", "\u2026 ", FALSE);
+  assert_quiet (c, QUIET_MS);
+  send_text (c, "a", "Fine.", FALSE);
+  expect_synthesis (c, "a", 8000, "Fine.");
+  client_send (c, "{\"contextId\":\"a\",\"closeContext\":{}}");
+  expect_result (c, "a", "contextClosed");
+
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* A synthesis of more than bufferCharThreshold characters runs in parts,
+ * each its own synthesis: cut after the last sentence end that fits, else
+ * after the last whitespace, else at the limit, never inside a tag. */
+static void
+test_threshold_parts (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+
+  create_context (c, "p", "PCM", 8000,
+      "\"bufferCharThreshold\":20,\"maxBufferDelayMs\":60000");
+  send_text (c, "p", "First part here. Second part is here. Third.", TRUE);
+  expect_synthesis (c, "p", 8000, "First part here. ");
+  expect_synthesis (c, "p", 8000, "Second part is ");
+  expect_synthesis (c, "p", 8000, "here. Third.");
+  assert_quiet (c, QUIET_MS);
+
+  /* no space: at the limit, in characters, not bytes */
+  send_text (c, "p", "\u00e9bcdefghijklmnopqrstuvwxyz", TRUE);
+  expect_synthesis (c, "p", 8000, "\u00e9bcdefghijklmnopqrst");
+  expect_synthesis (c, "p", 8000, "uvwxyz");
+  /* the limit falls inside a tag: cut before it */
+  send_text (c, "p", "abcdefghijklmno[laugh]xyz", TRUE);
+  expect_synthesis (c, "p", 8000, "abcdefghijklmno");
+  expect_synthesis (c, "p", 8000, "[laugh]xyz");
+  /* a part with nothing to speak is dropped, the others run */
+  send_text (c, "p", "Twenty chars here. - - - - - - - - - - End", TRUE);
+  expect_synthesis (c, "p", 8000, "Twenty chars here. ");
+  expect_synthesis (c, "p", 8000, "End");
+  assert_quiet (c, QUIET_MS);
+
+  /* unflushed: once the buffer reaches the threshold the whole parts go
+   * at once; the rest waits for a flush (or the timer) */
+  send_text (c, "p", "One two three four ", FALSE);
+  assert_quiet (c, QUIET_MS);
+  send_text (c, "p", "five six seven eight nine ten", FALSE);
+  expect_synthesis (c, "p", 8000, "One two three four ");
+  expect_synthesis (c, "p", 8000, "five six seven ");
+  assert_quiet (c, QUIET_MS);
+  flush_context (c, "p");
+  expect_synthesis (c, "p", 8000, "eight nine ten");
+
+  /* update_config and close_context synthesize in parts too, before
+   * their contextUpdated / contextClosed */
+  send_text (c, "p", "Buffered for the update, which comes after it.",
+      FALSE);
+  expect_synthesis (c, "p", 8000, "Buffered for the ");
+  expect_synthesis (c, "p", 8000, "update, which comes ");
+  client_send (c, "{\"contextId\":\"p\",\"update_config\":"
+      "{\"audioConfig\":{\"sampleRateHertz\":16000}}}");
+  expect_synthesis (c, "p", 8000, "after it.");
+  expect_result (c, "p", "contextUpdated");
+  send_text (c, "p", "Closing words. And a last one.", FALSE);
+  expect_synthesis (c, "p", 16000, "Closing words. ");
+  client_send (c, "{\"contextId\":\"p\",\"close_context\":{}}");
+  expect_synthesis (c, "p", 16000, "And a last one.");
+  expect_result (c, "p", "contextClosed");
+
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* Every verb and field in camelCase and snake_case; steering markup is
+ * text like any other: billed and spoken. */
+static void
+test_verbs_and_markup (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+  const gchar *markup = "[say warmly] Hi <break time=\"500ms\"/> the code "
+      "is <verbatim>KX7Q2</verbatim> [laugh]";
+  JsonNode *node;
+
+  /* autoModeStrategy and deliveryMode are echoed; unknown names not */
+  client_send (c, "{\"contextId\":\"v\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"" MODEL "\",\"audioConfig\":{\"audioEncoding\":"
+      "\"PCM\",\"sampleRateHertz\":8000},\"deliveryMode\":"
+      "\"DELIVERY_MODE_UNSPECIFIED\",\"autoModeStrategy\":\"CLIENT_SEGMENTED\","
+      "\"timestampType\":\"NO_SUCH_TYPE\"}}");
+  node = client_recv (c);
+  assert_result (node, "v", "contextCreated");
+  g_assert_cmpstr (jstr (node, "result.contextCreated.deliveryMode"), ==,
+      "DELIVERY_MODE_UNSPECIFIED");
+  g_assert_cmpstr (jstr (node, "result.contextCreated.autoModeStrategy"), ==,
+      "CLIENT_SEGMENTED");
+  g_assert_false (jhas (node, "result.contextCreated.timestampType"));
+  g_assert_false (jhas (node, "result.contextCreated.bufferCharThreshold"));
+  json_node_unref (node);
+  client_send (c, "{\"context_id\":\"w\",\"create\":{\"voice_id\":\"Dennis\","
+      "\"model_id\":\"" MODEL "\",\"audio_config\":{\"audio_encoding\":"
+      "\"PCM\",\"sample_rate_hertz\":8000},\"delivery_mode\":\"CREATIVE\","
+      "\"auto_mode_strategy\":\"AUTO_MODE_STRATEGY_UNSPECIFIED\","
+      "\"buffer_char_threshold\":300}}");
+  node = client_recv (c);
+  assert_result (node, "w", "contextCreated");
+  g_assert_cmpstr (jstr (node, "result.contextCreated.deliveryMode"), ==,
+      "CREATIVE");
+  g_assert_cmpstr (jstr (node, "result.contextCreated.autoModeStrategy"), ==,
+      "AUTO_MODE_STRATEGY_UNSPECIFIED");
+  g_assert_cmpint (jint (node, "result.contextCreated.bufferCharThreshold"),
+      ==, 300);
+  json_node_unref (node);
+
+  /* sendText with a camelCase flushContext inside, send_text with
+   * flush_context, and each verb in both styles */
+  client_send (c, "{\"contextId\":\"v\",\"sendText\":{\"text\":\"one\","
+      "\"flushContext\":{}}}");
+  expect_synthesis (c, "v", 8000, "one");
+  client_send (c, "{\"contextId\":\"v\",\"send_text\":{\"text\":\"two\","
+      "\"flush_context\":{}}}");
+  expect_synthesis (c, "v", 8000, "two");
+  client_send (c, "{\"contextId\":\"v\",\"sendText\":{\"text\":\"three\","
+      "\"flush_context\":{}}}");
+  expect_synthesis (c, "v", 8000, "three");
+  client_send (c, "{\"context_id\":\"w\",\"send_text\":{\"text\":\"four\"}}");
+  client_send (c, "{\"context_id\":\"w\",\"flush_context\":{}}");
+  expect_synthesis (c, "w", 8000, "four");
+  client_send (c, "{\"contextId\":\"w\",\"sendText\":{\"text\":\"five\"}}");
+  client_send (c, "{\"contextId\":\"w\",\"flushContext\":{}}");
+  expect_synthesis (c, "w", 8000, "five");
+  client_send (c, "{\"contextId\":\"w\",\"updateConfig\":{\"voiceId\":"
+      "\"Ashley\"}}");
+  expect_result (c, "w", "contextUpdated");
+  client_send (c, "{\"context_id\":\"w\",\"update_config\":{\"voice_id\":"
+      "\"Dennis\"}}");
+  expect_result (c, "w", "contextUpdated");
+
+  /* markup passes through: counted and spoken as the text it is */
+  send_text (c, "w", markup, TRUE);
+  expect_synthesis (c, "w", 8000, markup);
+
+  client_send (c, "{\"contextId\":\"v\",\"closeContext\":{}}");
+  expect_result (c, "v", "contextClosed");
+  client_send (c, "{\"context_id\":\"w\",\"close_context\":{}}");
+  expect_result (c, "w", "contextClosed");
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* Auto mode, CLIENT_SEGMENTED (the default strategy): the first sendText
+ * starts a synthesis at once; what arrives while one runs is batched into
+ * the next; flushContext synthesizes the batch at once; no timer. Both
+ * routes (SLNG's autoMode is passed on to Inworld). */
+static void
+test_auto_client_segmented (void)
+{
+  /* real time, so that a synthesis is still running when more text
+   * comes */
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "1", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  const gchar *first = "This first sentence takes half a second to say. ";
+  const gchar *strategies[] = {
+    NULL, "\"AUTO_MODE_STRATEGY_UNSPECIFIED\"", "\"CLIENT_SEGMENTED\"",
+  };
+  Flush *f;
+
+  for (guint i = 0; i < G_N_ELEMENTS (strategies); i++) {
+    gchar *id = g_strdup_printf ("cs%u", i);
+    gchar *extra = g_strdup_printf ("\"autoMode\":true,"
+        "\"maxBufferDelayMs\":100%s%s", strategies[i] ?
+        ",\"autoModeStrategy\":" : "", strategies[i] ? strategies[i] : "");
+
+    create_context (c, id, "PCM", 8000, extra);
+    send_text (c, id, first, FALSE);
+    send_text (c, id, "Second. ", FALSE);
+    send_text (c, id, "Third.", FALSE);
+    expect_synthesis (c, id, 8000, first);
+    expect_synthesis (c, id, 8000, "Second. Third.");
+    /* idle again: no timer, nothing pending */
+    assert_quiet (c, QUIET_MS);
+    send_text (c, id, "Fourth.", FALSE);
+    expect_synthesis (c, id, 8000, "Fourth.");
+    client_send (c, "{\"contextId\":\"%s\",\"closeContext\":{}}", id);
+    expect_result (c, id, "contextClosed");
+    g_free (extra);
+    g_free (id);
+  }
+
+  /* flushContext while busy: the batch so far becomes a synthesis of its
+   * own; later text batches after it */
+  create_context (c, "fl", "PCM", 8000, "\"autoMode\":true");
+  send_text (c, "fl", first, FALSE);
+  send_text (c, "fl", "B. ", FALSE);
+  flush_context (c, "fl");
+  send_text (c, "fl", "C. ", FALSE);
+  send_text (c, "fl", "D.", FALSE);
+  expect_synthesis (c, "fl", 8000, first);
+  expect_synthesis (c, "fl", 8000, "B. ");
+  expect_synthesis (c, "fl", 8000, "C. D.");
+  /* closeContext synthesizes what is left, then contextClosed */
+  send_text (c, "fl", first, FALSE);
+  send_text (c, "fl", "Left over.", FALSE);
+  client_send (c, "{\"contextId\":\"fl\",\"closeContext\":{}}");
+  expect_synthesis (c, "fl", 8000, first);
+  expect_synthesis (c, "fl", 8000, "Left over.");
+  expect_result (c, "fl", "contextClosed");
+  client_free (c);
+
+  /* SLNG: the same, one audio_end per synthesis */
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
+      "\"autoMode\":true,\"maxBufferDelayMs\":100");
+  slng_text (c, first, FALSE);
+  slng_text (c, "Second. ", FALSE);
+  slng_text (c, "Third.", FALSE);
+  f = slng_recv_flush (c, NULL, NULL);
+  check_flush_audio (f, "PCM", 8000, first);
+  flush_free (f);
+  f = slng_recv_flush (c, NULL, NULL);
+  check_flush_audio (f, "PCM", 8000, "Second. Third.");
+  flush_free (f);
+  assert_quiet (c, QUIET_MS);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* SENTENCE_BOUNDARY: the service finds sentence ends in a token stream,
+ * each confirmed by the text after it; tags split across messages are
+ * held; no timer; closeContext speaks the rest. inworld-tts-2 only. */
+static void
+test_auto_sentence_boundary (void)
+{
+  Emulator *emu = start_default ();
+  Client *c = client_connect (emu, "Basic " KEY);
+  const gchar *sb = "\"autoMode\":true,\"autoModeStrategy\":"
+      "\"SENTENCE_BOUNDARY\",\"maxBufferDelayMs\":100";
+  gchar *msg;
+
+  /* other models: INVALID_ARGUMENT naming the field, nothing created */
+  client_send (c, "{\"contextId\":\"x\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"" MODEL "\",\"autoMode\":true,\"autoModeStrategy\":"
+      "\"SENTENCE_BOUNDARY\"}}");
+  expect_context_error (c, "x", 3, "auto_mode_strategy SENTENCE_BOUNDARY is "
+      "only supported by inworld-tts-2 and inworld-tts-2-flash, not "
+      MODEL ".");
+  send_text (c, "x", "Hello", FALSE);
+  expect_context_error (c, "x", 5, NULL);
+
+  flush_model = "inworld-tts-2";
+  msg = g_strdup_printf ("{\"contextId\":\"s\",\"create\":{\"voiceId\":"
+      "\"Dennis\",\"modelId\":\"inworld-tts-2\",\"audioConfig\":"
+      "{\"audioEncoding\":\"PCM\",\"sampleRateHertz\":8000},%s}}", sb);
+  client_send (c, "%s", msg);
+  g_free (msg);
+  expect_result (c, "s", "contextCreated");
+
+  /* a sentence end waits for the text after it (and there is no timer:
+   * maxBufferDelayMs is 100) */
+  send_text (c, "s", "Hello", FALSE);
+  send_text (c, "s", " there.", FALSE);
+  assert_quiet (c, QUIET_MS);
+  send_text (c, "s", " How", FALSE);
+  expect_synthesis (c, "s", 8000, "Hello there. ");
+  /* abbreviations, initials, short capitalized words, decimals, commas,
+   * colons, semicolons and line breaks end nothing */
+  send_text (c, "s", " are you?", FALSE);
+  assert_quiet (c, QUIET_MS);
+  send_text (c, "s", " Dr. Smith met Tom. in Rome. with U.S.A. friends and "
+      "J. R. Tolkien, paid 2.5 dollars; fine: ok", FALSE);
+  expect_synthesis (c, "s", 8000, "How are you? ");
+  send_text (c, "s", "\nnext", FALSE);
+  assert_quiet (c, QUIET_MS);
+  send_text (c, "s", "! Then", FALSE);
+  expect_synthesis (c, "s", 8000, "Dr. Smith met Tom. in Rome. with U.S.A. "
+      "friends and J. R. Tolkien, paid 2.5 dollars; fine: ok\nnext! ");
+  /* full-width, Arabic and Devanagari ends need no space, but text after */
+  send_text (c, "s", "\u4f60\u597d\u3002", FALSE);
+  assert_quiet (c, QUIET_MS);
+  send_text (c, "s", "\u4e16", FALSE);
+  expect_synthesis (c, "s", 8000, "Then\u4f60\u597d\u3002");
+  send_text (c, "s", "\u754c\uff01\u0645\u0631\u062d\u0628\u0627\u061f"
+      "\u0928\u092e\u0938\u094d\u0924\u0947\u0964", FALSE);
+  /* complete sentences found at once make one synthesis */
+  expect_synthesis (c, "s", 8000,
+      "\u4e16\u754c\uff01\u0645\u0631\u062d\u0628\u0627\u061f");
+  assert_quiet (c, QUIET_MS);
+  /* a complete break tag ends one */
+  send_text (c, "s", " Wait<break time=\"300ms\"/>", FALSE);
+  expect_synthesis (c, "s", 8000,
+      "\u0928\u092e\u0938\u094d\u0924\u0947\u0964 ");
+  assert_quiet (c, QUIET_MS);
+  send_text (c, "s", "then [whis", FALSE);
+  expect_synthesis (c, "s", 8000, "Wait<break time=\"300ms\"/>");
+  /* an unfinished tag holds back everything after it, even what looks
+   * like a sentence end */
+  send_text (c, "s", "per. Still in the tag. ", FALSE);
+  assert_quiet (c, QUIET_MS);
+  send_text (c, "s", "] Soft now. And <bre", FALSE);
+  expect_synthesis (c, "s", 8000,
+      "then [whisper. Still in the tag. ] Soft now. ");
+  send_text (c, "s", "ak time=\"1s\"/> more. So on", FALSE);
+  expect_synthesis (c, "s", 8000, "And <break time=\"1s\"/> more. ");
+  /* flushContext speaks the unfinished sentence, but not a partial tag */
+  send_text (c, "s", " and [lau", FALSE);
+  flush_context (c, "s");
+  expect_synthesis (c, "s", 8000, "So on and ");
+  assert_quiet (c, QUIET_MS);
+  /* closeContext: incomplete markup is INVALID_ARGUMENT, then the close */
+  client_send (c, "{\"contextId\":\"s\",\"closeContext\":{}}");
+  expect_context_error (c, "s", 3,
+      "incomplete markup at the end of the text: \"[lau\"");
+  expect_result (c, "s", "contextClosed");
+
+  /* the buffering safeguard: long text with no sentence end is cut at a
+   * word boundary at the threshold; closeContext speaks the rest */
+  client_send (c, "{\"contextId\":\"t\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"inworld-tts-2-flash\",\"audioConfig\":"
+      "{\"audioEncoding\":\"PCM\",\"sampleRateHertz\":8000},%s,"
+      "\"bufferCharThreshold\":30}}", sb);
+  expect_result (c, "t", "contextCreated");
+  flush_model = "inworld-tts-2-flash";
+  send_text (c, "t", "word word word word word word word word", FALSE);
+  expect_synthesis (c, "t", 8000, "word word word word word word ");
+  assert_quiet (c, QUIET_MS);
+  client_send (c, "{\"contextId\":\"t\",\"closeContext\":{}}");
+  expect_synthesis (c, "t", 8000, "word word");
+  expect_result (c, "t", "contextClosed");
+
+  flush_model = MODEL;
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* SYNC timestamps delay the first audio of every synthesis by
+ * --alignment-delay, on top of --first-audio-delay; ASYNC and no
+ * timestamps are not delayed by it. */
+static void
+test_timestamps_alignment_delay (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--first-audio-delay", "200", "--alignment-delay",
+      "800", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  const gchar *ids[] = { "sync", "async", "none" };
+  const gchar *extra[] = {
+    "\"timestampType\":\"CHARACTER\"",
+    "\"timestampType\":\"WORD\",\"timestampTransportStrategy\":\"ASYNC\"",
+    NULL,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++) {
+    create_context (c, ids[i], "PCM", 8000, extra[i]);
+    for (guint k = 0; k < 2; k++) {
+      gint64 start = g_get_monotonic_time ();
+      Flush *f;
+
+      send_text (c, ids[i], "Timed text.", TRUE);
+      f = recv_flush (c, ids[i]);
+      g_assert_cmpint (f->first_chunk_time - start, >=, 200 * 1000);
+      if (i == 0)
+        g_assert_cmpint (f->first_chunk_time - start, >=, 1000 * 1000);
+      else
+        g_assert_cmpint (f->first_chunk_time - start, <, 1000 * 1000);
+      check_flush_audio (f, "PCM", 8000, "Timed text.");
+      flush_free (f);
+    }
+  }
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* --alignment tokens: WORD timestamps list every token of the text, as
+ * the newest docs say: words, punctuation and whitespace. */
+static void
+test_timestamps_tokens (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--alignment-delay", "0", "--alignment", "tokens",
+      NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  const gchar *text = "Hello, world. Don't  stop-now\u2026ok";
+  const gchar *tokens[] = {
+    "Hello", ",", " ", "world", ".", " ", "Don't", "  ", "stop-now",
+    "\u2026", "ok",
+  };
+  const gchar *modes[] = { "SYNC", "ASYNC" };
+
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++) {
+    gchar *id = g_strdup_printf ("t%u", m);
+    gchar *extra = g_strdup_printf ("\"timestampType\":\"WORD\","
+        "\"timestampTransportStrategy\":\"%s\"", modes[m]);
+    glong offset = 0;
+    guint i = 0;
+    Flush *f;
+    GPtrArray *ts;
+
+    create_context (c, id, "PCM", 16000, extra);
+    send_text (c, id, text, TRUE);
+    f = recv_flush (c, id);
+    /* 0.32 s of audio: two chunks, the tokens spread over both */
+    g_assert_cmpuint (f->audio->len, ==, 2);
+    ts = m ? f->ts_only : f->ts;
+    g_assert_cmpuint (ts->len, ==, 2);
+    for (guint k = 0; k < ts->len; k++) {
+      JsonObject *align = json_node_get_object (jpath (ts->pdata[k],
+              "wordAlignment"));
+      JsonArray *w = json_object_get_array_member (align, "words");
+      JsonArray *s = json_object_get_array_member (align,
+          "wordStartTimeSeconds");
+      JsonArray *e = json_object_get_array_member (align,
+          "wordEndTimeSeconds");
+
+      g_assert_cmpuint (json_array_get_length (w), >, 0);
+      for (guint j = 0; j < json_array_get_length (w); j++, i++) {
+        glong n;
+
+        g_assert_cmpuint (i, <, G_N_ELEMENTS (tokens));
+        n = g_utf8_strlen (tokens[i], -1);
+        g_assert_cmpstr (json_array_get_string_element (w, j), ==,
+            tokens[i]);
+        g_assert_cmpfloat_with_epsilon (json_array_get_double_element (s, j),
+            offset * 0.01, 1e-6);
+        g_assert_cmpfloat_with_epsilon (json_array_get_double_element (e, j),
+            (offset + n) * 0.01, 1e-6);
+        offset += n;
+      }
+    }
+    g_assert_cmpuint (i, ==, G_N_ELEMENTS (tokens));
+    g_assert_cmpint (offset, ==, g_utf8_strlen (text, -1));
+    check_flush_audio (f, "PCM", 16000, text);
+    flush_free (f);
+    g_free (extra);
+    g_free (id);
+  }
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* --pcm-wav-header: every PCM chunk is a WAV file of its own, sizes per
+ * chunk, as LINEAR16; LINEAR16 and WAV are unchanged. Both routes. */
+static void
+test_pcm_wav_header (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--pcm-wav-header", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  const gchar *text = "Seventy-three characters of text, so the last chunk "
+      "is a short tail: ok.";
+  const gchar *encodings[] = { "PCM", "LINEAR16", "WAV" };
+  Flush *f;
+
+  for (guint i = 0; i < G_N_ELEMENTS (encodings); i++) {
+    create_context (c, encodings[i], encodings[i], 16000, NULL);
+    send_text (c, encodings[i], text, TRUE);
+    f = recv_flush (c, encodings[i]);
+    g_assert_cmpuint (f->audio->len, ==, 3);
+    /* check_flush_audio checks LINEAR16's framing: a header per chunk */
+    check_flush_audio (f, i == 0 ? "LINEAR16" : encodings[i], 16000, text);
+    flush_free (f);
+  }
+  client_free (c);
+
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":16000");
+  slng_text (c, text, TRUE);
+  f = slng_recv_flush (c, NULL, NULL);
+  check_flush_audio (f, "LINEAR16", 16000, text);
+  flush_free (f);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* --force-buffer-char-threshold and --force-max-buffer-delay: the
+ * service's buffering, whatever the client asked for (and echoed as it
+ * asked). Both routes. */
+static void
+test_force_buffering (void)
+{
+  Emulator *emu = emulator_start ("--api-key", KEY, "--audio", "test-signal",
+      "--speed", "0", "--force-buffer-char-threshold", "10",
+      "--force-max-buffer-delay", "300", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  gint64 start;
+  JsonNode *node;
+  Flush *f;
+
+  client_send (c, "{\"contextId\":\"f\",\"create\":{\"voiceId\":\"Dennis\","
+      "\"modelId\":\"" MODEL "\",\"audioConfig\":{\"audioEncoding\":\"PCM\","
+      "\"sampleRateHertz\":8000},\"bufferCharThreshold\":500,"
+      "\"maxBufferDelayMs\":60000}}");
+  node = client_recv (c);
+  assert_result (node, "f", "contextCreated");
+  g_assert_cmpint (jint (node, "result.contextCreated.bufferCharThreshold"),
+      ==, 500);
+  g_assert_cmpint (jint (node, "result.contextCreated.maxBufferDelayMs"), ==,
+      60000);
+  json_node_unref (node);
+
+  start = g_get_monotonic_time ();
+  send_text (c, "f", "abcdefghijklmno", FALSE);
+  expect_synthesis (c, "f", 8000, "abcdefghij");
+  f = recv_flush (c, "f");
+  g_assert_cmpint (f->first_chunk_time - start, >=, 250 * 1000);
+  g_assert_cmpint (f->first_chunk_time - start, <, 5000 * 1000);
+  check_flush_audio (f, "PCM", 8000, "klmno");
+  flush_free (f);
+  /* a flush is cut at the forced threshold too */
+  send_text (c, "f", "Short. And more.", TRUE);
+  expect_synthesis (c, "f", 8000, "Short. ");
+  expect_synthesis (c, "f", 8000, "And more.");
+  client_free (c);
+
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000,"
+      "\"bufferCharThreshold\":500,\"maxBufferDelayMs\":60000");
+  start = g_get_monotonic_time ();
+  slng_text (c, "abcdefghijklmno", FALSE);
+  f = slng_recv_flush (c, NULL, NULL);
+  check_flush_audio (f, "PCM", 8000, "abcdefghij");
+  flush_free (f);
+  f = slng_recv_flush (c, NULL, NULL);
+  g_assert_cmpint (f->first_chunk_time - start, >=, 250 * 1000);
+  check_flush_audio (f, "PCM", 8000, "klmno");
+  flush_free (f);
+  client_free (c);
+  emulator_stop (emu);
+}
+
+/* The line of the log that holds every one of the NULL-terminated
+ * needles; fails unless there is exactly one. */
+static const gchar *
+log_line (gchar ** lines, const gchar * first, ...)
+{
+  const gchar *found = NULL;
+  guint n = 0;
+
+  for (gchar ** l = lines; *l; l++) {
+    gboolean all = TRUE;
+    va_list args;
+
+    va_start (args, first);
+    for (const gchar * s = first; s && all; s = va_arg (args, const gchar *))
+        all = strstr (*l, s) != NULL;
+    va_end (args);
+    if (all) {
+      found = *l;
+      n++;
+    }
+  }
+  if (n != 1)
+    g_printerr ("%u log lines hold \"%s\"...\n", n, first);
+  g_assert_cmpuint (n, ==, 1);
+  return found;
+}
+
+/* --verbose: every client frame is logged, a cut one (over 300 bytes)
+ * with its contextId and verb; --log-times starts each line with the
+ * monotonic clock in ms (the same clock as ours). */
+static void
+test_log (void)
+{
+  Emulator *emu = emulator_start_logged ("--api-key", KEY, "--audio",
+      "test-signal", "--speed", "0", "--verbose", "--log-times", NULL);
+  Client *c = client_connect (emu, "Basic " KEY);
+  gchar *text = g_strnfill (400, 'q');
+  gint64 before, after, t;
+  gchar **lines;
+  const gchar *line;
+  gchar *end;
+
+  create_context (c, "late-id", "PCM", 8000, NULL);
+  before = g_get_monotonic_time () / 1000;
+  /* contextId last: it is past the 300 bytes the log shows */
+  client_send (c, "{\"sendText\":{\"text\":\"%s\",\"flushContext\":{}},"
+      "\"contextId\":\"late-id\"}", text);
+  expect_synthesis (c, "late-id", 8000, text);
+  after = g_get_monotonic_time () / 1000;
+  client_free (c);
+  c = slng_connect (emu);
+  slng_init (c, "\"encoding\":\"PCM\",\"sample_rate\":8000");
+  slng_text (c, text, TRUE);
+  flush_free (slng_recv_flush (c, NULL, NULL));
+  client_free (c);
+  lines = emulator_stop_logged (emu);
+
+  /* every line of ours starts with the time (not valgrind's, when it
+   * wraps the emulator) */
+  for (gchar ** l = lines; *l; l++) {
+    if (!strstr (*l, "inworld-tts-emulator: "))
+      continue;
+    g_assert_true (g_ascii_isdigit (**l));
+    t = g_ascii_strtoll (*l, &end, 10);
+    g_assert_true (g_str_has_prefix (end, " inworld-tts-emulator: "));
+  }
+  line = log_line (lines, "<- ", "\"contextId\":\"late-id\"", "\"sendText\"",
+      "\"flushContext\"", "text of 400 characters", NULL);
+  t = g_ascii_strtoll (line, NULL, 10);
+  g_assert_cmpint (t, >=, before);
+  g_assert_cmpint (t, <=, after);
+  log_line (lines, "<- {\"contextId\":\"late-id\",\"create\"", NULL);
+  log_line (lines, "slng conn 1: <- ", "\"type\":\"text\"", "\"flush\":true",
+      "text of 400 characters", NULL);
+  log_line (lines, "context late-id: synthesis of 400 characters", NULL);
+  g_strfreev (lines);
+  g_free (text);
+
+  /* without --log-times the lines are as they always were */
+  emu = emulator_start_logged ("--api-key", KEY, "--verbose", NULL);
+  c = client_connect (emu, "Basic " KEY);
+  client_send (c, "{\"nothing\":1}");
+  assert_quiet (c, QUIET_MS);
+  client_free (c);
+  lines = emulator_stop_logged (emu);
+  line = log_line (lines, "<- {\"nothing\":1}", NULL);
+  g_assert_true (g_str_has_prefix (line, "inworld-tts-emulator: conn 1: "));
+  g_strfreev (lines);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -3780,6 +4618,21 @@ main (int argc, char **argv)
   g_test_add_func ("/emulator/hostile/big-chunk", test_hostile_big_chunk);
   g_test_add_func ("/emulator/hostile/bad-option", test_hostile_bad_option);
   g_test_add_func ("/emulator/slng/hostile", test_slng_hostile);
+  g_test_add_func ("/emulator/syntheses/nothing-to-speak",
+      test_nothing_to_speak);
+  g_test_add_func ("/emulator/syntheses/threshold-parts",
+      test_threshold_parts);
+  g_test_add_func ("/emulator/verbs-and-markup", test_verbs_and_markup);
+  g_test_add_func ("/emulator/auto-mode/client-segmented",
+      test_auto_client_segmented);
+  g_test_add_func ("/emulator/auto-mode/sentence-boundary",
+      test_auto_sentence_boundary);
+  g_test_add_func ("/emulator/timestamps/alignment-delay",
+      test_timestamps_alignment_delay);
+  g_test_add_func ("/emulator/timestamps/tokens", test_timestamps_tokens);
+  g_test_add_func ("/emulator/pcm-wav-header", test_pcm_wav_header);
+  g_test_add_func ("/emulator/force-buffering", test_force_buffering);
+  g_test_add_func ("/emulator/log", test_log);
 
   return g_test_run ();
 }
