@@ -63,6 +63,7 @@ struct _InworldConnection
   GSource *timeout_source;
   gchar *last_error;
   gushort local_close_code;     /* why we closed it ourselves, or 0 */
+  gboolean disconnected;        /* DISCONNECTED delivered: never again */
 };
 
 static InworldConnection *
@@ -153,6 +154,23 @@ drop_outgoing (InworldConnection * conn)
   g_mutex_unlock (&conn->lock);
 }
 
+/* The only way DISCONNECTED is delivered: exactly once for a connection
+ * that was asked to send something, whichever of libsoup's "closed", a
+ * failed upgrade or a socket found closed in on_connected() comes first,
+ * so the layers above neither wait forever nor see the end twice. Drops
+ * what is still queued; takes @message. */
+static void
+deliver_disconnected (InworldConnection * conn, gint code, gchar * message)
+{
+  drop_outgoing (conn);
+  if (conn->disconnected) {
+    g_free (message);
+    return;
+  }
+  conn->disconnected = TRUE;
+  deliver_local (conn, INWORLD_EVENT_DISCONNECTED, code, message);
+}
+
 static void
 on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     InworldConnection * conn)
@@ -236,8 +254,7 @@ on_ws_closed (SoupWebsocketConnection * ws, InworldConnection * conn)
   conn->state = STATE_CLOSED;
   drop_outgoing (conn);
   if (old == STATE_OPEN && !conn->freed)
-    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, close_code (conn),
-        describe_close (conn));
+    deliver_disconnected (conn, close_code (conn), describe_close (conn));
   if (old == STATE_CLOSING)
     conn_unref (conn);          /* the teardown's reference */
 }
@@ -254,7 +271,15 @@ send_queued (InworldConnection * conn)
   g_mutex_unlock (&conn->lock);
 
   while ((frame = g_queue_pop_head (&frames))) {
-    soup_websocket_connection_send_text (conn->ws, frame);
+    /* libsoup may be closing already, with "closed" still to come: a
+     * reset seen by the previous write (libsoup then closes at once, on
+     * this very call stack) or by a read, the server's close frame
+     * answered. The frame is dropped then, as at "closed"; libsoup
+     * would only assert that the connection is OPEN. */
+    if (conn->state == STATE_OPEN
+        && soup_websocket_connection_get_state (conn->ws) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_send_text (conn->ws, frame);
     g_free (frame);
   }
 }
@@ -312,8 +337,7 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
           conn->last_error ? conn->last_error : error->message);
     g_clear_error (&error);
     conn->state = STATE_CLOSED;
-    drop_outgoing (conn);
-    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, code, message);
+    deliver_disconnected (conn, code, message);
     conn_unref (conn);
     return;
   }
@@ -321,6 +345,17 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   conn->ws = ws;
   g_object_set (ws, "max-incoming-payload-size",
       (guint64) INWORLD_MAX_INCOMING_FRAME, "keepalive-interval", 0, NULL);
+  if (soup_websocket_connection_get_state (ws) != SOUP_WEBSOCKET_STATE_OPEN) {
+    /* libsoup reads from the socket as soon as it makes the connection,
+     * before this callback runs: an EOF or a reset right after the 101
+     * has closed it already, its "closed" emitted to nobody (CLOSED) or
+     * still to come (CLOSING). Nothing more can come from it; say so
+     * now, once, rather than wait for a signal that may never reach us. */
+    conn->state = STATE_CLOSED;
+    deliver_disconnected (conn, close_code (conn), describe_close (conn));
+    conn_unref (conn);
+    return;
+  }
   g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), conn);
   g_signal_connect (ws, "error", G_CALLBACK (on_ws_error), conn);
   g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), conn);
@@ -341,8 +376,7 @@ start_connect (InworldConnection * conn)
   conn->msg = soup_message_new (SOUP_METHOD_GET, conn->uri);
   if (conn->msg == NULL) {
     conn->state = STATE_CLOSED;
-    drop_outgoing (conn);
-    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, 0,
+    deliver_disconnected (conn, 0,
         g_strdup_printf ("'%s' is not a valid WebSocket URI (expected "
             "ws://host/path or wss://host/path)", conn->uri));
     return;
@@ -352,9 +386,7 @@ start_connect (InworldConnection * conn)
   conn->session = inworld_net_session_new (&conn->net, &error);
   if (conn->session == NULL) {
     conn->state = STATE_CLOSED;
-    drop_outgoing (conn);
-    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, 0,
-        g_strdup (error->message));
+    deliver_disconnected (conn, 0, g_strdup (error->message));
     g_clear_error (&error);
     return;
   }
