@@ -297,6 +297,55 @@ on_connect_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Seconds the server asks us to wait (Retry-After: a number of seconds
+ * or an HTTP date, RFC 9110 10.2.3), or -1 when it asks nothing usable. */
+static gint64
+retry_after_seconds (SoupMessage * msg)
+{
+  const gchar *value =
+      soup_message_headers_get_one (soup_message_get_response_headers (msg),
+      "Retry-After");
+  gchar *text;
+  guint64 seconds;
+  GDateTime *date, *now;
+  gint64 result = -1;
+
+  if (value == NULL)
+    return -1;
+  text = g_strstrip (g_strdup (value));
+  if (g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT32, &seconds, NULL)) {
+    result = seconds;
+  } else if ((date = soup_date_time_new_from_http_string (text))) {
+    now = g_date_time_new_now_utc ();
+    result = MAX (0, g_date_time_difference (date, now) / G_TIME_SPAN_SECOND);
+    g_date_time_unref (now);
+    g_date_time_unref (date);
+  }
+  g_free (text);
+  return result;
+}
+
+/* "ws://... refused the WebSocket upgrade: HTTP 429 Too Many Requests
+ * (Retry-After: 30 s)": the facts of a refused upgrade, for the layers
+ * above to word and act on. */
+static gchar *
+describe_refusal (InworldConnection * conn)
+{
+  guint status = soup_message_get_status (conn->msg);
+  const gchar *reason = soup_message_get_reason_phrase (conn->msg);
+  gint64 retry_after = retry_after_seconds (conn->msg);
+  GString *text = g_string_new (NULL);
+
+  g_string_printf (text, "%s refused the WebSocket upgrade: HTTP %u",
+      conn->uri, status);
+  if (reason && *reason)
+    g_string_append_printf (text, " %s", reason);
+  if (retry_after >= 0)
+    g_string_append_printf (text, " (Retry-After: %" G_GINT64_FORMAT " s)",
+        retry_after);
+  return g_string_free (text, FALSE);
+}
+
 static void
 on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
 {
@@ -318,8 +367,11 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
 
   if (ws == NULL) {
     guint status = soup_message_get_status (conn->msg);
+    /* any final answer but 101 (a 200 as well) refuses the upgrade; a
+     * 101 that fails libsoup's checks is not a refusal (code 0) */
+    gboolean refused = status >= 200;
     gchar *message = NULL;
-    gint code = status >= 300 ? (gint) status : 0;
+    gint code = refused ? (gint) status : 0;
 
     /* a certificate refused, a proxy that failed: what to change, with
      * code 0 (not reached; a proxy's HTTP status is not the server's).
@@ -328,10 +380,8 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
       message = inworld_net_describe_failure (conn->msg, &conn->net, error);
     if (message)
       code = 0;
-    else if (status >= 300)
-      message = g_strdup_printf ("%s refused the WebSocket upgrade: HTTP %u %s",
-          conn->uri, status, soup_message_get_reason_phrase (conn->msg) ?
-          soup_message_get_reason_phrase (conn->msg) : "");
+    else if (refused)
+      message = describe_refusal (conn);
     else
       message = g_strdup_printf ("could not connect to %s: %s", conn->uri,
           conn->last_error ? conn->last_error : error->message);

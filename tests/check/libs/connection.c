@@ -540,11 +540,108 @@ GST_START_TEST (test_send_while_closing)
 
 GST_END_TEST;
 
+/* A refused first upgrade: the HTTP status is the code, the message names
+ * the URI, the status line and the server's Retry-After. */
+static InworldEvent *
+refused (const gchar * status, const gchar * extra_headers, gchar ** uri)
+{
+  RawServer *srv = raw_server_new (SERVER_REFUSE);
+  GAsyncQueue *events = g_async_queue_new ();
+  InworldConnection *conn;
+  InworldEvent *event;
+
+  srv->status = status;
+  srv->extra_headers = extra_headers;
+  conn = connect_to (srv, events);
+  *uri = g_strdup_printf ("ws://127.0.0.1:%u/tts/v1/voice", srv->port);
+  for (guint n = 0; n < 3; n++)
+    inworld_connection_send (conn, frame (n));
+  event = g_async_queue_timeout_pop (events, WAIT_US);
+  fail_unless (event != NULL);
+  fail_unless_equals_int (event->type, INWORLD_EVENT_DISCONNECTED);
+  check_nothing_more (srv, 1, events);
+  inworld_connection_free (conn);
+  g_async_queue_unref (events);
+  raw_server_free (srv);
+  return event;
+}
+
+GST_START_TEST (test_refused_503)
+{
+  gchar *uri, *expected;
+  InworldEvent *event = refused ("503 Service Unavailable", NULL, &uri);
+
+  fail_unless_equals_int (event->code, 503);
+  expected = g_strdup_printf ("%s refused the WebSocket upgrade: "
+      "HTTP 503 Service Unavailable", uri);
+  fail_unless_equals_string (event->message, expected);
+  g_free (expected);
+  g_free (uri);
+  inworld_event_free (event);
+}
+
+GST_END_TEST;
+
+/* even a 200 is a refusal of the upgrade */
+GST_START_TEST (test_refused_200)
+{
+  gchar *uri, *expected;
+  InworldEvent *event = refused ("200 OK", NULL, &uri);
+
+  fail_unless_equals_int (event->code, 200);
+  expected = g_strdup_printf ("%s refused the WebSocket upgrade: HTTP 200 OK",
+      uri);
+  fail_unless_equals_string (event->message, expected);
+  g_free (expected);
+  g_free (uri);
+  inworld_event_free (event);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_refused_429_retry_after)
+{
+  gchar *uri, *expected;
+  InworldEvent *event = refused ("429 Too Many Requests",
+      "Retry-After: 7\r\n", &uri);
+
+  fail_unless_equals_int (event->code, 429);
+  expected = g_strdup_printf ("%s refused the WebSocket upgrade: "
+      "HTTP 429 Too Many Requests (Retry-After: 7 s)", uri);
+  fail_unless_equals_string (event->message, expected);
+  g_free (expected);
+  g_free (uri);
+  inworld_event_free (event);
+
+  /* a date is turned into seconds from now; one in the past is 0 s */
+  event = refused ("429 Too Many Requests",
+      "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n", &uri);
+  fail_unless_equals_int (event->code, 429);
+  expected = g_strdup_printf ("%s refused the WebSocket upgrade: "
+      "HTTP 429 Too Many Requests (Retry-After: 0 s)", uri);
+  fail_unless_equals_string (event->message, expected);
+  g_free (expected);
+  g_free (uri);
+  inworld_event_free (event);
+
+  /* nonsense is left out */
+  event = refused ("429 Too Many Requests", "Retry-After: soon\r\n", &uri);
+  expected = g_strdup_printf ("%s refused the WebSocket upgrade: "
+      "HTTP 429 Too Many Requests", uri);
+  fail_unless_equals_string (event->message, expected);
+  g_free (expected);
+  g_free (uri);
+  inworld_event_free (event);
+}
+
+GST_END_TEST;
+
 static Suite *
 connection_suite (void)
 {
   Suite *s = suite_create ("inworldconnection");
   TCase *tc = tcase_create ("drops");
+  TCase *refusals = tcase_create ("refusals");
 
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 240);
@@ -552,6 +649,11 @@ connection_suite (void)
   tcase_add_test (tc, test_shutdown_after_first_frame);
   tcase_add_test (tc, test_reset_after_upgrade);
   tcase_add_test (tc, test_send_while_closing);
+
+  suite_add_tcase (s, refusals);
+  tcase_add_test (refusals, test_refused_503);
+  tcase_add_test (refusals, test_refused_200);
+  tcase_add_test (refusals, test_refused_429_retry_after);
   return s;
 }
 
