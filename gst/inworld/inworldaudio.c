@@ -12,9 +12,12 @@
 #endif
 
 #include "inworldaudioformat.h"
+#include "inworlddebug.h"
 
 #include <gst/base/gstbytereader.h>
 #include <string.h>
+
+#define GST_CAT_DEFAULT inworld_audio_debug
 
 typedef struct
 {
@@ -120,6 +123,7 @@ strip_wav_header (InworldAudioFramer * framer, GBytes * chunk, gsize * offset,
         framer->rate);
     return FALSE;
   }
+  GST_LOG ("stripped a %" G_GSIZE_FORMAT "-byte WAV header", header);
   *offset = header;
   return TRUE;
 }
@@ -168,7 +172,12 @@ initial_caps (InworldEncoding encoding, gint rate)
 InworldAudioFramer *
 inworld_audio_framer_new (InworldEncoding encoding, gint rate)
 {
-  InworldAudioFramer *framer = g_new0 (InworldAudioFramer, 1);
+  InworldAudioFramer *framer;
+
+  inworld_debug_init ();
+  GST_DEBUG ("framing %s at %d Hz", inworld_encoding_to_string (encoding),
+      rate);
+  framer = g_new0 (InworldAudioFramer, 1);
 
   framer->encoding = encoding;
   framer->rate = rate;
@@ -257,6 +266,7 @@ inworld_audio_framer_queue_header (InworldAudioFramer * framer,
 void
 inworld_audio_framer_set_caps (InworldAudioFramer * framer, GstCaps * caps)
 {
+  GST_DEBUG ("caps %" GST_PTR_FORMAT, caps);
   gst_caps_take (&framer->caps, caps);
   framer->caps_changed = TRUE;
 }
@@ -264,6 +274,7 @@ inworld_audio_framer_set_caps (InworldAudioFramer * framer, GstCaps * caps)
 void
 inworld_audio_framer_skip (InworldAudioFramer * framer, gsize n)
 {
+  GST_LOG ("skipped %" G_GSIZE_FORMAT " bytes that are not audio", n);
   gst_adapter_flush (framer->adapter, n);
   framer->dropped += n;
 }
@@ -332,6 +343,7 @@ inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
 {
   gsize size, offset = 0;
   gboolean has_header;
+  GError *err = NULL;
 
   g_bytes_get_data (chunk, &size);
 
@@ -348,7 +360,7 @@ inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
       has_header = FALSE;
       break;
   }
-  if (has_header && !strip_wav_header (framer, chunk, &offset, error))
+  if (has_header && !strip_wav_header (framer, chunk, &offset, &err))
     goto failed;
   framer->flush_start = FALSE;
 
@@ -357,11 +369,14 @@ inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
     gst_adapter_push (framer->adapter, gst_buffer_new_wrapped_bytes (payload));
     g_bytes_unref (payload);
   }
-  if (!framer->format->drain (framer, FALSE, error))
+  if (!framer->format->drain (framer, FALSE, &err))
     goto failed;
   return TRUE;
 
 failed:
+  GST_DEBUG ("flush %u dropped: %s", framer->flush_index,
+      err ? err->message : "format error");
+  g_propagate_error (error, err);
   inworld_audio_framer_reset (framer);
   return FALSE;
 }
@@ -375,6 +390,9 @@ inworld_audio_framer_end_flush (InworldAudioFramer * framer)
    * is counted as dropped */
   framer->format->drain (framer, TRUE, NULL);
   dropped = framer->dropped + gst_adapter_available (framer->adapter);
+  if (dropped > 0)
+    GST_DEBUG ("flush %u: %" G_GSIZE_FORMAT " bytes made no whole sample or "
+        "frame", framer->flush_index, dropped);
 
   gst_adapter_clear (framer->adapter);
   if (framer->format->state_reset)

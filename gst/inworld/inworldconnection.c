@@ -12,10 +12,13 @@
 #endif
 
 #include "inworldconnection.h"
+#include "inworlddebug.h"
 #include "inworldsoupthread.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
+
+#define GST_CAT_DEFAULT inworld_connection_debug
 
 /* ------------------------------------------------------------------------
  * Connections
@@ -168,6 +171,7 @@ deliver_disconnected (InworldConnection * conn, gint code, gchar * message)
     return;
   }
   conn->disconnected = TRUE;
+  GST_INFO ("%p disconnected (code %d): %s", conn, code, message);
   deliver_local (conn, INWORLD_EVENT_DISCONNECTED, code, message);
 }
 
@@ -190,6 +194,7 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
 
   events = g_ptr_array_new ();
   if (!conn->protocol->parse (data, size, events, &error)) {
+    GST_DEBUG ("%p invalid frame: %s", conn, error->message);
     deliver_local (conn, INWORLD_EVENT_INVALID_FRAME, 0,
         g_strdup (error->message));
     g_clear_error (&error);
@@ -203,6 +208,7 @@ static void
 on_ws_error (SoupWebsocketConnection * ws, GError * error,
     InworldConnection * conn)
 {
+  GST_DEBUG ("%p WebSocket error: %s", conn, error->message);
   g_free (conn->last_error);
   conn->last_error = g_strdup (error->message);
   /* libsoup closes on a frame over max-incoming-payload-size itself */
@@ -251,6 +257,8 @@ on_ws_closed (SoupWebsocketConnection * ws, InworldConnection * conn)
 {
   ConnState old = conn->state;
 
+  GST_DEBUG ("%p closed by libsoup (close code %u)", conn,
+      soup_websocket_connection_get_close_code (ws));
   conn->state = STATE_CLOSED;
   drop_outgoing (conn);
   if (old == STATE_OPEN && !conn->freed)
@@ -264,6 +272,7 @@ send_queued (InworldConnection * conn)
 {
   GQueue frames = G_QUEUE_INIT;
   gchar *frame;
+  guint dropped = 0;
 
   g_mutex_lock (&conn->lock);
   frames = conn->outgoing;
@@ -280,8 +289,13 @@ send_queued (InworldConnection * conn)
         && soup_websocket_connection_get_state (conn->ws) ==
         SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_send_text (conn->ws, frame);
+    else
+      dropped++;
     g_free (frame);
   }
+  if (dropped > 0)
+    GST_DEBUG ("%p dropped %u frame(s): the connection is closing", conn,
+        dropped);
 }
 
 static gboolean
@@ -358,6 +372,7 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   clear_timeout (conn);
 
   if (conn->freed) {
+    GST_DEBUG ("%p upgrade done after the connection was freed", conn);
     g_clear_object (&ws);
     g_clear_error (&error);
     conn->state = STATE_CLOSED;
@@ -373,6 +388,8 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
     gchar *message = NULL;
     gint code = refused ? (gint) status : 0;
 
+    GST_DEBUG ("%p upgrade failed, HTTP status %u: %s", conn, status,
+        error->message);
     /* a certificate refused, a proxy that failed: what to change, with
      * code 0 (not reached; a proxy's HTTP status is not the server's).
      * Not after our own time limit cancelled the upgrade. */
@@ -406,6 +423,7 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
     conn_unref (conn);
     return;
   }
+  GST_INFO ("%p connected to %s", conn, conn->uri);
   g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), conn);
   g_signal_connect (ws, "error", G_CALLBACK (on_ws_error), conn);
   g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), conn);
@@ -422,6 +440,7 @@ start_connect (InworldConnection * conn)
   gchar *auth;
   GError *error = NULL;
 
+  GST_INFO ("%p connecting to %s", conn, conn->uri);
   conn->state = STATE_CONNECTING;
   conn->msg = soup_message_new (SOUP_METHOD_GET, conn->uri);
   if (conn->msg == NULL) {
@@ -493,6 +512,8 @@ drain_outgoing (gpointer user_data)
   switch (conn->state) {
     case STATE_IDLE:
       if (conn->connect_delay_ms > 0) {
+        GST_DEBUG ("%p waiting %u ms before connecting", conn,
+            conn->connect_delay_ms);
         conn->state = STATE_WAITING;
         conn->timeout_source = inworld_soup_thread_timeout (conn->st,
             conn->connect_delay_ms, on_connect_delay, conn);
@@ -519,6 +540,7 @@ teardown (gpointer user_data)
 {
   InworldConnection *conn = user_data;
 
+  GST_DEBUG ("%p freed (state %d)", conn, conn->state);
   conn->freed = TRUE;
   drop_outgoing (conn);
   switch (conn->state) {
@@ -599,8 +621,10 @@ InworldConnection *
 inworld_connection_new (const InworldConnectionParams * params,
     InworldEventFunc func, gpointer user_data)
 {
-  InworldConnection *conn = g_new0 (InworldConnection, 1);
+  InworldConnection *conn;
 
+  inworld_debug_init ();
+  conn = g_new0 (InworldConnection, 1);
   conn->refcount = 1;
   conn->protocol = inworld_protocol_get (params->protocol);
   conn->uri = g_strdup (params->uri);

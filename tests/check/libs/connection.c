@@ -636,6 +636,31 @@ GST_START_TEST (test_refused_429_retry_after)
 
 GST_END_TEST;
 
+/* The layers' debug categories exist as soon as a connection does, in a
+ * program that links the core library alone. */
+GST_START_TEST (test_debug_categories)
+{
+  InworldConnectionParams params = {.uri = "ws://127.0.0.1:9/" };
+  InworldConnection *conn = inworld_connection_new (&params, on_event, NULL);
+  const gchar *names[] = { "inworldconnection", "inworldaudio",
+    "inworldpool", "inworldsession"
+  };
+
+  GSList *all = gst_debug_get_all_categories ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    gboolean found = FALSE;
+
+    for (GSList * l = all; l && !found; l = l->next)
+      found = g_str_equal (gst_debug_category_get_name (l->data), names[i]);
+    fail_unless (found, "no debug category %s", names[i]);
+  }
+  g_slist_free (all);
+  inworld_connection_free (conn);
+}
+
+GST_END_TEST;
+
 static Suite *
 connection_suite (void)
 {
@@ -650,6 +675,7 @@ connection_suite (void)
   tcase_add_test (tc, test_reset_after_upgrade);
   tcase_add_test (tc, test_send_while_closing);
 
+  tcase_add_test (refusals, test_debug_categories);
   suite_add_tcase (s, refusals);
   tcase_add_test (refusals, test_refused_503);
   tcase_add_test (refusals, test_refused_200);
