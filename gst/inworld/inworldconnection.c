@@ -20,6 +20,9 @@
 
 #define GST_CAT_DEFAULT inworld_connection_debug
 
+/* Frames are logged (at TRACE) up to this many bytes. */
+#define LOGGED_FRAME_BYTES 200
+
 /* ------------------------------------------------------------------------
  * Connections
  * ------------------------------------------------------------------------ */
@@ -75,6 +78,26 @@ conn_ref (InworldConnection * conn)
   g_atomic_int_inc (&conn->refcount);
   return conn;
 }
+
+#ifndef GST_DISABLE_GST_DEBUG
+/* A frame at TRACE, cut at LOGGED_FRAME_BYTES (on a UTF-8 character
+ * boundary). Frames carry text and base64 audio, never the API key. */
+static void
+trace_frame (InworldConnection * conn, const gchar * direction,
+    const gchar * data, gsize size)
+{
+  gsize cut = MIN (size, LOGGED_FRAME_BYTES);
+
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) < GST_LEVEL_TRACE)
+    return;
+  while (cut > 0 && cut < size && (data[cut] & 0xc0) == 0x80)
+    cut--;
+  GST_TRACE ("%p %s %" G_GSIZE_FORMAT " bytes: %.*s%s", conn, direction, size,
+      (gint) cut, data, cut < size ? "..." : "");
+}
+#else
+#define trace_frame(conn, direction, data, size)
+#endif
 
 static void
 clear_timeout (InworldConnection * conn)
@@ -185,6 +208,8 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
   GError *error = NULL;
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    GST_TRACE ("%p received a binary frame of %" G_GSIZE_FORMAT " bytes",
+        conn, size);
     deliver_local (conn, INWORLD_EVENT_INVALID_FRAME, 0,
         g_strdup_printf ("binary frame of %" G_GSIZE_FORMAT " bytes where "
             "the %s protocol sends only JSON text", size,
@@ -192,6 +217,7 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     return;
   }
 
+  trace_frame (conn, "received", data, size);
   events = g_ptr_array_new ();
   if (!conn->protocol->parse (data, size, events, &error)) {
     GST_DEBUG ("%p invalid frame: %s", conn, error->message);
@@ -287,10 +313,12 @@ send_queued (InworldConnection * conn)
      * would only assert that the connection is OPEN. */
     if (conn->state == STATE_OPEN
         && soup_websocket_connection_get_state (conn->ws) ==
-        SOUP_WEBSOCKET_STATE_OPEN)
+        SOUP_WEBSOCKET_STATE_OPEN) {
+      trace_frame (conn, "sending", frame, strlen (frame));
       soup_websocket_connection_send_text (conn->ws, frame);
-    else
+    } else {
       dropped++;
+    }
     g_free (frame);
   }
   if (dropped > 0)
@@ -432,6 +460,51 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   conn_unref (conn);
 }
 
+#ifndef GST_DISABLE_GST_DEBUG
+/* TRUE for the header line "Authorization: ..." or "Proxy-Authorization:
+ * ...", any case. */
+static gboolean
+is_credential_line (const gchar * line, gsize name_len)
+{
+  return (name_len == 13 && g_ascii_strncasecmp (line, "Authorization",
+          13) == 0) || (name_len == 19
+      && g_ascii_strncasecmp (line, "Proxy-Authorization", 19) == 0);
+}
+
+/* SoupLogger's printer: one line of the upgrade's request ('>') or
+ * response ('<') at TRACE. The value of a credential header never gets
+ * out: libsoup would print a Basic one base64-decoded, which is the API
+ * key itself. */
+static void
+log_http_line (SoupLogger * logger, SoupLoggerLogLevel level,
+    char direction, const char *data, gpointer user_data)
+{
+  const gchar *colon = strchr (data, ':');
+
+  if (colon && is_credential_line (data, colon - data))
+    GST_TRACE ("%c %.*s: <redacted>", direction, (gint) (colon - data), data);
+  else
+    GST_TRACE ("%c %s", direction, data);
+}
+
+/* At TRACE, the upgrade's headers (not the frames: libsoup does not log
+ * WebSocket frames, trace_frame() does). Decided once per session. */
+static void
+add_http_logger (SoupSession * session)
+{
+  SoupLogger *logger;
+
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) < GST_LEVEL_TRACE)
+    return;
+  logger = soup_logger_new (SOUP_LOGGER_LOG_HEADERS);
+  soup_logger_set_printer (logger, log_http_line, NULL, NULL);
+  soup_session_add_feature (session, SOUP_SESSION_FEATURE (logger));
+  g_object_unref (logger);
+}
+#else
+#define add_http_logger(session)
+#endif
+
 static void
 start_connect (InworldConnection * conn)
 {
@@ -459,6 +532,7 @@ start_connect (InworldConnection * conn)
     g_clear_error (&error);
     return;
   }
+  add_http_logger (conn->session);
   inworld_net_prepare_message (conn->msg, &conn->net);
   conn->cancellable = g_cancellable_new ();
 
