@@ -92,10 +92,14 @@ raw_sample_size (InworldEncoding encoding)
 }
 
 /* Removes a WAV header from the start of @chunk when it has one that
- * matches the negotiated format; *offset is where the samples start. */
+ * matches the negotiated format; *offset is where the samples start.
+ * When the header is @optional (PCM), only a complete one of the sample
+ * format asked for counts: anything else, "RIFF" included, is audio. A
+ * header of the right sample format at another rate or channel count is
+ * an error either way. */
 static gboolean
-strip_wav_header (InworldAudioFramer * framer, GBytes * chunk, gsize * offset,
-    GError ** error)
+strip_wav_header (InworldAudioFramer * framer, GBytes * chunk,
+    gboolean optional, gsize * offset, GError ** error)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (chunk, &size);
@@ -108,10 +112,14 @@ strip_wav_header (InworldAudioFramer * framer, GBytes * chunk, gsize * offset,
   else if (framer->encoding == INWORLD_ENCODING_MULAW)
     want_format = 7;
 
+  *offset = 0;
   header = inworld_audio_parse_wav_header (data, size, &channels, &rate,
       &bits, &format);
-  if (header == 0) {
-    *offset = 0;
+  if (header == 0)
+    return TRUE;
+  if (optional && (format != want_format || bits != want_bits)) {
+    GST_LOG ("a chunk starting with a %u-bit WAV header of format %u: "
+        "taken as audio", bits, format);
     return TRUE;
   }
   if (format != want_format || channels != 1 || bits != want_bits
@@ -342,7 +350,7 @@ inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
     GError ** error)
 {
   gsize size, offset = 0;
-  gboolean has_header;
+  gboolean has_header, optional = FALSE;
   GError *err = NULL;
 
   g_bytes_get_data (chunk, &size);
@@ -350,6 +358,13 @@ inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
   switch (framer->encoding) {
     case INWORLD_ENCODING_LINEAR16:
       has_header = TRUE;        /* every chunk is a WAV file of its own */
+      break;
+    case INWORLD_ENCODING_PCM:
+      /* Inworld's newest guide has a WAV header start each PCM chunk, its
+       * audio-formats page none: either. Only at a chunk's start (the
+       * samples before it may have ended mid-sample, which the adapter
+       * joins up), and only a valid header, not any bytes "RIFF". */
+      has_header = optional = TRUE;
       break;
     case INWORLD_ENCODING_WAV:
     case INWORLD_ENCODING_ALAW:
@@ -360,7 +375,8 @@ inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
       has_header = FALSE;
       break;
   }
-  if (has_header && !strip_wav_header (framer, chunk, &offset, &err))
+  if (has_header && !strip_wav_header (framer, chunk, optional, &offset,
+          &err))
     goto failed;
   framer->flush_start = FALSE;
 
