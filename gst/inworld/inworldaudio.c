@@ -12,9 +12,12 @@
 #endif
 
 #include "inworldaudioformat.h"
+#include "inworlddebug.h"
 
 #include <gst/base/gstbytereader.h>
 #include <string.h>
+
+#define GST_CAT_DEFAULT inworld_audio_debug
 
 typedef struct
 {
@@ -89,10 +92,14 @@ raw_sample_size (InworldEncoding encoding)
 }
 
 /* Removes a WAV header from the start of @chunk when it has one that
- * matches the negotiated format; *offset is where the samples start. */
+ * matches the negotiated format; *offset is where the samples start.
+ * When the header is @optional (PCM), only a complete one of the sample
+ * format asked for counts: anything else, "RIFF" included, is audio. A
+ * header of the right sample format at another rate or channel count is
+ * an error either way. */
 static gboolean
-strip_wav_header (InworldAudioFramer * framer, GBytes * chunk, gsize * offset,
-    GError ** error)
+strip_wav_header (InworldAudioFramer * framer, GBytes * chunk,
+    gboolean optional, gsize * offset, GError ** error)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (chunk, &size);
@@ -105,10 +112,14 @@ strip_wav_header (InworldAudioFramer * framer, GBytes * chunk, gsize * offset,
   else if (framer->encoding == INWORLD_ENCODING_MULAW)
     want_format = 7;
 
+  *offset = 0;
   header = inworld_audio_parse_wav_header (data, size, &channels, &rate,
       &bits, &format);
-  if (header == 0) {
-    *offset = 0;
+  if (header == 0)
+    return TRUE;
+  if (optional && (format != want_format || bits != want_bits)) {
+    GST_LOG ("a chunk starting with a %u-bit WAV header of format %u: "
+        "taken as audio", bits, format);
     return TRUE;
   }
   if (format != want_format || channels != 1 || bits != want_bits
@@ -120,6 +131,7 @@ strip_wav_header (InworldAudioFramer * framer, GBytes * chunk, gsize * offset,
         framer->rate);
     return FALSE;
   }
+  GST_LOG ("stripped a %" G_GSIZE_FORMAT "-byte WAV header", header);
   *offset = header;
   return TRUE;
 }
@@ -168,7 +180,12 @@ initial_caps (InworldEncoding encoding, gint rate)
 InworldAudioFramer *
 inworld_audio_framer_new (InworldEncoding encoding, gint rate)
 {
-  InworldAudioFramer *framer = g_new0 (InworldAudioFramer, 1);
+  InworldAudioFramer *framer;
+
+  inworld_debug_init ();
+  GST_DEBUG ("framing %s at %d Hz", inworld_encoding_to_string (encoding),
+      rate);
+  framer = g_new0 (InworldAudioFramer, 1);
 
   framer->encoding = encoding;
   framer->rate = rate;
@@ -257,6 +274,7 @@ inworld_audio_framer_queue_header (InworldAudioFramer * framer,
 void
 inworld_audio_framer_set_caps (InworldAudioFramer * framer, GstCaps * caps)
 {
+  GST_DEBUG ("caps %" GST_PTR_FORMAT, caps);
   gst_caps_take (&framer->caps, caps);
   framer->caps_changed = TRUE;
 }
@@ -264,6 +282,7 @@ inworld_audio_framer_set_caps (InworldAudioFramer * framer, GstCaps * caps)
 void
 inworld_audio_framer_skip (InworldAudioFramer * framer, gsize n)
 {
+  GST_LOG ("skipped %" G_GSIZE_FORMAT " bytes that are not audio", n);
   gst_adapter_flush (framer->adapter, n);
   framer->dropped += n;
 }
@@ -331,13 +350,21 @@ inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
     GError ** error)
 {
   gsize size, offset = 0;
-  gboolean has_header;
+  gboolean has_header, optional = FALSE;
+  GError *err = NULL;
 
   g_bytes_get_data (chunk, &size);
 
   switch (framer->encoding) {
     case INWORLD_ENCODING_LINEAR16:
       has_header = TRUE;        /* every chunk is a WAV file of its own */
+      break;
+    case INWORLD_ENCODING_PCM:
+      /* Inworld's newest guide has a WAV header start each PCM chunk, its
+       * audio-formats page none: either. Only at a chunk's start (the
+       * samples before it may have ended mid-sample, which the adapter
+       * joins up), and only a valid header, not any bytes "RIFF". */
+      has_header = optional = TRUE;
       break;
     case INWORLD_ENCODING_WAV:
     case INWORLD_ENCODING_ALAW:
@@ -348,7 +375,8 @@ inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
       has_header = FALSE;
       break;
   }
-  if (has_header && !strip_wav_header (framer, chunk, &offset, error))
+  if (has_header && !strip_wav_header (framer, chunk, optional, &offset,
+          &err))
     goto failed;
   framer->flush_start = FALSE;
 
@@ -357,11 +385,14 @@ inworld_audio_framer_push (InworldAudioFramer * framer, GBytes * chunk,
     gst_adapter_push (framer->adapter, gst_buffer_new_wrapped_bytes (payload));
     g_bytes_unref (payload);
   }
-  if (!framer->format->drain (framer, FALSE, error))
+  if (!framer->format->drain (framer, FALSE, &err))
     goto failed;
   return TRUE;
 
 failed:
+  GST_DEBUG ("flush %u dropped: %s", framer->flush_index,
+      err ? err->message : "format error");
+  g_propagate_error (error, err);
   inworld_audio_framer_reset (framer);
   return FALSE;
 }
@@ -375,6 +406,9 @@ inworld_audio_framer_end_flush (InworldAudioFramer * framer)
    * is counted as dropped */
   framer->format->drain (framer, TRUE, NULL);
   dropped = framer->dropped + gst_adapter_available (framer->adapter);
+  if (dropped > 0)
+    GST_DEBUG ("flush %u: %" G_GSIZE_FORMAT " bytes made no whole sample or "
+        "frame", framer->flush_index, dropped);
 
   gst_adapter_clear (framer->adapter);
   if (framer->format->state_reset)

@@ -10,7 +10,8 @@
 /* Turns the audio chunks of the wire, cut anywhere, into GstBuffers of
  * whole samples (raw, G.711) or whole frames (MP3 frames, Opus packets
  * out of their Ogg pages, FLAC frames) with their sample counts.
- * Strips LINEAR16's per-chunk WAV headers and WAV's per-flush header.
+ * Strips LINEAR16's per-chunk WAV headers, WAV's per-flush header and
+ * the WAV header a PCM chunk may start with (Inworld documents both).
  * Every flush of an encoded format is a stream of its own on the wire;
  * the framer joins them into one continuous stream (see
  * docs/encodings.md). Timestamps are the element's business: it gets

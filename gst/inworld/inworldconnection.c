@@ -12,10 +12,16 @@
 #endif
 
 #include "inworldconnection.h"
+#include "inworlddebug.h"
 #include "inworldsoupthread.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
+
+#define GST_CAT_DEFAULT inworld_connection_debug
+
+/* Frames are logged (at TRACE) up to this many bytes. */
+#define LOGGED_FRAME_BYTES 200
 
 /* ------------------------------------------------------------------------
  * Connections
@@ -63,6 +69,7 @@ struct _InworldConnection
   GSource *timeout_source;
   gchar *last_error;
   gushort local_close_code;     /* why we closed it ourselves, or 0 */
+  gboolean disconnected;        /* DISCONNECTED delivered: never again */
 };
 
 static InworldConnection *
@@ -71,6 +78,26 @@ conn_ref (InworldConnection * conn)
   g_atomic_int_inc (&conn->refcount);
   return conn;
 }
+
+#ifndef GST_DISABLE_GST_DEBUG
+/* A frame at TRACE, cut at LOGGED_FRAME_BYTES (on a UTF-8 character
+ * boundary). Frames carry text and base64 audio, never the API key. */
+static void
+trace_frame (InworldConnection * conn, const gchar * direction,
+    const gchar * data, gsize size)
+{
+  gsize cut = MIN (size, LOGGED_FRAME_BYTES);
+
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) < GST_LEVEL_TRACE)
+    return;
+  while (cut > 0 && cut < size && (data[cut] & 0xc0) == 0x80)
+    cut--;
+  GST_TRACE ("%p %s %" G_GSIZE_FORMAT " bytes: %.*s%s", conn, direction, size,
+      (gint) cut, data, cut < size ? "..." : "");
+}
+#else
+#define trace_frame(conn, direction, data, size)
+#endif
 
 static void
 clear_timeout (InworldConnection * conn)
@@ -153,6 +180,24 @@ drop_outgoing (InworldConnection * conn)
   g_mutex_unlock (&conn->lock);
 }
 
+/* The only way DISCONNECTED is delivered: exactly once for a connection
+ * that was asked to send something, whichever of libsoup's "closed", a
+ * failed upgrade or a socket found closed in on_connected() comes first,
+ * so the layers above neither wait forever nor see the end twice. Drops
+ * what is still queued; takes @message. */
+static void
+deliver_disconnected (InworldConnection * conn, gint code, gchar * message)
+{
+  drop_outgoing (conn);
+  if (conn->disconnected) {
+    g_free (message);
+    return;
+  }
+  conn->disconnected = TRUE;
+  GST_INFO ("%p disconnected (code %d): %s", conn, code, message);
+  deliver_local (conn, INWORLD_EVENT_DISCONNECTED, code, message);
+}
+
 static void
 on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     InworldConnection * conn)
@@ -163,6 +208,8 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
   GError *error = NULL;
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    GST_TRACE ("%p received a binary frame of %" G_GSIZE_FORMAT " bytes",
+        conn, size);
     deliver_local (conn, INWORLD_EVENT_INVALID_FRAME, 0,
         g_strdup_printf ("binary frame of %" G_GSIZE_FORMAT " bytes where "
             "the %s protocol sends only JSON text", size,
@@ -170,8 +217,10 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     return;
   }
 
+  trace_frame (conn, "received", data, size);
   events = g_ptr_array_new ();
   if (!conn->protocol->parse (data, size, events, &error)) {
+    GST_DEBUG ("%p invalid frame: %s", conn, error->message);
     deliver_local (conn, INWORLD_EVENT_INVALID_FRAME, 0,
         g_strdup (error->message));
     g_clear_error (&error);
@@ -185,6 +234,7 @@ static void
 on_ws_error (SoupWebsocketConnection * ws, GError * error,
     InworldConnection * conn)
 {
+  GST_DEBUG ("%p WebSocket error: %s", conn, error->message);
   g_free (conn->last_error);
   conn->last_error = g_strdup (error->message);
   /* libsoup closes on a frame over max-incoming-payload-size itself */
@@ -233,11 +283,12 @@ on_ws_closed (SoupWebsocketConnection * ws, InworldConnection * conn)
 {
   ConnState old = conn->state;
 
+  GST_DEBUG ("%p closed by libsoup (close code %u)", conn,
+      soup_websocket_connection_get_close_code (ws));
   conn->state = STATE_CLOSED;
   drop_outgoing (conn);
   if (old == STATE_OPEN && !conn->freed)
-    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, close_code (conn),
-        describe_close (conn));
+    deliver_disconnected (conn, close_code (conn), describe_close (conn));
   if (old == STATE_CLOSING)
     conn_unref (conn);          /* the teardown's reference */
 }
@@ -247,6 +298,7 @@ send_queued (InworldConnection * conn)
 {
   GQueue frames = G_QUEUE_INIT;
   gchar *frame;
+  guint dropped = 0;
 
   g_mutex_lock (&conn->lock);
   frames = conn->outgoing;
@@ -254,9 +306,24 @@ send_queued (InworldConnection * conn)
   g_mutex_unlock (&conn->lock);
 
   while ((frame = g_queue_pop_head (&frames))) {
-    soup_websocket_connection_send_text (conn->ws, frame);
+    /* libsoup may be closing already, with "closed" still to come: a
+     * reset seen by the previous write (libsoup then closes at once, on
+     * this very call stack) or by a read, the server's close frame
+     * answered. The frame is dropped then, as at "closed"; libsoup
+     * would only assert that the connection is OPEN. */
+    if (conn->state == STATE_OPEN
+        && soup_websocket_connection_get_state (conn->ws) ==
+        SOUP_WEBSOCKET_STATE_OPEN) {
+      trace_frame (conn, "sending", frame, strlen (frame));
+      soup_websocket_connection_send_text (conn->ws, frame);
+    } else {
+      dropped++;
+    }
     g_free (frame);
   }
+  if (dropped > 0)
+    GST_DEBUG ("%p dropped %u frame(s): the connection is closing", conn,
+        dropped);
 }
 
 static gboolean
@@ -272,6 +339,55 @@ on_connect_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Seconds the server asks us to wait (Retry-After: a number of seconds
+ * or an HTTP date, RFC 9110 10.2.3), or -1 when it asks nothing usable. */
+static gint64
+retry_after_seconds (SoupMessage * msg)
+{
+  const gchar *value =
+      soup_message_headers_get_one (soup_message_get_response_headers (msg),
+      "Retry-After");
+  gchar *text;
+  guint64 seconds;
+  GDateTime *date, *now;
+  gint64 result = -1;
+
+  if (value == NULL)
+    return -1;
+  text = g_strstrip (g_strdup (value));
+  if (g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT32, &seconds, NULL)) {
+    result = seconds;
+  } else if ((date = soup_date_time_new_from_http_string (text))) {
+    now = g_date_time_new_now_utc ();
+    result = MAX (0, g_date_time_difference (date, now) / G_TIME_SPAN_SECOND);
+    g_date_time_unref (now);
+    g_date_time_unref (date);
+  }
+  g_free (text);
+  return result;
+}
+
+/* "ws://... refused the WebSocket upgrade: HTTP 429 Too Many Requests
+ * (Retry-After: 30 s)": the facts of a refused upgrade, for the layers
+ * above to word and act on. */
+static gchar *
+describe_refusal (InworldConnection * conn)
+{
+  guint status = soup_message_get_status (conn->msg);
+  const gchar *reason = soup_message_get_reason_phrase (conn->msg);
+  gint64 retry_after = retry_after_seconds (conn->msg);
+  GString *text = g_string_new (NULL);
+
+  g_string_printf (text, "%s refused the WebSocket upgrade: HTTP %u",
+      conn->uri, status);
+  if (reason && *reason)
+    g_string_append_printf (text, " %s", reason);
+  if (retry_after >= 0)
+    g_string_append_printf (text, " (Retry-After: %" G_GINT64_FORMAT " s)",
+        retry_after);
+  return g_string_free (text, FALSE);
+}
+
 static void
 on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
 {
@@ -284,6 +400,7 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   clear_timeout (conn);
 
   if (conn->freed) {
+    GST_DEBUG ("%p upgrade done after the connection was freed", conn);
     g_clear_object (&ws);
     g_clear_error (&error);
     conn->state = STATE_CLOSED;
@@ -293,9 +410,14 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
 
   if (ws == NULL) {
     guint status = soup_message_get_status (conn->msg);
+    /* any final answer but 101 (a 200 as well) refuses the upgrade; a
+     * 101 that fails libsoup's checks is not a refusal (code 0) */
+    gboolean refused = status >= 200;
     gchar *message = NULL;
-    gint code = status >= 300 ? (gint) status : 0;
+    gint code = refused ? (gint) status : 0;
 
+    GST_DEBUG ("%p upgrade failed, HTTP status %u: %s", conn, status,
+        error->message);
     /* a certificate refused, a proxy that failed: what to change, with
      * code 0 (not reached; a proxy's HTTP status is not the server's).
      * Not after our own time limit cancelled the upgrade. */
@@ -303,17 +425,14 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
       message = inworld_net_describe_failure (conn->msg, &conn->net, error);
     if (message)
       code = 0;
-    else if (status >= 300)
-      message = g_strdup_printf ("%s refused the WebSocket upgrade: HTTP %u %s",
-          conn->uri, status, soup_message_get_reason_phrase (conn->msg) ?
-          soup_message_get_reason_phrase (conn->msg) : "");
+    else if (refused)
+      message = describe_refusal (conn);
     else
       message = g_strdup_printf ("could not connect to %s: %s", conn->uri,
           conn->last_error ? conn->last_error : error->message);
     g_clear_error (&error);
     conn->state = STATE_CLOSED;
-    drop_outgoing (conn);
-    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, code, message);
+    deliver_disconnected (conn, code, message);
     conn_unref (conn);
     return;
   }
@@ -321,6 +440,18 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   conn->ws = ws;
   g_object_set (ws, "max-incoming-payload-size",
       (guint64) INWORLD_MAX_INCOMING_FRAME, "keepalive-interval", 0, NULL);
+  if (soup_websocket_connection_get_state (ws) != SOUP_WEBSOCKET_STATE_OPEN) {
+    /* libsoup reads from the socket as soon as it makes the connection,
+     * before this callback runs: an EOF or a reset right after the 101
+     * has closed it already, its "closed" emitted to nobody (CLOSED) or
+     * still to come (CLOSING). Nothing more can come from it; say so
+     * now, once, rather than wait for a signal that may never reach us. */
+    conn->state = STATE_CLOSED;
+    deliver_disconnected (conn, close_code (conn), describe_close (conn));
+    conn_unref (conn);
+    return;
+  }
+  GST_INFO ("%p connected to %s", conn, conn->uri);
   g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), conn);
   g_signal_connect (ws, "error", G_CALLBACK (on_ws_error), conn);
   g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), conn);
@@ -328,6 +459,51 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   send_queued (conn);
   conn_unref (conn);
 }
+
+#ifndef GST_DISABLE_GST_DEBUG
+/* TRUE for the header line "Authorization: ..." or "Proxy-Authorization:
+ * ...", any case. */
+static gboolean
+is_credential_line (const gchar * line, gsize name_len)
+{
+  return (name_len == 13 && g_ascii_strncasecmp (line, "Authorization",
+          13) == 0) || (name_len == 19
+      && g_ascii_strncasecmp (line, "Proxy-Authorization", 19) == 0);
+}
+
+/* SoupLogger's printer: one line of the upgrade's request ('>') or
+ * response ('<') at TRACE. The value of a credential header never gets
+ * out: libsoup would print a Basic one base64-decoded, which is the API
+ * key itself. */
+static void
+log_http_line (SoupLogger * logger, SoupLoggerLogLevel level,
+    char direction, const char *data, gpointer user_data)
+{
+  const gchar *colon = strchr (data, ':');
+
+  if (colon && is_credential_line (data, colon - data))
+    GST_TRACE ("%c %.*s: <redacted>", direction, (gint) (colon - data), data);
+  else
+    GST_TRACE ("%c %s", direction, data);
+}
+
+/* At TRACE, the upgrade's headers (not the frames: libsoup does not log
+ * WebSocket frames, trace_frame() does). Decided once per session. */
+static void
+add_http_logger (SoupSession * session)
+{
+  SoupLogger *logger;
+
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) < GST_LEVEL_TRACE)
+    return;
+  logger = soup_logger_new (SOUP_LOGGER_LOG_HEADERS);
+  soup_logger_set_printer (logger, log_http_line, NULL, NULL);
+  soup_session_add_feature (session, SOUP_SESSION_FEATURE (logger));
+  g_object_unref (logger);
+}
+#else
+#define add_http_logger(session)
+#endif
 
 static void
 start_connect (InworldConnection * conn)
@@ -337,12 +513,12 @@ start_connect (InworldConnection * conn)
   gchar *auth;
   GError *error = NULL;
 
+  GST_INFO ("%p connecting to %s", conn, conn->uri);
   conn->state = STATE_CONNECTING;
   conn->msg = soup_message_new (SOUP_METHOD_GET, conn->uri);
   if (conn->msg == NULL) {
     conn->state = STATE_CLOSED;
-    drop_outgoing (conn);
-    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, 0,
+    deliver_disconnected (conn, 0,
         g_strdup_printf ("'%s' is not a valid WebSocket URI (expected "
             "ws://host/path or wss://host/path)", conn->uri));
     return;
@@ -352,12 +528,11 @@ start_connect (InworldConnection * conn)
   conn->session = inworld_net_session_new (&conn->net, &error);
   if (conn->session == NULL) {
     conn->state = STATE_CLOSED;
-    drop_outgoing (conn);
-    deliver_local (conn, INWORLD_EVENT_DISCONNECTED, 0,
-        g_strdup (error->message));
+    deliver_disconnected (conn, 0, g_strdup (error->message));
     g_clear_error (&error);
     return;
   }
+  add_http_logger (conn->session);
   inworld_net_prepare_message (conn->msg, &conn->net);
   conn->cancellable = g_cancellable_new ();
 
@@ -411,6 +586,8 @@ drain_outgoing (gpointer user_data)
   switch (conn->state) {
     case STATE_IDLE:
       if (conn->connect_delay_ms > 0) {
+        GST_DEBUG ("%p waiting %u ms before connecting", conn,
+            conn->connect_delay_ms);
         conn->state = STATE_WAITING;
         conn->timeout_source = inworld_soup_thread_timeout (conn->st,
             conn->connect_delay_ms, on_connect_delay, conn);
@@ -437,6 +614,7 @@ teardown (gpointer user_data)
 {
   InworldConnection *conn = user_data;
 
+  GST_DEBUG ("%p freed (state %d)", conn, conn->state);
   conn->freed = TRUE;
   drop_outgoing (conn);
   switch (conn->state) {
@@ -517,8 +695,10 @@ InworldConnection *
 inworld_connection_new (const InworldConnectionParams * params,
     InworldEventFunc func, gpointer user_data)
 {
-  InworldConnection *conn = g_new0 (InworldConnection, 1);
+  InworldConnection *conn;
 
+  inworld_debug_init ();
+  conn = g_new0 (InworldConnection, 1);
   conn->refcount = 1;
   conn->protocol = inworld_protocol_get (params->protocol);
   conn->uri = g_strdup (params->uri);

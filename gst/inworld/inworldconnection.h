@@ -65,7 +65,14 @@ InworldConnection *inworld_connection_new (const InworldConnectionParams *
 
 /* Queues @frame (taken) to be sent; thread-safe. Frames go out in order;
  * the first one opens the socket. Frames queued while connecting are sent
- * as soon as the upgrade completes (pipelined, no waiting for replies). */
+ * as soon as the upgrade completes (pipelined, no waiting for replies).
+ * Once the first frame is queued, the connection ends with exactly one
+ * INWORLD_EVENT_DISCONNECTED (unless inworld_connection_free() comes
+ * first), whether the upgrade fails (code: the HTTP status, or 0 when no
+ * server answered) or the socket closes later (code: the WebSocket close
+ * code, 1006 when there was no close frame, even when libsoup closed it
+ * before the upgrade's callback ran). Frames queued after libsoup has
+ * started closing are dropped, never handed to it. */
 void inworld_connection_send (InworldConnection * conn, gchar * frame);
 
 const InworldProtocol *inworld_connection_get_protocol (InworldConnection *

@@ -1,4 +1,4 @@
-/* inworldttssrc: a debug category per layer
+/* inworldttssrc: debug categories of the layers below the element
  * Copyright (C) 2026 inworldttssrc developers
  *
  * This library is free software; you can redistribute it and/or
@@ -13,25 +13,25 @@
 
 #include "inworlddebug.h"
 
-GST_DEBUG_CATEGORY (inworld_session_debug);
-GST_DEBUG_CATEGORY (inworld_pool_debug);
 GST_DEBUG_CATEGORY (inworld_connection_debug);
 GST_DEBUG_CATEGORY (inworld_audio_debug);
+GST_DEBUG_CATEGORY (inworld_pool_debug);
+GST_DEBUG_CATEGORY (inworld_session_debug);
 
 void
 inworld_debug_init (void)
 {
-  static gsize done = 0;
+  static gsize initialized = 0;
 
-  if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (inworld_session_debug, "inworldsession", 0,
-        "Inworld TTS conversation with the server (one per element)");
-    GST_DEBUG_CATEGORY_INIT (inworld_pool_debug, "inworldpool", 0,
-        "Inworld TTS contexts on shared connections");
+  if (g_once_init_enter (&initialized)) {
     GST_DEBUG_CATEGORY_INIT (inworld_connection_debug, "inworldconnection",
         0, "Inworld TTS WebSocket connections");
     GST_DEBUG_CATEGORY_INIT (inworld_audio_debug, "inworldaudio", 0,
         "Inworld TTS audio framing");
-    g_once_init_leave (&done, 1);
+    GST_DEBUG_CATEGORY_INIT (inworld_pool_debug, "inworldpool", 0,
+        "Inworld TTS contexts on shared connections");
+    GST_DEBUG_CATEGORY_INIT (inworld_session_debug, "inworldsession", 0,
+        "Inworld TTS sessions (one element's conversation with the server)");
+    g_once_init_leave (&initialized, 1);
   }
 }

@@ -31,8 +31,11 @@
 #endif
 
 #include "inworldaudioformat.h"
+#include "inworlddebug.h"
 
 #include <string.h>
+
+#define GST_CAT_DEFAULT inworld_audio_debug
 
 #define STREAMINFO_SIZE 34
 #define BLOCK_HEADER_SIZE 4
@@ -404,6 +407,7 @@ read_metadata (InworldAudioFramer * framer, FlacState * state,
         "or sample size");
   }
   gst_adapter_unmap (adapter);
+  GST_LOG ("a stream's metadata blocks: %" G_GSIZE_FORMAT " bytes", pos);
   gst_adapter_flush (adapter, pos);
   *done = TRUE;
   return TRUE;

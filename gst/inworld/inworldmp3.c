@@ -19,9 +19,12 @@
 #endif
 
 #include "inworldaudioformat.h"
+#include "inworlddebug.h"
 
 #include <gst/base/gstbytereader.h>
 #include <string.h>
+
+#define GST_CAT_DEFAULT inworld_audio_debug
 
 #define HEADER_SIZE 4
 #define ID3V2_HEADER_SIZE 10
@@ -130,6 +133,7 @@ mp3_drain (InworldAudioFramer * framer, gboolean end, GError ** error)
       if (tag > 0) {
         if (avail < tag)
           return TRUE;          /* wait for the whole tag */
+        GST_LOG ("skipped an ID3v2 tag of %" G_GSIZE_FORMAT " bytes", tag);
         gst_adapter_flush (adapter, tag);
         continue;
       }
@@ -162,6 +166,7 @@ mp3_drain (InworldAudioFramer * framer, gboolean end, GError ** error)
     data = gst_adapter_map (adapter, frame.frame_size);
     if (state->stream_start && is_info_frame (data, &frame)) {
       gst_adapter_unmap (adapter);
+      GST_LOG ("skipped the encoder's Xing/Info/VBRI frame");
       gst_adapter_flush (adapter, frame.frame_size);
       state->stream_start = FALSE;
       continue;

@@ -12,8 +12,11 @@
 #endif
 
 #include "inworldnet.h"
+#include "inworlddebug.h"
 
 #include <string.h>
+
+#define GST_CAT_DEFAULT inworld_connection_debug
 
 #define USER_AGENT "gst-inworld/" VERSION
 
@@ -276,6 +279,20 @@ inworld_net_session_new (const InworldNetSettings * settings, GError ** error)
   SoupSession *session;
   GTlsDatabase *db = NULL;
   gchar *proxy = NULL;
+
+  inworld_debug_init ();
+#ifndef GST_DISABLE_GST_DEBUG
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_DEBUG) {
+    /* the proxy's password hidden */
+    gchar *shown = proxy_for_display (settings);
+
+    GST_DEBUG ("new session: CAs %s%s, proxy %s",
+        settings->ssl_ca_file ? settings->ssl_ca_file : "of the system",
+        settings->ssl_insecure ? " (any certificate accepted)" : "",
+        shown ? shown : settings->proxy ? "none" : "from the environment");
+    g_free (shown);
+  }
+#endif
 
   if (settings->ssl_ca_file
       && !(db = ca_database_new (settings->ssl_ca_file, error)))

@@ -24,11 +24,14 @@
 #endif
 
 #include "inworldaudioformat.h"
+#include "inworlddebug.h"
 
 #include <gst/audio/audio.h>
 #include <gst/base/gstbytereader.h>
 #include <gst/pbutils/pbutils.h>
 #include <string.h>
+
+#define GST_CAT_DEFAULT inworld_audio_debug
 
 #define PAGE_HEADER_SIZE 27
 #define FLAG_CONTINUED 0x01
@@ -139,6 +142,8 @@ stream_header (InworldAudioFramer * framer, OpusState * state,
             || mapping != state->mapping))
       return format_error (error, "a later stream changed the channel "
           "layout");
+    GST_LOG ("OpusHead: %u channel(s), mapping %u, pre-skip %u", channels,
+        mapping, pre_skip);
     state->pre_skip = pre_skip;
     if (state->head == NULL) {
       state->head = gst_buffer_ref (packet);

@@ -12,6 +12,9 @@
 #endif
 
 #include "inworldsoupthread.h"
+#include "inworlddebug.h"
+
+#define GST_CAT_DEFAULT inworld_connection_debug
 
 struct _InworldSoupThread
 {
@@ -45,8 +48,10 @@ inworld_soup_thread_acquire (void)
 {
   InworldSoupThread *st;
 
+  inworld_debug_init ();
   g_mutex_lock (&soup_thread_lock);
   if (soup_thread == NULL) {
+    GST_DEBUG ("starting the connection thread");
     st = g_new0 (InworldSoupThread, 1);
     st->context = g_main_context_new ();
     st->loop = g_main_loop_new (st->context, FALSE);
@@ -65,6 +70,7 @@ inworld_soup_thread_release (InworldSoupThread * st)
   g_mutex_lock (&soup_thread_lock);
   g_assert (st->users > 0);
   if (--st->users == 0) {
+    GST_DEBUG ("stopping the connection thread");
     if (soup_thread == st)
       soup_thread = NULL;
     g_main_loop_quit (st->loop);
