@@ -71,11 +71,14 @@ inworld_soup_thread_release (InworldSoupThread * st)
   g_assert (st->users > 0);
   if (--st->users == 0) {
     GST_DEBUG ("stopping the connection thread");
+    GThread *thread = st->thread;
+
     if (soup_thread == st)
       soup_thread = NULL;
+    /* detach: the thread frees its own state (@st too) once its loop
+     * returns, which may be before g_main_loop_quit() has returned here */
     g_main_loop_quit (st->loop);
-    /* detach: the thread frees its own state once its loop returns */
-    g_thread_unref (st->thread);
+    g_thread_unref (thread);
   }
   g_mutex_unlock (&soup_thread_lock);
 }
