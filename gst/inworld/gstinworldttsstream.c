@@ -331,6 +331,9 @@ start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
   start.bitrate = self->bitrate_in_use;
   start.name = GST_OBJECT_NAME (self);
   start.config = config;
+  g_mutex_lock (&self->qlock);
+  start.epoch = self->epoch;
+  g_mutex_unlock (&self->qlock);
 
   g_mutex_lock (&self->lock);
   inworld_session_start (self->session, &start);

@@ -195,7 +195,6 @@ struct _InworldSession
   ContextState ctx_state;
   InworldSynthConfig *ctx_config;
   gboolean ctx_created;
-  guint ctx_serial;
 
   /* the ledger */
   GQueue work;                  /* Work * */
@@ -232,6 +231,9 @@ struct _InworldSession
   guint sequence_errors;
   gboolean chunk_seen;          /* of the server synthesis under way */
 };
+
+/* context ids, unique in the process */
+static gint ctx_serial;
 
 static void pump (InworldSession * session);
 static void check_end (InworldSession * session);
@@ -657,8 +659,10 @@ open_context (InworldSession * session, const InworldSynthConfig * config)
 
   drop_context (session);
   g_free (session->ctx_id);
+  /* unique in the process: a context of an earlier session of the same
+   * element may still be closing on the same connection */
   session->ctx_id = g_strdup_printf ("%s-%u", session->name,
-      ++session->ctx_serial);
+      (guint) g_atomic_int_add (&ctx_serial, 1) + 1);
   session->ctx_config = inworld_synth_config_dup (config);
   create = session->proto->build_create (session->ctx_id, config);
   GST_INFO ("%s: opening context %s (voice %s, model %s)", session->name,
@@ -1760,6 +1764,7 @@ do_start (InworldSession * session, Op * op)
   g_free (session->name);
   session->name = g_steal_pointer (&op->name);
   session->state = SESSION_RUNNING;
+  session->epoch = MAX (session->epoch, op->epoch);
   warm = with_format (session, op->config);
   session->auto_mode = warm->auto_mode;
   GST_INFO ("%s: %s protocol at %s, %s at %d Hz", session->name,
@@ -1874,7 +1879,7 @@ do_interrupt (InworldSession * session, Op * op)
   guint dropped = g_queue_get_length (&session->syntheses)
       + (session->buffer ? 1 : 0);
 
-  session->epoch = op->epoch;
+  session->epoch = MAX (session->epoch, op->epoch);
   g_queue_clear_full (&session->work, (GDestroyNotify) work_free);
   g_queue_clear_full (&session->syntheses, (GDestroyNotify) synthesis_free);
   g_queue_clear_full (&session->auto_text, (GDestroyNotify) auto_text_free);
@@ -2009,6 +2014,7 @@ inworld_session_start (InworldSession * session,
   op->bitrate = start->bitrate;
   op->timeout_s = start->timeout_s;
   op->name = g_strdup (start->name ? start->name : "session");
+  op->epoch = start->epoch;
   op->config = inworld_synth_config_dup (start->config);
   submit (session, op);
 }

@@ -166,6 +166,7 @@ typedef struct
   gint bitrate;                 /* 0: the server's default */
   guint timeout_s;              /* no reply for this long fails; 0: never */
   const gchar *name;            /* prefix of the context ids */
+  guint epoch;                  /* the epoch of the first outputs */
   const InworldSynthConfig *config;     /* the settings of a context
                                          * opened before any text */
 } InworldSessionStart;
