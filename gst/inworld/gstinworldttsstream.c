@@ -335,8 +335,10 @@ start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
   start.epoch = self->epoch;
   g_mutex_unlock (&self->qlock);
 
+  /* NULL when the pad is being deactivated: the task is about to stop */
   g_mutex_lock (&self->lock);
-  inworld_session_start (self->session, &start);
+  if (self->session)
+    inworld_session_start (self->session, &start);
   g_mutex_unlock (&self->lock);
 
   inworld_secret_free (key);
