@@ -1832,6 +1832,35 @@ do_speak (InworldSession * session, Op * op)
    * not known yet: do_start() puts right what was assumed */
   if (session->state == SESSION_WAITING)
     session->auto_mode = op->config->auto_mode;
+
+  /* A flushed text longer than a message may hold is cut, and each
+   * piece is flushed as its own utterance, with its own flush-completed
+   * (docs/inworldttssrc.md, "Text"): only the first keeps @start. */
+  if (!session->auto_mode && op->flush && session->open == NULL
+      && g_utf8_strlen (op->text, -1) > threshold (op->config)) {
+    GPtrArray *pieces = cut_text (op->text, threshold (op->config));
+
+    for (guint i = 0; i + 1 < pieces->len; i++) {
+      Utterance *u = utterance_new (session, i == 0 ? op->start :
+          INWORLD_SESSION_NO_TIME);
+
+      work = work_new (WORK_TEXT, u);
+      work->text = g_strdup (g_ptr_array_index (pieces, i));
+      work->start = u->pub.start;
+      work->config = session->state == SESSION_RUNNING ?
+          with_format (session, op->config) :
+          inworld_synth_config_dup (op->config);
+      g_string_append (u->text, work->text);
+      g_queue_push_tail (&session->work, work);
+      g_queue_push_tail (&session->work, work_new (WORK_END, u));
+      utt_unref (u);
+    }
+    g_free (op->text);
+    op->text = g_strdup (g_ptr_array_index (pieces, pieces->len - 1));
+    op->start = INWORLD_SESSION_NO_TIME;
+    g_ptr_array_unref (pieces);
+  }
+
   if (!session->auto_mode && session->open == NULL)
     session->open = utterance_new (session, op->start);
   work = work_new (WORK_TEXT, session->auto_mode ? NULL : session->open);
