@@ -399,7 +399,9 @@ gst_inworld_tts_src_read_config (GstInworldTtsSrc * self)
   config.model = self->model;
   config.language = self->language;
   config.temperature = self->temperature;
-  config.speaking_rate = self->speaking_rate;
+  /* 1.0 is the service's default: not sent */
+  config.speaking_rate = self->speaking_rate == DEFAULT_SPEAKING_RATE ? 0.0 :
+      self->speaking_rate;
   config.auto_mode = self->auto_mode;
   /* CLIENT_SEGMENTED is the service's default: not sent */
   config.auto_mode_strategy = self->auto_mode_strategy ==

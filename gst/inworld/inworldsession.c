@@ -199,6 +199,8 @@ struct _InworldSession
   /* the ledger */
   GQueue work;                  /* Work * */
   Utterance *open;              /* receiving text */
+  InworldSynthConfig *open_config;      /* the settings of its text, as
+                                         * the element gave them */
   Synthesis *buffer;            /* sent, not flushed */
   gchar *held;                  /* text with nothing to speak, not sent */
   Utterance *held_for;          /* its utterance (not a reference) */
@@ -600,6 +602,24 @@ with_format (InworldSession * session, const InworldSynthConfig * config)
   if (!session->proto->timings)
     copy->timestamp_type = INWORLD_TIMESTAMP_NONE;
   return copy;
+}
+
+/* @a and @b ask for the same speech (the audio format, and what the
+ * protocol cannot do, left aside) */
+static gboolean
+same_settings (const InworldSynthConfig * a, const InworldSynthConfig * b)
+{
+  InworldSynthConfig *c = inworld_synth_config_dup (a);
+  gboolean same;
+
+  c->encoding = b->encoding;
+  c->sample_rate = b->sample_rate;
+  c->bitrate = b->bitrate;
+  c->auto_mode = b->auto_mode;
+  c->timestamp_type = b->timestamp_type;
+  same = inworld_synth_config_equal (c, b);
+  inworld_synth_config_free (c);
+  return same;
 }
 
 static void
@@ -1804,8 +1824,10 @@ do_start (InworldSession * session, Op * op)
     w->utterance = utt_ref (session->open);
     if (w->type == WORK_TEXT)
       g_string_append (session->open->text, w->text);
-    else
+    else {
       g_clear_pointer (&session->open, utt_unref);
+      g_clear_pointer (&session->open_config, inworld_synth_config_free);
+    }
   }
   /* a warm start: the connection and the context are made now, so that
    * the first text goes over an open socket */
@@ -1861,8 +1883,21 @@ do_speak (InworldSession * session, Op * op)
     g_ptr_array_unref (pieces);
   }
 
-  if (!session->auto_mode && session->open == NULL)
+  /* settings belong to utterances: text with other settings than the
+   * open utterance's ends it (the element flushes it, as documented) */
+  if (!session->auto_mode && session->open && session->open_config
+      && !same_settings (session->open_config, op->config)) {
+    GST_DEBUG ("%s: new settings end utterance %u", session->name,
+        session->open->pub.index);
+    g_queue_push_tail (&session->work, work_new (WORK_END, session->open));
+    g_clear_pointer (&session->open, utt_unref);
+    g_clear_pointer (&session->open_config, inworld_synth_config_free);
+  }
+  if (!session->auto_mode && session->open == NULL) {
     session->open = utterance_new (session, op->start);
+    g_clear_pointer (&session->open_config, inworld_synth_config_free);
+    session->open_config = inworld_synth_config_dup (op->config);
+  }
   work = work_new (WORK_TEXT, session->auto_mode ? NULL : session->open);
   work->text = g_steal_pointer (&op->text);
   work->start = op->start;
@@ -1874,6 +1909,7 @@ do_speak (InworldSession * session, Op * op)
   if (op->flush) {
     g_queue_push_tail (&session->work, work_new (WORK_END, session->open));
     g_clear_pointer (&session->open, utt_unref);
+    g_clear_pointer (&session->open_config, inworld_synth_config_free);
   }
   pump (session);
 }
@@ -1886,6 +1922,7 @@ do_flush (InworldSession * session)
   if (session->open || session->auto_mode) {
     g_queue_push_tail (&session->work, work_new (WORK_END, session->open));
     g_clear_pointer (&session->open, utt_unref);
+    g_clear_pointer (&session->open_config, inworld_synth_config_free);
   }
   pump (session);
 }
@@ -1915,6 +1952,7 @@ do_interrupt (InworldSession * session, Op * op)
   g_clear_pointer (&session->buffer, synthesis_free);
   g_clear_pointer (&session->auto_current, synthesis_free);
   g_clear_pointer (&session->open, utt_unref);
+  g_clear_pointer (&session->open_config, inworld_synth_config_free);
   g_clear_pointer (&session->held, g_free);
   clear_source (&session->delay_source);
   clear_source (&session->part_source);
@@ -2106,6 +2144,7 @@ destroy (gpointer user_data)
   synthesis_free (session->buffer);
   synthesis_free (session->auto_current);
   utt_unref (session->open);
+  inworld_synth_config_free (session->open_config);
   g_free (session->held);
   inworld_synth_config_free (session->last_config);
   inworld_connection_params_free (session->params);
