@@ -340,6 +340,9 @@ inworld_timings_keep_words (InworldTimings * timings)
 
   if (timings == NULL)
     return NULL;
+  /* character timings cover every character, spaces too, as asked */
+  if (timings->characters)
+    return timings;
   for (guint i = 0; i < timings->n; i++) {
     if (!inworld_text_has_speech (timings->tokens[i])) {
       g_free (timings->tokens[i]);

@@ -201,9 +201,10 @@ void inworld_session_end (InworldSession * session);
 void inworld_session_interrupt (InworldSession * session, guint epoch,
     gboolean cancel_end);
 
-/* Timings without the tokens that hold no letter or digit (whitespace
- * and punctuation, which WORD alignment lists too); NULL when none is
- * left. Takes @timings. */
+/* Word timings without the tokens that hold no letter or digit
+ * (whitespace and punctuation, which WORD alignment lists too); NULL when
+ * none is left. Character timings are kept whole: they cover every
+ * character, spaces too. Takes @timings. */
 InworldTimings *inworld_timings_keep_words (InworldTimings * timings);
 
 G_END_DECLS
