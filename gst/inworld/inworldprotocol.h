@@ -132,7 +132,9 @@ typedef enum
   INWORLD_EVENT_CONTEXT_CLOSED,
   INWORLD_EVENT_ERROR,          /* server error; context_id NULL when top-level */
   INWORLD_EVENT_DISCONNECTED,   /* set by the connection layer, never by a parser */
-  INWORLD_EVENT_INVALID_FRAME,  /* set by the connection layer: a frame parse() refused */
+  INWORLD_EVENT_INVALID_FRAME,  /* a frame parse() refused (set by the connection
+                                 * layer), or a field of a kept frame that parse()
+                                 * ignored (message says which) */
 } InworldEventType;
 
 /* Word or character timings of one audio chunk, in seconds relative to the

@@ -75,9 +75,14 @@ read_event (const InworldEvent * event)
   guint64 acc = 0;
 
   check (name != NULL && strcmp (name, "unknown") != 0);
-  /* parsers never make these two */
-  check (event->type != INWORLD_EVENT_DISCONNECTED
-      && event->type != INWORLD_EVENT_INVALID_FRAME);
+  /* parsers never make this one; an invalid frame from a parser is the
+   * warning about a field it ignored, and says which */
+  check (event->type != INWORLD_EVENT_DISCONNECTED);
+  if (event->type == INWORLD_EVENT_INVALID_FRAME) {
+    check (event->message != NULL && g_utf8_validate (event->message, -1,
+            NULL));
+    check (strlen (event->message) < 512);
+  }
   if (event->context_id) {
     /* compared with the element's, and put in messages */
     check (g_utf8_validate (event->context_id, -1, NULL));
@@ -210,9 +215,13 @@ build_with (InworldProtocolKind kind, const gchar * text, const guint8 * data,
   config.max_buffer_delay_ms = (gint) (bits >> 12) - 100;
 
   check_json_object (protocol->build_create (text, &config));
-  frame = protocol->build_update_config (text, &config);
-  if (frame != NULL || kind == INWORLD_PROTOCOL_INWORLD)
+  /* SLNG cannot change a running context: no builder for it */
+  check ((protocol->build_update_config != NULL) ==
+      (kind == INWORLD_PROTOCOL_INWORLD));
+  if (protocol->build_update_config) {
+    frame = protocol->build_update_config (text, &config);
     check_json_object (frame);
+  }
   check_json_object (protocol->build_send_text (text, text, size & 1));
   check_json_object (protocol->build_flush (size & 2 ? text : NULL));
   check_json_object (protocol->build_close (text));
