@@ -63,7 +63,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#define CONTEXT_READY_NEEDLE ": context-created"
+/* inworldsession.c logs "<element>: context <id> opening -> ready" when
+ * the server has answered create */
+#define CONTEXT_READY_NEEDLE " opening -> ready"
 
 /* ------------------------------------------------------------------------
  * Options
@@ -528,24 +530,34 @@ on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   return GST_BUS_DROP;
 }
 
-/* Warm start: the element logs "context <id>: context-created" at DEBUG
- * when the server has answered create. The hook is on only while streams
- * start, never while they are timed. */
+/* Warm start: the session logs "<element>: context <id> opening -> ready"
+ * at DEBUG when the server has answered create (without an object: the
+ * session is not a GstObject, so the stream is found by the element's
+ * name). The hook is on only while streams start, never while they are
+ * timed. */
+static GHashTable *streams_by_name;     /* board.lock */
+
 static void
 ready_log_hook (GstDebugCategory * category, GstDebugLevel level,
     const gchar * file, const gchar * function, gint line, GObject * object,
     GstDebugMessage * message, gpointer user_data)
 {
-  const gchar *text;
+  const gchar *text, *colon;
+  gchar *name;
   Stream *s;
 
-  if (!ready_hook_on || level != GST_LEVEL_DEBUG || object == NULL
-      || strcmp (gst_debug_category_get_name (category), "inworldttssrc"))
+  if (!ready_hook_on || level != GST_LEVEL_DEBUG
+      || strcmp (gst_debug_category_get_name (category), "inworldsession"))
     return;
   text = gst_debug_message_get (message);
-  if (text == NULL || !g_str_has_suffix (text, CONTEXT_READY_NEEDLE))
+  if (text == NULL || !g_str_has_suffix (text, CONTEXT_READY_NEEDLE)
+      || (colon = strchr (text, ':')) == NULL)
     return;
-  s = g_object_get_data (object, "bench-stream");
+  name = g_strndup (text, colon - text);
+  g_mutex_lock (&board.lock);
+  s = streams_by_name ? g_hash_table_lookup (streams_by_name, name) : NULL;
+  g_mutex_unlock (&board.lock);
+  g_free (name);
   if (s == NULL)
     return;
   g_mutex_lock (&board.lock);
@@ -568,10 +580,10 @@ ready_hook_enable (gboolean on)
 {
   ready_hook_on = on;
   if (on) {
-    gst_debug_set_threshold_for_name ("inworldttssrc", GST_LEVEL_DEBUG);
+    gst_debug_set_threshold_for_name ("inworldsession", GST_LEVEL_DEBUG);
     gst_debug_set_active (TRUE);
   } else {
-    gst_debug_unset_threshold_for_name ("inworldttssrc");
+    gst_debug_unset_threshold_for_name ("inworldsession");
     if (!user_debug)
       gst_debug_set_active (FALSE);
   }
@@ -600,7 +612,12 @@ stream_new (const gchar * encoding, gboolean live, const gchar * proxy)
   gst_bin_add_many (GST_BIN (s->pipeline), s->src, sink, NULL);
   if (!gst_element_link (s->src, sink))
     g_error ("could not link inworldttssrc to fakesink");
-  g_object_set_data (G_OBJECT (s->src), "bench-stream", s);
+  g_mutex_lock (&board.lock);
+  if (streams_by_name == NULL)
+    streams_by_name = g_hash_table_new_full (g_str_hash, g_str_equal,
+        g_free, NULL);
+  g_hash_table_insert (streams_by_name, gst_element_get_name (s->src), s);
+  g_mutex_unlock (&board.lock);
 
   pad = gst_element_get_static_pad (s->src, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_src_buffer, s, NULL);
@@ -615,7 +632,13 @@ stream_new (const gchar * encoding, gboolean live, const gchar * proxy)
 static void
 stream_free (Stream * s)
 {
+  gchar *name = gst_element_get_name (s->src);
+
   gst_element_set_state (s->pipeline, GST_STATE_NULL);
+  g_mutex_lock (&board.lock);
+  g_hash_table_remove (streams_by_name, name);
+  g_mutex_unlock (&board.lock);
+  g_free (name);
   gst_object_unref (s->pipeline);
   g_free (s->error);
   g_free (s);
