@@ -1,0 +1,173 @@
+/* inworldttssrc: the enum types of the element's properties
+ * Copyright (C) 2026 inworldttssrc developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GstInworldTtsEncoding:
+ * @GST_INWORLD_TTS_ENCODING_AUTO: chosen from the downstream caps
+ * @GST_INWORLD_TTS_ENCODING_PCM: raw 16-bit PCM on the wire
+ * @GST_INWORLD_TTS_ENCODING_LINEAR16: 16-bit PCM, a WAV header on every chunk
+ * @GST_INWORLD_TTS_ENCODING_WAV: 16-bit PCM, a WAV header on each flush
+ * @GST_INWORLD_TTS_ENCODING_MP3: MP3, output as audio/mpeg frames
+ * @GST_INWORLD_TTS_ENCODING_OGG_OPUS: Ogg Opus, output as audio/x-opus packets
+ * @GST_INWORLD_TTS_ENCODING_FLAC: FLAC, output as audio/x-flac frames
+ * @GST_INWORLD_TTS_ENCODING_ALAW: G.711 A-law at 8000 Hz
+ * @GST_INWORLD_TTS_ENCODING_MULAW: G.711 mu-law at 8000 Hz
+ *
+ * The audio encoding asked of the server.
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_ENCODING_AUTO,
+  GST_INWORLD_TTS_ENCODING_PCM,
+  GST_INWORLD_TTS_ENCODING_LINEAR16,
+  GST_INWORLD_TTS_ENCODING_WAV,
+  GST_INWORLD_TTS_ENCODING_MP3,
+  GST_INWORLD_TTS_ENCODING_OGG_OPUS,
+  GST_INWORLD_TTS_ENCODING_FLAC,
+  GST_INWORLD_TTS_ENCODING_ALAW,
+  GST_INWORLD_TTS_ENCODING_MULAW,
+} GstInworldTtsEncoding;
+
+#define GST_TYPE_INWORLD_TTS_ENCODING (gst_inworld_tts_encoding_get_type ())
+GType gst_inworld_tts_encoding_get_type (void);
+
+/**
+ * GstInworldTtsTimestampType:
+ * @GST_INWORLD_TTS_TIMESTAMP_NONE: no timings
+ * @GST_INWORLD_TTS_TIMESTAMP_WORD: one message per word
+ * @GST_INWORLD_TTS_TIMESTAMP_CHARACTER: one message per character
+ *
+ * Which timings the server is asked for.
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_TIMESTAMP_NONE,
+  GST_INWORLD_TTS_TIMESTAMP_WORD,
+  GST_INWORLD_TTS_TIMESTAMP_CHARACTER,
+} GstInworldTtsTimestampType;
+
+#define GST_TYPE_INWORLD_TTS_TIMESTAMP_TYPE \
+  (gst_inworld_tts_timestamp_type_get_type ())
+GType gst_inworld_tts_timestamp_type_get_type (void);
+
+/**
+ * GstInworldTtsProtocol:
+ * @GST_INWORLD_TTS_PROTOCOL_AUTO: SLNG when the URI path contains
+ *   `/tts/slng/`, else Inworld
+ * @GST_INWORLD_TTS_PROTOCOL_INWORLD: Inworld's bidirectional streaming API
+ * @GST_INWORLD_TTS_PROTOCOL_SLNG: SLNG's unified TTS protocol (Inworld Max 1.5)
+ *
+ * The WebSocket protocol spoken to the server.
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_PROTOCOL_AUTO,
+  GST_INWORLD_TTS_PROTOCOL_INWORLD,
+  GST_INWORLD_TTS_PROTOCOL_SLNG,
+} GstInworldTtsProtocol;
+
+#define GST_TYPE_INWORLD_TTS_PROTOCOL (gst_inworld_tts_protocol_get_type ())
+GType gst_inworld_tts_protocol_get_type (void);
+
+/**
+ * GstInworldTtsTimestampTransport:
+ * @GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_SYNC: every audio chunk waits for
+ *   its timings (the service's default; delays the first audio)
+ * @GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_ASYNC: audio at once, timings in
+ *   later messages
+ *
+ * How the server delivers timings (timestampTransportStrategy).
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_SYNC,
+  GST_INWORLD_TTS_TIMESTAMP_TRANSPORT_ASYNC,
+} GstInworldTtsTimestampTransport;
+
+#define GST_TYPE_INWORLD_TTS_TIMESTAMP_TRANSPORT \
+  (gst_inworld_tts_timestamp_transport_get_type ())
+GType gst_inworld_tts_timestamp_transport_get_type (void);
+
+/**
+ * GstInworldTtsTextNormalization:
+ * @GST_INWORLD_TTS_TEXT_NORMALIZATION_AUTO: the service decides
+ * @GST_INWORLD_TTS_TEXT_NORMALIZATION_ON: numbers, dates, abbreviations
+ *   are expanded before speaking
+ * @GST_INWORLD_TTS_TEXT_NORMALIZATION_OFF: the text is read as written
+ *
+ * applyTextNormalization.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_TEXT_NORMALIZATION_AUTO,
+  GST_INWORLD_TTS_TEXT_NORMALIZATION_ON,
+  GST_INWORLD_TTS_TEXT_NORMALIZATION_OFF,
+} GstInworldTtsTextNormalization;
+
+#define GST_TYPE_INWORLD_TTS_TEXT_NORMALIZATION \
+  (gst_inworld_tts_text_normalization_get_type ())
+GType gst_inworld_tts_text_normalization_get_type (void);
+
+/**
+ * GstInworldTtsDeliveryMode:
+ * @GST_INWORLD_TTS_DELIVERY_MODE_DEFAULT: the service's default (balanced)
+ * @GST_INWORLD_TTS_DELIVERY_MODE_STABLE: steady delivery
+ * @GST_INWORLD_TTS_DELIVERY_MODE_BALANCED: balanced
+ * @GST_INWORLD_TTS_DELIVERY_MODE_CREATIVE: most expressive
+ *
+ * deliveryMode, for the inworld-tts-2 models.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_DELIVERY_MODE_DEFAULT,
+  GST_INWORLD_TTS_DELIVERY_MODE_STABLE,
+  GST_INWORLD_TTS_DELIVERY_MODE_BALANCED,
+  GST_INWORLD_TTS_DELIVERY_MODE_CREATIVE,
+} GstInworldTtsDeliveryMode;
+
+#define GST_TYPE_INWORLD_TTS_DELIVERY_MODE \
+  (gst_inworld_tts_delivery_mode_get_type ())
+GType gst_inworld_tts_delivery_mode_get_type (void);
+
+/**
+ * GstInworldTtsAutoModeStrategy:
+ * @GST_INWORLD_TTS_AUTO_MODE_STRATEGY_CLIENT_SEGMENTED: the text comes in
+ *   whole sentences; the first starts a synthesis at once, later ones are
+ *   batched while one runs
+ * @GST_INWORLD_TTS_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY: the service cuts
+ *   a stream of tokens at sentence ends (inworld-tts-2 and
+ *   inworld-tts-2-flash only; Preview)
+ *
+ * autoModeStrategy, with #GstInworldTtsSrc:auto-mode.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_AUTO_MODE_STRATEGY_CLIENT_SEGMENTED,
+  GST_INWORLD_TTS_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY,
+} GstInworldTtsAutoModeStrategy;
+
+#define GST_TYPE_INWORLD_TTS_AUTO_MODE_STRATEGY \
+  (gst_inworld_tts_auto_mode_strategy_get_type ())
+GType gst_inworld_tts_auto_mode_strategy_get_type (void);
+
+G_END_DECLS
