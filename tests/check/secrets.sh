@@ -14,6 +14,8 @@
 #     a program that sets the api-key property;
 #   - all of the above when the server refuses the key (error messages);
 #   - the emulator's own --verbose log.
+# The TRACE logger of the upgrade's headers must show the credential
+# header by name only ("Authorization: <redacted>").
 # "The key" is: the key, every 8 characters of it, its base64, the
 # "Basic <key>" / "Bearer <key>" header values and their base64, and its
 # SHA-256. Each run must also prove it used the key (the emulator saw a
@@ -146,6 +148,9 @@ status=$?
 [ $status -eq 0 ] || fail "gst-launch-1.0 -v run: exit status $status"
 must_have "$WORK/launch" 'Got EOS' "gst-launch-1.0 -v run"
 must_have "$WORK/launch" 'inworldttssrc' "gst-launch-1.0 -v run (debug output)"
+# the TRACE logger of the upgrade ran, and showed the header's name only
+must_have "$WORK/launch" '> Authorization: <redacted>' "gst-launch-1.0 -v run (the upgrade's headers at TRACE)"
+must_have "$WORK/launch" '< Upgrade: websocket' "gst-launch-1.0 -v run (the upgrade's response at TRACE)"
 check_clean "$WORK/launch" "gst-launch-1.0 -v run with GST_DEBUG=*:9, G_MESSAGES_DEBUG=all"
 
 # the SLNG route: the key in SLNG_API_KEY, sent as Bearer
@@ -155,6 +160,7 @@ env -u INWORLD_API_KEY SLNG_API_KEY="$KEY" "${DEBUG_ENV[@]}" timeout 60 \
 status=$?
 [ $status -eq 0 ] || fail "gst-launch-1.0 -v SLNG run: exit status $status"
 must_have "$WORK/launch-slng" 'Got EOS' "gst-launch-1.0 -v SLNG run"
+must_have "$WORK/launch-slng" '> Authorization: <redacted>' "gst-launch-1.0 -v SLNG run (the upgrade's headers at TRACE)"
 check_clean "$WORK/launch-slng" "gst-launch-1.0 -v SLNG run with GST_DEBUG=*:9"
 
 # the api-key property, set by a program
