@@ -666,7 +666,9 @@ build_error (gint code, const gchar * message, const gchar * error_type,
     }
     json_builder_end_object (b);
     json_builder_end_array (b);
-  } else {
+  } else if (code == CODE_INVALID_ARGUMENT) {
+    /* the status string was seen with code 3 only (reference §6); a
+     * status that names another code would contradict it */
     json_builder_set_member_name (b, "status");
     json_builder_add_string_value (b, "INVALID_ARGUMENT");
   }

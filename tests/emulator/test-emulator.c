@@ -777,6 +777,8 @@ test_auth_wrong (void)
   node = expect_error (c, 7);
   g_assert_cmpstr (jstr (node, "error.message"), ==,
       "Invalid credentials provided for API key \"wron***\"");
+  /* no status string naming another code */
+  g_assert_false (jhas (node, "error.status"));
   json_node_unref (node);
   g_assert_true (client_iterate (c, is_closed, REPLY_MS));
   g_assert_cmpuint (soup_websocket_connection_get_close_code (c->ws), ==,
