@@ -111,7 +111,8 @@ typedef struct
   gchar *context_id;            /* or NULL */
   gchar *uri;
   guint64 chars_unspoken;       /* characters sent and not spoken */
-  guint64 chars_sent;
+  guint64 chars_sent;           /* handed to the connection, queued
+                                 * before the upgrade included */
   guint attempts;               /* reconnections tried */
 } InworldProblem;
 

@@ -22,4 +22,10 @@ gchar *message_text (GstMessage * msg, GQuark * domain, gint * code);
 void check_message (GstMessage * msg, GQuark domain, gint code,
     const gchar * const *words);
 
+/* Fails the test unless the details structure of error or warning @msg
+ * holds each field of @want (a GstStructure in string form, e.g.
+ * "want, inworld-problem=(string)auth, http-status=(uint)401") with the
+ * same type and value. */
+void check_details (GstMessage * msg, const gchar * want);
+
 G_END_DECLS

@@ -432,6 +432,8 @@ GST_START_TEST (test_bad_key)
   run = run_new (el, NULL);
   expect_error (run, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
       words);
+  check_details (run->error, "want, inworld-problem=(string)auth, "
+      "grpc-code=(int)7, code-name=(string)PERMISSION_DENIED");
   fail_unless_equals_int (run->rec.buffers, 0);
   run_free (run);
   inworld_emulator_stop (emu);

@@ -731,6 +731,17 @@ GST_START_TEST (test_wrong_key)
   fail_if (t_run (t), "EOS with a wrong key");
   check_message (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
       GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, words);
+  /* the facts, for an application: the text handed over (queued until
+   * the upgrade) is all unspoken */
+  {
+    glong chars = g_utf8_strlen (short_text, -1);
+    gchar *want = g_strdup_printf ("want, inworld-problem=(string)auth, "
+        "http-status=(uint)401, characters-not-spoken=(guint64)%ld, "
+        "characters-sent=(guint64)%ld", chars, chars);
+
+    check_details (rec_message (&t->rec, GST_MESSAGE_ERROR, 0), want);
+    g_free (want);
+  }
   fail_unless_equals_int (t->rec.errors, 1);
   fail_unless_equals_int (t->rec.buffers, 0);
 
@@ -880,9 +891,18 @@ GST_START_TEST (test_config_error)
     if (i == 0)
       check_message (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
           GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION, rate_words);
-    else
-      check_message (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
-          GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, language_words);
+    else {
+      GstMessage *msg = rec_message (&t->rec, GST_MESSAGE_ERROR, 0);
+      const GstStructure *details;
+
+      check_message (msg, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          language_words);
+      check_details (msg, "want, inworld-problem=(string)settings, "
+          "code-name=(string)config_error");
+      gst_message_parse_error_details (msg, &details);
+      fail_unless (gst_structure_has_field_typed (details, "context-id",
+              G_TYPE_STRING), "no context-id in %" GST_PTR_FORMAT, details);
+    }
     fail_unless_equals_int (t->rec.errors, 1);
     fail_unless_equals_int (t->rec.buffers, 0);
     t_free (t);
@@ -915,6 +935,14 @@ GST_START_TEST (test_dropped_socket)
   fail_if (t_run (t), "EOS though the socket dropped");
   check_message (rec_message (&t->rec, GST_MESSAGE_ERROR, 0),
       GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, words);
+  {
+    gchar *want = g_strdup_printf ("want, inworld-problem=(string)lost, "
+        "characters-not-spoken=(guint64)%ld, characters-sent=(guint64)%ld",
+        chars, chars);
+
+    check_details (rec_message (&t->rec, GST_MESSAGE_ERROR, 0), want);
+    g_free (want);
+  }
   fail_unless_equals_int (t->rec.errors, 1);
   fail_unless (t->rec.buffers > 0, "audio before the drop was not pushed");
   fail_unless_equals_int (t->rec.flushes, 0);
