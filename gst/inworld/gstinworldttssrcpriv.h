@@ -20,8 +20,10 @@
  *                 the task is paused and restarted)
  *   lock          the session pointer and the flags marked below
  *   qlock         the output queue, its epoch, `playing`
- * and the object lock for the properties, never held with another. The
- * task takes none of them while pushing. */
+ * and the object lock for the properties, which may be taken inside
+ * control_lock (activation, the running time of an interrupt) but never
+ * has another lock taken inside it. The task takes none of them while
+ * pushing. */
 
 #pragma once
 

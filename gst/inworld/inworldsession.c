@@ -1517,6 +1517,7 @@ recover (InworldSession * session, const InworldEvent * event,
           "spoken after %u attempts in %.1f s. Try again later or with "
           "fewer streams.", session->params->uri, p->chars_unspoken,
           p->chars_sent, session->attempts - 1, secs);
+      p->attempts = session->attempts - 1;      /* as the message counts */
     } else {
       p = problem_new (session, INWORLD_PROBLEM_LOST, NULL);
       p->message = g_strdup_printf ("Lost the connection to %s with %"
@@ -1524,6 +1525,7 @@ recover (InworldSession * session, const InworldEvent * event,
           "spoken; %u attempts to reconnect in %.1f s failed.",
           session->params->uri, p->chars_unspoken, p->chars_sent,
           session->attempts - 1, secs);
+      p->attempts = session->attempts - 1;      /* the first was the loss */
     }
     p->debug = g_strdup_printf ("last problem: %s", what);
     problem_set_event (p, event);

@@ -113,7 +113,9 @@ typedef struct
   guint64 chars_unspoken;       /* characters sent and not spoken */
   guint64 chars_sent;           /* handed to the connection, queued
                                  * before the upgrade included */
-  guint attempts;               /* reconnections tried */
+  guint attempts;               /* connections tried and failed in a
+                                 * row; after a loss, the reconnections
+                                 * (as the message counts them) */
 } InworldProblem;
 
 void inworld_problem_free (InworldProblem * problem);
