@@ -674,6 +674,367 @@ GST_START_TEST (test_warm_start)
 
 GST_END_TEST;
 
+/* Utterances with nothing to speak are never sent; each still gets its
+ * UTTERANCE_END, in order, and never a timeout. */
+GST_START_TEST (test_nothing_to_speak)
+{
+  InworldProtocolKind kind = __i__;
+  InworldSynthConfig a;
+  guint log0;
+
+  config_init (&a, "A");
+  session_new ();
+  /* a 1 s timeout: waiting for a reply that never comes would fail */
+  session_start_full (kind, &a, 1, 0);
+  if (kind == INWORLD)
+    server_created ();
+  log0 = f->log->len;
+
+  /* alone: done at once, without the server */
+  speak ("...", TRUE, &a);
+  assert_log (log0, "");
+  assert_outputs (0, "utt-end:1");
+  fail_unless_equals_int (output (0)->characters, 0);
+  fail_unless_equals_string (output (0)->utterance->text, "...");
+
+  /* between utterances with speech: in order, after the audio before */
+  speak ("Hello.", TRUE, &a);
+  speak ("-", TRUE, &a);
+  speak ("\xe2\x99\xaa", TRUE, &a);     /* ♪ */
+  speak ("Bye.", TRUE, &a);
+  assert_log (log0, "text(Hello.)+flush text(Bye.)+flush");
+  assert_outputs (1, "");
+  server_synthesis (-1);
+  assert_outputs (1, "audio:2 synth-end:2 utt-end:2 utt-end:3 utt-end:4");
+  server_synthesis (-1);
+  assert_outputs (1, "audio:2 synth-end:2 utt-end:2 utt-end:3 utt-end:4 "
+      "audio:5 synth-end:5 utt-end:5");
+
+  /* text with nothing to speak goes with the utterance's next text */
+  log0 = f->log->len;
+  speak ("... ", FALSE, &a);
+  assert_log (log0, "");
+  speak ("Yes.", TRUE, &a);
+  assert_log (log0, "text(... Yes.)+flush");
+  server_synthesis (-1);
+  fail_unless_equals_string (last_output (INWORLD_OUTPUT_UTTERANCE_END)->
+      utterance->text, "... Yes.");
+
+  /* nothing is awaited: no timeout */
+  run_for (1500);
+  assert_outputs (1, "audio:2 synth-end:2 utt-end:2 utt-end:3 utt-end:4 "
+      "audio:5 synth-end:5 utt-end:5 audio:6 synth-end:6 utt-end:6");
+}
+
+GST_END_TEST;
+
+/* The server speaks unflushed text on its own (its buffer delay came
+ * first): a synthesis of its own, no UTTERANCE_END until the utterance's
+ * text is all done. */
+GST_START_TEST (test_server_buffer_delay)
+{
+  InworldProtocolKind kind = __i__;
+  InworldSynthConfig a;
+  InworldOutput *o;
+  guint log0;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (kind, &a);
+  if (kind == INWORLD)
+    server_created ();
+  log0 = f->log->len;
+  speak ("Hello there", FALSE, &a);
+  assert_log (log0, "text(Hello there)");
+
+  server_synthesis (-1);
+  assert_outputs (0, "audio:1 synth-end:1");
+  fail_unless_equals_int (output (1)->synthesis, 1);
+
+  speak (" friend.", TRUE, &a);
+  /* the buffer was the server's synthesis: no flush of it is sent */
+  assert_log (log0, "text(Hello there) text( friend.)+flush");
+  server_synthesis (-1);
+  assert_outputs (0, "audio:1 synth-end:1 audio:1 synth-end:1 utt-end:1");
+  fail_unless_equals_int (output (3)->synthesis, 2);
+  o = output (4);
+  fail_unless_equals_string (o->utterance->text, "Hello there friend.");
+  fail_unless_equals_int (o->characters, 19);
+}
+
+GST_END_TEST;
+
+/* The session flushes unflushed text itself a little before the
+ * service's buffer delay, so that the synthesis is one it asked for. */
+GST_START_TEST (test_buffer_delay_flush)
+{
+  InworldProtocolKind kind = __i__;
+  InworldSynthConfig a;
+  guint log0;
+  gint64 t0;
+
+  config_init (&a, "A");
+  a.max_buffer_delay_ms = 400;
+  session_new ();
+  session_start (kind, &a);
+  if (kind == INWORLD)
+    server_created ();
+  log0 = f->log->len;
+  t0 = g_get_monotonic_time ();
+  speak ("Hello there", FALSE, &a);
+  assert_log (log0, "text(Hello there)");
+  WAIT_UNTIL (f->log->len == log0 + 2);
+  /* 400 ms less a quarter (100 ms) */
+  fail_unless (g_get_monotonic_time () - t0 >= 250 * 1000,
+      "flushed after %" G_GINT64_FORMAT " us", g_get_monotonic_time () - t0);
+  assert_log (log0, "text(Hello there) flush");
+  /* nothing was flushed by the element: no UTTERANCE_END */
+  server_synthesis (-1);
+  assert_outputs (0, "audio:1 synth-end:1");
+  speak (" friend.", TRUE, &a);
+  server_synthesis (-1);
+  assert_outputs (0, "audio:1 synth-end:1 audio:1 synth-end:1 utt-end:1");
+  fail_unless_equals_string (output (4)->utterance->text,
+      "Hello there friend.");
+
+  /* text with nothing to speak is no reason to flush */
+  log0 = f->log->len;
+  speak ("Hm", FALSE, &a);
+  speak (", ", FALSE, &a);
+  run_for (600);
+  assert_log (log0, "text(Hm) text(, ) flush");
+}
+
+GST_END_TEST;
+
+static gchar *
+long_text (void)
+{
+  GString *s = g_string_new (NULL);
+
+  /* 300 characters, 240 letters */
+  for (guint i = 0; i < 59; i++)
+    g_string_append (s, "word ");
+  g_string_append (s, "last.");
+  return g_string_free (s, FALSE);
+}
+
+/* A long flush the server synthesizes in parts: one SYNTHESIS_END per
+ * part, one UTTERANCE_END once the server counted all of it. */
+GST_START_TEST (test_server_parts)
+{
+  InworldProtocolKind kind = __i__;
+  InworldSynthConfig a;
+  gchar *text = long_text ();
+  gint64 t0;
+  guint out0;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (kind, &a);
+  if (kind == INWORLD)
+    server_created ();
+  fail_unless_equals_int (g_utf8_strlen (text, -1), 300);
+
+  speak (text, TRUE, &a);
+  server_synthesis (120);
+  assert_outputs (0, "audio:1 synth-end:1");
+  server_synthesis (120);
+  assert_outputs (0, "audio:1 synth-end:1 audio:1 synth-end:1 utt-end:1");
+  fail_unless_equals_int (output (1)->synthesis, 1);
+  fail_unless_equals_int (output (3)->synthesis, 2);
+  fail_unless_equals_int (output (4)->characters, 240);
+
+  /* a part, then the next utterance's audio: its count is nearer the
+   * next utterance's than the rest of this one */
+  out0 = f->outputs->len;
+  speak (text, TRUE, &a);
+  speak ("Next one.", TRUE, &a);
+  server_synthesis (120);
+  assert_outputs (out0, "audio:2 synth-end:2");
+  server_synthesis (7);
+  assert_outputs (out0, "audio:2 synth-end:2 utt-end:2 audio:3 synth-end:3 "
+      "utt-end:3");
+
+  /* a part and nothing more: taken as complete after a while */
+  out0 = f->outputs->len;
+  speak (text, TRUE, &a);
+  t0 = g_get_monotonic_time ();
+  server_synthesis (100);
+  assert_outputs (out0, "audio:4 synth-end:4");
+  WAIT_UNTIL (f->outputs->len == out0 + 3);
+  fail_unless (g_get_monotonic_time () - t0 >= 1000 * 1000);
+  assert_outputs (out0, "audio:4 synth-end:4 utt-end:4");
+  g_free (text);
+}
+
+GST_END_TEST;
+
+/* Auto mode: every server synthesis is an utterance of its own, ended
+ * by its flushCompleted; the end comes with contextClosed. */
+GST_START_TEST (test_auto_mode)
+{
+  InworldSynthConfig a;
+  JsonObject *create;
+  guint log0;
+
+  config_init (&a, "A");
+  a.auto_mode = TRUE;
+  session_new ();
+  session_start (INWORLD, &a);
+  assert_log (0, "open1(A)");
+  create = json_object_get_object_member (frame (0), "create");
+  fail_unless (json_object_get_boolean_member (create, "autoMode"));
+  server_created ();
+
+  speak ("One. ", FALSE, &a);
+  speak ("Two. ", FALSE, &a);
+  speak ("Three.", FALSE, &a);
+  assert_log (1, "text(One. ) text(Two. ) text(Three.)");
+  assert_outputs (0, "");
+
+  /* the server's count says what each synthesis covered */
+  server_synthesis (5);
+  assert_outputs (0, "audio:1 synth-end:1 utt-end:1");
+  fail_unless_equals_string (output (2)->utterance->text, "One. ");
+  fail_unless_equals_int (output (2)->characters, 5);
+  server_synthesis (-1);
+  assert_outputs (0, "audio:1 synth-end:1 utt-end:1 audio:2 synth-end:2 "
+      "utt-end:2");
+  fail_unless_equals_string (output (5)->utterance->text, "Two. Three.");
+  fail_unless_equals_int (output (4)->synthesis, 2);
+
+  log0 = f->log->len;
+  inworld_session_end (f->session);
+  settle ();
+  assert_log (log0, "flush close1");
+  /* not before contextClosed: more syntheses may come */
+  assert_outputs (6, "");
+  server_closed ();
+  assert_outputs (6, "end");
+}
+
+GST_END_TEST;
+
+/* SLNG has no auto mode (no end of turn): a warning, and each utterance
+ * is flushed as without it. */
+GST_START_TEST (test_auto_mode_slng)
+{
+  InworldSynthConfig a;
+
+  config_init (&a, "A");
+  a.auto_mode = TRUE;
+  session_new ();
+  session_start (SLNG, &a);
+  assert_outputs (0, "warning:settings-ignored");
+  fail_if (json_object_has_member (frame (0), "autoMode"));
+  speak ("One.", TRUE, &a);
+  assert_log (1, "text(One.)+flush");
+  server_synthesis (-1);
+  assert_outputs (1, "audio:1 synth-end:1 utt-end:1");
+}
+
+GST_END_TEST;
+
+/* Settings belong to utterances: new settings end the open utterance,
+ * flushed with its own; then update_config (Inworld) or, once the old
+ * context is done, a new context (SLNG) before the new text. */
+GST_START_TEST (test_settings_per_utterance)
+{
+  InworldProtocolKind kind = __i__;
+  InworldSynthConfig a, b;
+  JsonObject *update;
+  guint log0, out0;
+
+  config_init (&a, "A");
+  config_init (&b, "B");
+  session_new ();
+  session_start (kind, &a);
+  if (kind == INWORLD)
+    server_created ();
+
+  speak ("Hello A.", FALSE, &a);
+  speak ("Hello B.", FALSE, &b);
+  inworld_session_flush (f->session);
+  settle ();
+  if (kind == INWORLD) {
+    assert_log (0, "open1(A) text(Hello A.) flush update(B) text(Hello B.) "
+        "flush");
+    update = json_object_get_object_member (frame (3), "update_config");
+    /* a model is a context's for good */
+    fail_if (json_object_has_member (update, "modelId"));
+    fail_unless_equals_string (opt_string (json_object_get_object_member
+            (update, "audioConfig"), "audioEncoding"), "LINEAR16");
+  } else {
+    /* the context speaks A's text to the end first */
+    assert_log (0, "open1(A) text(Hello A.) flush");
+  }
+  server_synthesis (-1);
+  assert_outputs (0, "audio:1 synth-end:1 utt-end:1");
+  fail_unless_equals_string (output (2)->utterance->text, "Hello A.");
+  if (kind == SLNG) {
+    assert_log (3, "close1 free1 open2(B) text(Hello B.)+flush");
+    fail_unless_equals_int (json_object_get_int_member (frame (3),
+            "sample_rate"), 16000);
+  }
+  server_synthesis (-1);
+  assert_outputs (0, "audio:1 synth-end:1 utt-end:1 audio:2 synth-end:2 "
+      "utt-end:2");
+  fail_unless_equals_string (output (5)->utterance->text, "Hello B.");
+
+  /* the same settings: no update, one utterance */
+  log0 = f->log->len;
+  out0 = f->outputs->len;
+  speak ("Again", FALSE, &b);
+  speak (" and again.", TRUE, &b);
+  assert_log (log0, "text(Again) text( and again.)+flush");
+  server_synthesis (-1);
+  assert_outputs (out0, "audio:3 synth-end:3 utt-end:3");
+  fail_unless_equals_string (output (out0 + 2)->utterance->text,
+      "Again and again.");
+  /* a setting of the same value in another string is no change */
+  {
+    InworldSynthConfig b2 = b;
+    gchar *voice = g_strdup ("B");
+
+    b2.voice = voice;
+    log0 = f->log->len;
+    speak ("Same.", TRUE, &b2);
+    assert_log (log0, "text(Same.)+flush");
+    g_free (voice);
+  }
+}
+
+GST_END_TEST;
+
+/* Inworld: a new model needs a new context, opened once the old one has
+ * spoken its text (update_config cannot change it). */
+GST_START_TEST (test_model_switch)
+{
+  InworldSynthConfig a, m;
+
+  config_init (&a, "A");
+  config_init (&m, "A");
+  m.model = "inworld-tts-1-max";
+  session_new ();
+  session_start (INWORLD, &a);
+  server_created ();
+  speak ("One.", TRUE, &a);
+  speak ("Two.", TRUE, &m);
+  assert_log (0, "open1(A) text(One.)+flush");
+  server_synthesis (-1);
+  assert_log (0, "open1(A) text(One.)+flush close1 free1 open2(A) "
+      "text(Two.)+flush");
+  fail_unless_equals_string (opt_string (json_object_get_object_member
+          (frame (2), "create"), "modelId"), "inworld-tts-1-max");
+  server_created ();
+  server_synthesis (-1);
+  assert_outputs (0, "audio:1 synth-end:1 utt-end:1 audio:2 synth-end:2 "
+      "utt-end:2");
+}
+
+GST_END_TEST;
+
 static Suite *
 session_suite (void)
 {
@@ -685,6 +1046,14 @@ session_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_loop_test (tc, test_start_and_speak, INWORLD, SLNG + 1);
   tcase_add_loop_test (tc, test_warm_start, INWORLD, SLNG + 1);
+  tcase_add_loop_test (tc, test_nothing_to_speak, INWORLD, SLNG + 1);
+  tcase_add_loop_test (tc, test_server_buffer_delay, INWORLD, SLNG + 1);
+  tcase_add_loop_test (tc, test_buffer_delay_flush, INWORLD, SLNG + 1);
+  tcase_add_loop_test (tc, test_server_parts, INWORLD, SLNG + 1);
+  tcase_add_test (tc, test_auto_mode);
+  tcase_add_test (tc, test_auto_mode_slng);
+  tcase_add_loop_test (tc, test_settings_per_utterance, INWORLD, SLNG + 1);
+  tcase_add_test (tc, test_model_switch);
   return s;
 }
 
