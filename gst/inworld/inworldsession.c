@@ -1525,6 +1525,9 @@ recover (InworldSession * session, const InworldEvent * event,
           session->params->uri, p->chars_unspoken, p->chars_sent,
           session->attempts - 1, secs);
     }
+    /* the reconnections tried (the first context was no retry), as the
+     * message says */
+    p->attempts = session->attempts - 1;
     p->debug = g_strdup_printf ("last problem: %s", what);
     problem_set_event (p, event);
     g_free (what);
