@@ -463,12 +463,6 @@ frame (guint i)
   return g_ptr_array_index (f->frames, i);
 }
 
-static JsonObject *
-last_frame (void)
-{
-  return frame (f->frames->len - 1);
-}
-
 /* ------------------------------------------------------------------------
  * The server's side
  * ------------------------------------------------------------------------ */
@@ -1035,6 +1029,599 @@ GST_START_TEST (test_model_switch)
 
 GST_END_TEST;
 
+/* Interrupt: the context is dropped and a fresh one opened; the old
+ * context's late events give nothing; pending text is dropped; the
+ * outputs after carry the new epoch. */
+GST_START_TEST (test_interrupt)
+{
+  InworldProtocolKind kind = __i__;
+  InworldSynthConfig a;
+  guint log0, out0;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (kind, &a);
+  if (kind == INWORLD)
+    server_created ();
+  speak ("First.", TRUE, &a);
+  server_audio (-1);
+  speak ("Pending", FALSE, &a);
+  speak (" Queued.", TRUE, &a);
+  assert_outputs (0, "audio:1");
+  fail_unless_equals_int (output (0)->epoch, 0);
+
+  log0 = f->log->len;
+  out0 = f->outputs->len;
+  inworld_session_interrupt (f->session, 5, FALSE);
+  settle ();
+  assert_log (log0, "close1 free1 open2(A)");
+  assert_outputs (out0, "");
+
+  if (kind == INWORLD) {
+    /* late frames of the old context, routed to the session */
+    InworldEvent *event = inworld_event_new (INWORLD_EVENT_AUDIO,
+        context (1)->id);
+
+    event->audio = g_bytes_new_static ("\0\0\0\0", 4);
+    deliver_to (context (2), event);
+    deliver_to (context (2), inworld_event_new
+        (INWORLD_EVENT_FLUSH_COMPLETED, context (1)->id));
+    deliver_to (context (2), inworld_event_new
+        (INWORLD_EVENT_CONTEXT_CLOSED, context (1)->id));
+    assert_outputs (out0, "");
+    server_created ();
+  }
+
+  speak ("After.", TRUE, &a);
+  /* "Pending" and "Queued." are not sent again */
+  assert_log (log0, "close1 free1 open2(A) text(After.)+flush");
+  server_synthesis (-1);
+  /* indices go on: 1 First, 2 Pending Queued., 3 After. */
+  assert_outputs (out0, "audio:3 synth-end:3 utt-end:3");
+  for (guint i = out0; i < f->outputs->len; i++) {
+    fail_unless_equals_int (output (i)->epoch, 5);
+    fail_unless_equals_string (output (i)->context_id, context (2)->id);
+  }
+
+  /* the end after an interrupt: only what was spoken since counts */
+  inworld_session_end (f->session);
+  settle ();
+  if (kind == INWORLD)
+    server_closed ();
+  assert_outputs (out0, "audio:3 synth-end:3 utt-end:3 end");
+  fail_unless_equals_int (last_output (INWORLD_OUTPUT_END)->epoch, 5);
+}
+
+GST_END_TEST;
+
+/* An interrupt keeps an end asked for before (the end comes at once,
+ * nothing pending) unless told to forget it. */
+GST_START_TEST (test_interrupt_end)
+{
+  InworldProtocolKind kind = __i__ % 2;
+  gboolean cancel_end = __i__ >= 2;
+  InworldSynthConfig a;
+  guint log0;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (kind, &a);
+  if (kind == INWORLD)
+    server_created ();
+  speak ("One.", TRUE, &a);
+  inworld_session_end (f->session);
+  settle ();
+  assert_outputs (0, "");
+  log0 = f->log->len;
+  inworld_session_interrupt (f->session, 1, cancel_end);
+  settle ();
+
+  if (!cancel_end) {
+    assert_outputs (0, "end");
+    fail_unless_equals_int (output (0)->epoch, 1);
+    /* no new context for an ended stream, and no text after the end */
+    speak ("Two.", TRUE, &a);
+    fail_unless_equals_int (f->contexts->len, 1);
+    assert_outputs (0, "end");
+    return;
+  }
+
+  assert_outputs (0, "");
+  fail_unless_equals_int (f->contexts->len, 2);
+  if (kind == INWORLD)
+    server_created ();
+  log0 = f->log->len;
+  speak ("Two.", TRUE, &a);
+  assert_log (log0, "text(Two.)+flush");
+  server_synthesis (-1);
+  assert_outputs (0, "audio:2 synth-end:2 utt-end:2");
+  fail_unless_equals_int (output (2)->epoch, 1);
+}
+
+GST_END_TEST;
+
+/* The end: what is pending is flushed and spoken, the context closed
+ * (Inworld at once, answered after the audio; SLNG, whose close stops
+ * the audio, only once it all came), then END. */
+GST_START_TEST (test_end)
+{
+  InworldProtocolKind kind = __i__;
+  InworldSynthConfig a;
+  guint log0;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (kind, &a);
+  if (kind == INWORLD)
+    server_created ();
+  log0 = f->log->len;
+  speak ("Pending text", FALSE, &a);
+  inworld_session_end (f->session);
+  settle ();
+  assert_log (log0, kind == INWORLD ? "text(Pending text) flush close1" :
+      "text(Pending text) flush");
+  speak ("Too late.", TRUE, &a);
+  assert_log (log0, kind == INWORLD ? "text(Pending text) flush close1" :
+      "text(Pending text) flush");
+  assert_outputs (0, "");
+
+  server_synthesis (-1);
+  if (kind == INWORLD) {
+    assert_outputs (0, "audio:1 synth-end:1 utt-end:1");
+    server_closed ();
+  } else {
+    assert_log (log0, "text(Pending text) flush close1");
+  }
+  assert_outputs (0, "audio:1 synth-end:1 utt-end:1 end");
+  fail_unless_equals_string (output (2)->utterance->text, "Pending text");
+  /* nothing follows */
+  if (!current ()->freed)
+    server_synthesis (-1);
+  assert_outputs (0, "audio:1 synth-end:1 utt-end:1 end");
+}
+
+GST_END_TEST;
+
+/* A connection lost mid-synthesis: a warning, RESTART, the text sent
+ * again on a new context, its utterance counted once. */
+GST_START_TEST (test_disconnect_resend)
+{
+  InworldProtocolKind kind = __i__;
+  InworldSynthConfig a;
+  InworldProblem *p;
+  guint log0;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (kind, &a);
+  if (kind == INWORLD)
+    server_created ();
+  log0 = f->log->len;
+  speak ("Hello world.", TRUE, &a);
+  server_audio (-1);
+  server_disconnected (1006);
+  assert_outputs (0, "audio:1 warning:lost restart");
+  p = output (1)->problem;
+  fail_unless_equals_int (p->close_code, 1006);
+  fail_unless_equals_int (p->http_status, 0);
+  fail_unless_equals_int (p->chars_unspoken, 12);
+  fail_unless_equals_int (p->chars_sent, 12);
+  fail_unless_equals_string (p->context_id, context (1)->id);
+  fail_unless_equals_int (p->attempts, 1);
+  assert_log (log0, "text(Hello world.)+flush free1 open2(A) "
+      "text(Hello world.)+flush");
+
+  if (kind == INWORLD)
+    server_created ();
+  server_synthesis (-1);
+  assert_outputs (0, "audio:1 warning:lost restart audio:1 synth-end:1 "
+      "utt-end:1");
+  /* sent twice, counted once */
+  fail_unless_equals_int (output (5)->characters, 12);
+  fail_unless_equals_string (output (5)->context_id, context (2)->id);
+
+  /* lost with nothing pending: no warning, a new context for the next */
+  log0 = f->log->len;
+  server_disconnected (1006);
+  assert_outputs (6, "");
+  assert_log (log0, "free2");
+  speak ("Again.", TRUE, &a);
+  assert_log (log0, "free2 open3(A) text(Again.)+flush");
+}
+
+GST_END_TEST;
+
+/* Five reconnections in a row without a flush completing, then the
+ * error, with the facts of the loss. */
+GST_START_TEST (test_retry_budget)
+{
+  InworldProtocolKind kind = __i__;
+  InworldSynthConfig a;
+  InworldProblem *p;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (kind, &a);
+  speak ("Hello world.", TRUE, &a);
+  for (guint i = 1; i <= 5; i++) {
+    if (kind == INWORLD)
+      server_created ();
+    server_disconnected (1006);
+    fail_unless_equals_int (f->contexts->len, i + 1);
+    fail_unless_equals_string (g_ptr_array_index (f->log, f->log->len - 1),
+        "text(Hello world.)+flush");
+  }
+  /* one warning; no audio had come, so nothing restarts */
+  assert_outputs (0, "warning:lost");
+  if (kind == INWORLD)
+    server_created ();
+  server_disconnected (1006);
+  assert_outputs (0, "warning:lost error:lost");
+  p = output (1)->problem;
+  fail_unless_equals_int (p->close_code, 1006);
+  fail_unless_equals_int (p->chars_unspoken, 12);
+  fail_unless_equals_int (p->chars_sent, 12);
+  fail_unless_equals_string (p->context_id, context (6)->id);
+  /* the reconnections tried, as the message says */
+  fail_unless_equals_int (p->attempts, 5);
+  fail_unless (strstr (p->message, "5 attempts") != NULL, "%s", p->message);
+  fail_unless_equals_string (p->uri, "ws://127.0.0.1:9/fake");
+  /* nothing follows, no new context */
+  fail_unless_equals_int (f->contexts->len, 6);
+  if (!current ()->freed)
+    server_synthesis (-1);
+  assert_outputs (0, "warning:lost error:lost");
+}
+
+GST_END_TEST;
+
+/* The count restarts once a flush completes. */
+GST_START_TEST (test_retry_budget_resets)
+{
+  InworldSynthConfig a;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (INWORLD, &a);
+  for (guint round = 0; round < 2; round++) {
+    speak ("Hello world.", TRUE, &a);
+    for (guint i = 0; i < 4; i++) {
+      server_created ();
+      server_disconnected (1006);
+    }
+    server_created ();
+    server_synthesis (-1);
+  }
+  /* eight losses, never five in a row */
+  fail_unless_equals_int (f->contexts->len, 9);
+  assert_outputs (0, "warning:lost audio:1 synth-end:1 utt-end:1 "
+      "warning:lost audio:2 synth-end:2 utt-end:2");
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  InworldProtocolKind protocol;
+  InworldEventType type;
+  gboolean in_context;
+  gboolean created;             /* contextCreated came before */
+  gint code;
+  const gchar *code_name;
+  guint times;                  /* delivered this many times */
+  InworldProblemKind kind;
+  gint grpc_code;
+  const gchar *expected_name;
+  guint http_status;
+} ErrorRow;
+
+static const ErrorRow error_rows[] = {
+  {INWORLD, INWORLD_EVENT_ERROR, TRUE, TRUE, 16, NULL, 1,
+      INWORLD_PROBLEM_AUTH, 16, "UNAUTHENTICATED", 0},
+  {INWORLD, INWORLD_EVENT_ERROR, TRUE, FALSE, 3, "INVALID_ARGUMENT", 1,
+      INWORLD_PROBLEM_SETTINGS, 3, "INVALID_ARGUMENT", 0},
+  {INWORLD, INWORLD_EVENT_ERROR, TRUE, FALSE, 5, NULL, 1,
+      INWORLD_PROBLEM_SETTINGS, 5, "NOT_FOUND", 0},
+  {INWORLD, INWORLD_EVENT_ERROR, TRUE, FALSE, 8, NULL, 1,
+      INWORLD_PROBLEM_BUSY, 8, "RESOURCE_EXHAUSTED", 0},
+  {INWORLD, INWORLD_EVENT_ERROR, TRUE, TRUE, 8, NULL, 6,
+      INWORLD_PROBLEM_BUSY, 8, "RESOURCE_EXHAUSTED", 0},
+  {INWORLD, INWORLD_EVENT_ERROR, FALSE, TRUE, 13, NULL, 1,
+      INWORLD_PROBLEM_SERVER, 13, "INTERNAL", 0},
+  {INWORLD, INWORLD_EVENT_DISCONNECTED, FALSE, FALSE, 401, NULL, 1,
+      INWORLD_PROBLEM_AUTH, -1, NULL, 401},
+  {SLNG, INWORLD_EVENT_ERROR, FALSE, FALSE, 0, "auth_error", 1,
+      INWORLD_PROBLEM_AUTH, -1, "auth_error", 0},
+  {SLNG, INWORLD_EVENT_ERROR, FALSE, FALSE, 0, "config_error", 1,
+      INWORLD_PROBLEM_SETTINGS, -1, "config_error", 0},
+  {SLNG, INWORLD_EVENT_ERROR, FALSE, FALSE, 0, "rate_limit", 6,
+      INWORLD_PROBLEM_BUSY, -1, "rate_limit", 0},
+  {SLNG, INWORLD_EVENT_ERROR, FALSE, FALSE, 0, "internal_error", 1,
+      INWORLD_PROBLEM_SERVER, -1, "internal_error", 0},
+  {SLNG, INWORLD_EVENT_DISCONNECTED, FALSE, FALSE, 0, NULL, 1,
+      INWORLD_PROBLEM_UNREACHABLE, -1, NULL, 0},
+};
+
+/* The server's errors map to the problem's kind and details. */
+GST_START_TEST (test_server_errors)
+{
+  const ErrorRow *row = &error_rows[__i__];
+  InworldSynthConfig a;
+  InworldOutput *o;
+  guint errors = 0;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (row->protocol, &a);
+  speak ("Hello.", TRUE, &a);
+  for (guint i = 0; i < row->times; i++) {
+    InworldEvent *event;
+
+    if (row->created)
+      server_created ();
+    event = inworld_event_new (row->type, row->in_context ? current ()->id
+        : NULL);
+    event->code = row->code;
+    event->code_name = g_strdup (row->code_name);
+    event->message = g_strdup ("refused");
+    deliver (event);
+  }
+  for (guint i = 0; i < f->outputs->len; i++)
+    if (output (i)->type == INWORLD_OUTPUT_ERROR)
+      errors++;
+  fail_unless_equals_int (errors, 1);
+  o = output (f->outputs->len - 1);
+  fail_unless_equals_int (o->type, INWORLD_OUTPUT_ERROR);
+  fail_unless_equals_string (kind_name (o->problem->kind),
+      kind_name (row->kind));
+  fail_unless_equals_int (o->problem->grpc_code, row->grpc_code);
+  fail_unless_equals_string (o->problem->code_name, row->expected_name);
+  fail_unless_equals_int (o->problem->http_status, row->http_status);
+  fail_unless_equals_int (o->problem->close_code, 0);
+  fail_unless_equals_string (o->problem->context_id, current ()->id);
+  fail_unless_equals_int (o->problem->chars_unspoken, 6);
+  fail_unless (o->problem->message && o->problem->message[0]);
+  /* nothing follows */
+  if (!current ()->freed) {
+    server_synthesis (-1);
+    fail_unless (output (f->outputs->len - 1) == o);
+  }
+}
+
+GST_END_TEST;
+
+/* No reply for timeout_s: the error, with what was not spoken. */
+GST_START_TEST (test_timeout)
+{
+  InworldProtocolKind kind = __i__;
+  InworldSynthConfig a;
+  InworldProblem *p;
+  gint64 t0;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start_full (kind, &a, 1, 0);
+  if (kind == INWORLD)
+    server_created ();
+  t0 = g_get_monotonic_time ();
+  speak ("Hello.", TRUE, &a);
+  WAIT_UNTIL (f->outputs->len > 0);
+  fail_unless (g_get_monotonic_time () - t0 >= 900 * 1000);
+  assert_outputs (0, "error:timeout");
+  p = output (0)->problem;
+  fail_unless_equals_int (p->chars_unspoken, 6);
+  fail_unless_equals_int (p->chars_sent, 6);
+  fail_unless_equals_string (p->context_id, context (1)->id);
+}
+
+GST_END_TEST;
+
+/* Inworld: a context never acknowledged times out too. */
+GST_START_TEST (test_timeout_create)
+{
+  InworldSynthConfig a;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start_full (INWORLD, &a, 1, 0);
+  assert_log (0, "open1(A)");
+  WAIT_UNTIL (f->outputs->len > 0);
+  assert_outputs (0, "error:timeout");
+}
+
+GST_END_TEST;
+
+static InworldTimings *
+timings_new (gboolean characters, const gchar * const *tokens)
+{
+  InworldTimings *t = g_new0 (InworldTimings, 1);
+
+  t->characters = characters;
+  t->n = g_strv_length ((gchar **) tokens);
+  t->tokens = g_strdupv ((gchar **) tokens);
+  t->start = g_new0 (gdouble, t->n);
+  t->end = g_new0 (gdouble, t->n);
+  for (guint i = 0; i < t->n; i++) {
+    t->start[i] = i * 0.5;
+    t->end[i] = i * 0.5 + 0.25;
+  }
+  return t;
+}
+
+GST_START_TEST (test_keep_words)
+{
+  static const gchar *const words[] = { "Hello", " ", ",", "world", "!",
+    "42", "\xe2\x99\xaa", NULL
+  };
+  static const gchar *const punct[] = { " ", ".", "...", NULL };
+  static const gchar *const chars[] = { "H", "i", " ", "!", NULL };
+  InworldTimings *t;
+  InworldSynthConfig a;
+  InworldEvent *event;
+
+  t = inworld_timings_keep_words (timings_new (FALSE, words));
+  fail_unless (t != NULL);
+  fail_unless_equals_int (t->n, 3);
+  fail_unless_equals_string (t->tokens[0], "Hello");
+  fail_unless_equals_string (t->tokens[1], "world");
+  fail_unless_equals_string (t->tokens[2], "42");
+  fail_unless (t->tokens[3] == NULL);
+  /* each kept token keeps its own times */
+  fail_unless_equals_float (t->start[1], 1.5);
+  fail_unless_equals_float (t->end[1], 1.75);
+  fail_unless_equals_float (t->start[2], 2.5);
+  inworld_timings_free (t);
+
+  fail_unless (inworld_timings_keep_words (timings_new (FALSE, punct)) ==
+      NULL);
+  fail_unless (inworld_timings_keep_words (NULL) == NULL);
+
+  t = inworld_timings_keep_words (timings_new (TRUE, chars));
+  fail_unless_equals_int (t->n, 4);
+  fail_unless_equals_string (t->tokens[2], " ");
+  fail_unless_equals_string (t->tokens[3], "!");
+  inworld_timings_free (t);
+
+  /* through the session: a TIMINGS output with the words only */
+  config_init (&a, "A");
+  a.timestamp_type = INWORLD_TIMESTAMP_WORD;
+  session_new ();
+  session_start (INWORLD, &a);
+  server_created ();
+  speak ("Hello, world!", TRUE, &a);
+  event = audio_event_new (-1);
+  event->timings = timings_new (FALSE, words);
+  deliver (event);
+  event = event_new (INWORLD_EVENT_AUDIO);
+  event->timings = timings_new (FALSE, punct);
+  deliver (event);
+  server_flush_completed ();
+  assert_outputs (0, "audio:1 timings:1 synth-end:1 utt-end:1");
+  t = output (1)->timings;
+  fail_unless_equals_int (t->n, 3);
+  fail_unless_equals_string (t->tokens[1], "world");
+}
+
+GST_END_TEST;
+
+/* inworld_session_free() from another thread while outputs flow: none
+ * comes once it has returned. */
+typedef struct
+{
+  GMainLoop *loop;
+  GThread *thread;
+} LoopThread;
+
+static gpointer
+run_loop (gpointer data)
+{
+  LoopThread *lt = data;
+
+  g_main_context_push_thread_default (f->context);
+  g_main_loop_run (lt->loop);
+  g_main_context_pop_thread_default (f->context);
+  return NULL;
+}
+
+static gboolean
+feed_audio (gpointer data)
+{
+  static const guint8 samples[64] = { 0, };
+  FakeContext *c = data;
+  InworldEvent *event;
+
+  /* the transport delivers nothing of a freed context */
+  if (c->freed)
+    return G_SOURCE_REMOVE;
+  event = inworld_event_new (INWORLD_EVENT_AUDIO, c->id);
+  event->audio = g_bytes_new_static (samples, sizeof (samples));
+  c->func (event, c->user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static guint
+locked_len (GPtrArray * array)
+{
+  guint len;
+
+  g_mutex_lock (&f->lock);
+  len = array->len;
+  g_mutex_unlock (&f->lock);
+  return len;
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+GST_START_TEST (test_free_from_thread)
+{
+  LoopThread lt;
+  InworldSynthConfig a;
+
+  config_init (&a, "A");
+  lt.loop = g_main_loop_new (f->context, FALSE);
+  lt.thread = g_thread_new ("session-context", run_loop, &lt);
+
+  for (guint round = 0; round < 20; round++) {
+    guint contexts = locked_len (f->contexts);
+    guint outputs = locked_len (f->outputs);
+    gint64 deadline = g_get_monotonic_time () + WAIT_US;
+    FakeContext *c;
+    GSource *feeder;
+    InworldSessionStart start;
+
+    session_new ();
+    memset (&start, 0, sizeof (start));
+    start.connection.uri = "ws://127.0.0.1:9/fake";
+    start.connection.protocol = INWORLD;
+    start.encoding = INWORLD_ENCODING_LINEAR16;
+    start.sample_rate = 16000;
+    start.config = &a;
+    inworld_session_start (f->session, &start);
+    inworld_session_speak (f->session, "Hello.", TRUE, &a,
+        INWORLD_SESSION_NO_TIME);
+    while (locked_len (f->contexts) == contexts) {
+      fail_unless (g_get_monotonic_time () < deadline);
+      g_usleep (1000);
+    }
+    g_mutex_lock (&f->lock);
+    c = g_ptr_array_index (f->contexts, contexts);
+    g_mutex_unlock (&f->lock);
+    feeder = g_idle_source_new ();
+    g_source_set_callback (feeder, feed_audio, c, NULL);
+    g_source_attach (feeder, f->context);
+    g_source_unref (feeder);
+    while (locked_len (f->outputs) < outputs + 50) {
+      fail_unless (g_get_monotonic_time () < deadline);
+      g_usleep (100);
+    }
+    /* operations racing the free are dropped, not run on a freed one */
+    inworld_session_speak (f->session, "More.", TRUE, &a,
+        INWORLD_SESSION_NO_TIME);
+    g_usleep (g_random_int_range (0, 500));
+    inworld_session_free (f->session);
+    f->session = NULL;
+    outputs = locked_len (f->outputs);
+    g_usleep (20 * 1000);
+    fail_unless_equals_int (locked_len (f->outputs), outputs);
+    /* the context is let go, on the session's thread */
+    while (!g_atomic_int_get (&c->freed)) {
+      fail_unless (g_get_monotonic_time () < deadline);
+      g_usleep (1000);
+    }
+  }
+
+  g_main_context_invoke (f->context, quit_loop, lt.loop);
+  g_thread_join (lt.thread);
+  g_main_loop_unref (lt.loop);
+}
+
+GST_END_TEST;
+
 static Suite *
 session_suite (void)
 {
@@ -1054,6 +1641,17 @@ session_suite (void)
   tcase_add_test (tc, test_auto_mode_slng);
   tcase_add_loop_test (tc, test_settings_per_utterance, INWORLD, SLNG + 1);
   tcase_add_test (tc, test_model_switch);
+  tcase_add_loop_test (tc, test_interrupt, INWORLD, SLNG + 1);
+  tcase_add_loop_test (tc, test_interrupt_end, 0, 4);
+  tcase_add_loop_test (tc, test_end, INWORLD, SLNG + 1);
+  tcase_add_loop_test (tc, test_disconnect_resend, INWORLD, SLNG + 1);
+  tcase_add_loop_test (tc, test_retry_budget, INWORLD, SLNG + 1);
+  tcase_add_test (tc, test_retry_budget_resets);
+  tcase_add_loop_test (tc, test_server_errors, 0, G_N_ELEMENTS (error_rows));
+  tcase_add_loop_test (tc, test_timeout, INWORLD, SLNG + 1);
+  tcase_add_test (tc, test_timeout_create);
+  tcase_add_test (tc, test_keep_words);
+  tcase_add_test (tc, test_free_from_thread);
   return s;
 }
 
