@@ -733,6 +733,8 @@ GST_START_TEST (test_server_buffer_delay)
   guint log0;
 
   config_init (&a, "A");
+  /* the session would flush it itself after 300 ms */
+  a.max_buffer_delay_ms = 400;
   session_new ();
   session_start (kind, &a);
   if (kind == INWORLD)
@@ -744,6 +746,10 @@ GST_START_TEST (test_server_buffer_delay)
   server_synthesis (-1);
   assert_outputs (0, "audio:1 synth-end:1");
   fail_unless_equals_int (output (1)->synthesis, 1);
+  /* the buffer is the server's synthesis now: not flushed again */
+  run_for (600);
+  assert_log (log0, "text(Hello there)");
+  assert_outputs (0, "audio:1 synth-end:1");
 
   speak (" friend.", TRUE, &a);
   /* the buffer was the server's synthesis: no flush of it is sent */
