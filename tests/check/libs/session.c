@@ -1035,6 +1035,42 @@ GST_START_TEST (test_model_switch)
 
 GST_END_TEST;
 
+/* SLNG numbers its audio chunks: a gap is one warning (not one per
+ * chunk), the audio still goes out; numbering may restart with each
+ * synthesis. Inworld's chunks carry no numbers. */
+GST_START_TEST (test_sequence)
+{
+  static const gint64 sequences[] = { 1, 2, 4, 5, 7 };
+  InworldSynthConfig a;
+  InworldEvent *event;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (SLNG, &a);
+  speak ("One.", TRUE, &a);
+  for (guint i = 0; i < G_N_ELEMENTS (sequences); i++) {
+    event = audio_event_new (-1);
+    event->sequence = sequences[i];
+    deliver (event);
+  }
+  server_flush_completed ();
+  assert_outputs (0, "audio:1 audio:1 warning:bad-audio audio:1 audio:1 "
+      "audio:1 synth-end:1 utt-end:1");
+  fail_unless (strstr (output (2)->problem->message, "4") != NULL);
+
+  /* a new synthesis may start again at 1 */
+  speak ("Two.", TRUE, &a);
+  for (guint i = 1; i <= 2; i++) {
+    event = audio_event_new (-1);
+    event->sequence = i;
+    deliver (event);
+  }
+  server_flush_completed ();
+  assert_outputs (8, "audio:2 audio:2 synth-end:2 utt-end:2");
+}
+
+GST_END_TEST;
+
 /* Interrupt: the context is dropped and a fresh one opened; the old
  * context's late events give nothing; pending text is dropped; the
  * outputs after carry the new epoch. */
@@ -1647,6 +1683,7 @@ session_suite (void)
   tcase_add_test (tc, test_auto_mode_slng);
   tcase_add_loop_test (tc, test_settings_per_utterance, INWORLD, SLNG + 1);
   tcase_add_test (tc, test_model_switch);
+  tcase_add_test (tc, test_sequence);
   tcase_add_loop_test (tc, test_interrupt, INWORLD, SLNG + 1);
   tcase_add_loop_test (tc, test_interrupt_end, 0, 4);
   tcase_add_loop_test (tc, test_end, INWORLD, SLNG + 1);
