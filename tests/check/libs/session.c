@@ -870,6 +870,65 @@ GST_START_TEST (test_server_parts)
 
 GST_END_TEST;
 
+/* A flushed text over the threshold is cut where a sentence or a word
+ * ends, each piece an utterance of its own (only the first keeps the
+ * start time); unflushed text is flushed before the buffer would reach
+ * the threshold, so that the service never cuts a synthesis itself. */
+GST_START_TEST (test_threshold)
+{
+  InworldProtocolKind kind = __i__;
+  InworldSynthConfig a;
+  gchar *text = long_text ();
+  guint log0, out0;
+
+  config_init (&a, "A");
+  a.buffer_char_threshold = 100;
+  session_new ();
+  session_start (kind, &a);
+  if (kind == INWORLD)
+    server_created ();
+  log0 = f->log->len;
+  inworld_session_speak (f->session, text, TRUE, &a, 5 * GST_SECOND);
+  settle ();
+  fail_unless_equals_int (f->log->len, log0 + 3);
+  for (guint i = 0; i < 3; i++) {
+    gchar *entry = g_ptr_array_index (f->log, log0 + i);
+
+    fail_unless (g_str_has_suffix (entry, "+flush"), "%s", entry);
+    /* "text(" ... ")+flush" around at most 100 characters */
+    fail_unless (g_utf8_strlen (entry, -1) - 12 <= 100, "%s", entry);
+  }
+  for (guint i = 0; i < 3; i++)
+    server_synthesis (-1);
+  assert_outputs (0, "audio:1 synth-end:1 utt-end:1 audio:2 synth-end:2 "
+      "utt-end:2 audio:3 synth-end:3 utt-end:3");
+  fail_unless_equals_uint64 (output (2)->utterance->start, 5 * GST_SECOND);
+  fail_unless_equals_uint64 (output (5)->utterance->start,
+      INWORLD_SESSION_NO_TIME);
+  fail_unless_equals_int (output (2)->characters + output (5)->characters
+      + output (8)->characters, 300);
+
+  /* unflushed: flushed at the threshold, one utterance in the end */
+  log0 = f->log->len;
+  out0 = f->outputs->len;
+  for (guint i = 0; i < 3; i++)
+    speak ("Sixty characters of text go here, and then some more words. ",
+        FALSE, &a);
+  inworld_session_flush (f->session);
+  settle ();
+  assert_log (log0, "text(Sixty characters of text go here, and then some "
+      "more words. ) flush text(Sixty characters of text go here, and then "
+      "some more words. ) flush text(Sixty characters of text go here, and "
+      "then some more words. ) flush");
+  for (guint i = 0; i < 3; i++)
+    server_synthesis (-1);
+  assert_outputs (out0, "audio:4 synth-end:4 audio:4 synth-end:4 audio:4 "
+      "synth-end:4 utt-end:4");
+  g_free (text);
+}
+
+GST_END_TEST;
+
 /* Auto mode: every server synthesis is an utterance of its own, ended
  * by its flushCompleted; the end comes with contextClosed. */
 GST_START_TEST (test_auto_mode)
@@ -1679,6 +1738,7 @@ session_suite (void)
   tcase_add_loop_test (tc, test_server_buffer_delay, INWORLD, SLNG + 1);
   tcase_add_loop_test (tc, test_buffer_delay_flush, INWORLD, SLNG + 1);
   tcase_add_loop_test (tc, test_server_parts, INWORLD, SLNG + 1);
+  tcase_add_loop_test (tc, test_threshold, INWORLD, SLNG + 1);
   tcase_add_test (tc, test_auto_mode);
   tcase_add_test (tc, test_auto_mode_slng);
   tcase_add_loop_test (tc, test_settings_per_utterance, INWORLD, SLNG + 1);
