@@ -1527,9 +1527,6 @@ recover (InworldSession * session, const InworldEvent * event,
           session->attempts - 1, secs);
       p->attempts = session->attempts - 1;      /* the first was the loss */
     }
-    /* the reconnections tried (the first context was no retry), as the
-     * message says */
-    p->attempts = session->attempts - 1;
     p->debug = g_strdup_printf ("last problem: %s", what);
     problem_set_event (p, event);
     g_free (what);

@@ -1482,6 +1482,14 @@ GST_START_TEST (test_server_errors)
   fail_unless_equals_string (o->problem->context_id, current ()->id);
   fail_unless_equals_int (o->problem->chars_unspoken, 6);
   fail_unless (o->problem->message && o->problem->message[0]);
+  /* attempts in the details are the ones the message counts */
+  if (strstr (o->problem->message, " attempts")) {
+    gchar *said = g_strdup_printf (" %u attempts", o->problem->attempts);
+
+    fail_unless (strstr (o->problem->message, said) != NULL,
+        "'%s' not in '%s'", said, o->problem->message);
+    g_free (said);
+  }
   /* nothing follows */
   if (!current ()->freed) {
     server_synthesis (-1);
