@@ -629,6 +629,17 @@ GST_START_TEST (test_auto_mode)
   /* EOS after the server closed the context */
   closed = wait_log_lines (emu, 1, "-> ", "contextClosed", WAIT);
   fail_unless (closed != NULL, "the server never closed the context");
+  /* the recorder's probe saw the EOS first: ours runs right after it */
+  for (gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;;) {
+    gint64 ms;
+
+    G_LOCK (eos_ms);
+    ms = eos_ms;
+    G_UNLOCK (eos_ms);
+    if (ms > 0 || g_get_monotonic_time () > deadline)
+      break;
+    g_usleep (G_TIME_SPAN_MILLISECOND);
+  }
   G_LOCK (eos_ms);
   fail_unless (eos_ms > 0 && log_line_ms (closed[0]) <= eos_ms,
       "EOS at %" G_GINT64_FORMAT " ms, before contextClosed: %s", eos_ms,
