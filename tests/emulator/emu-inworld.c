@@ -1282,8 +1282,8 @@ context_synthesize_cb (const gchar * text, guint n_chars, gboolean speak,
     return;
   }
   if (ctx->conn->opts->verbose)
-    emu_log (ctx->conn, "context %s: synthesis of %u characters", ctx->id,
-        n_chars);
+    emu_log (ctx->conn, "context %s: synthesis of %u characters, voice %s",
+        ctx->id, n_chars, cfg->voice_id ? cfg->voice_id : "(none)");
 
   job = job_new (JOB_FLUSH, ctx);
   job->text = g_strdup (text);

@@ -852,7 +852,8 @@ conn_synthesize_cb (const gchar * text, guint n_chars, gboolean speak,
     return;
   }
   if (conn->opts->verbose)
-    slng_log (conn, "synthesis of %u characters", n_chars);
+    slng_log (conn, "synthesis of %u characters, voice %s", n_chars,
+        cfg->voice ? cfg->voice : "(none)");
   job = g_new0 (SlngJob, 1);
   job->ref = 1;
   job->conn = conn;
