@@ -339,7 +339,7 @@ text_seed (const gchar * text)
 {
   guint16 seed = 0;
 
-  for (const guchar * p = (const guchar *) text; *p; p++)
+  for (const guchar * p = (const guchar *)text; *p; p++)
     seed += *p;
   return seed;
 }
@@ -475,8 +475,7 @@ hammer_setup (Hammer * h)
   {
     GstPad *srcpad = gst_element_get_static_pad (h->appsrc, "src");
 
-    fail_unless_equals_int (gst_pad_link (srcpad, h->sinkpad),
-        GST_PAD_LINK_OK);
+    fail_unless_equals_int (gst_pad_link (srcpad, h->sinkpad), GST_PAD_LINK_OK);
     gst_object_unref (srcpad);
   }
   tally_init (&h->tally);
@@ -929,8 +928,7 @@ GST_START_TEST (test_interrupt_races_restart)
     g_mutex_unlock (&t.lock);
     fail_unless (push_text (tts, first));
     /* speaking: the interruption goes through FLUSH_START */
-    fail_unless (tally_wait (&t, &t.buffers, buffers + 1), "%u: no audio",
-        i);
+    fail_unless (tally_wait (&t, &t.buffers, buffers + 1), "%u: no audio", i);
     g_mutex_lock (&r.lock);
     r.armed = TRUE;
     r.restarted = FALSE;
