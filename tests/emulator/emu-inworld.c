@@ -703,6 +703,7 @@ struct _EmuConn
   const EmuOptions *opts;
   guint id;                     /* for logs */
   SoupWebsocketConnection *ws;
+  GSocket *socket;              /* for --reset-after-first-frame */
   gulong message_handler;
   gulong closed_handler;
   gchar *credential;            /* from the upgrade; NULL = none sent */
@@ -2155,6 +2156,14 @@ on_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
       emu_log (conn, "<- <binary frame, %" G_GSIZE_FORMAT " bytes>", len);
   }
 
+  if (conn->opts->reset_after_first_frame) {
+    emu_log (conn, "resetting the TCP connection after its first frame "
+        "(--reset-after-first-frame)");
+    conn->dead = TRUE;
+    emu_reset_connection (conn->socket,
+        soup_websocket_connection_get_io_stream (ws));
+    return;
+  }
   if (conn->auth == AUTH_PENDING && !conn_authenticate (conn))
     return;
 
@@ -2199,6 +2208,7 @@ conn_free (EmuConn * conn)
   g_signal_handler_disconnect (conn->ws, conn->message_handler);
   g_signal_handler_disconnect (conn->ws, conn->closed_handler);
   g_object_unref (conn->ws);
+  g_clear_object (&conn->socket);
   g_free (conn->credential);
   g_free (conn);
 }
@@ -2257,6 +2267,7 @@ on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
   conn->opts = route->opts;
   conn->id = ++route->next_conn_id;
   conn->ws = g_object_ref (ws);
+  conn->socket = g_object_ref (soup_server_message_get_socket (msg));
   conn->credential = parse_credential (soup_message_headers_get_one (headers,
           "Authorization"));
   conn->open = g_hash_table_new (g_str_hash, g_str_equal);
@@ -2280,12 +2291,34 @@ on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
         conn->credential ? "present" : "absent");
 }
 
+/* Runs before the WebSocket handshake: --refuse-upgrade answers here, and
+ * a status set here stops the handshake. */
+static void
+on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  EmuInworldRoute *route = user_data;
+  guint status = emu_options_take_refusal (route->opts);
+  gchar *line;
+
+  if (status == 0)
+    return;                     /* on to the handshake */
+  line = g_strdup_printf ("upgrade refused with HTTP %u (--refuse-upgrade)",
+      status);
+  emu_options_log (route->opts, line);
+  g_free (line);
+  soup_server_message_set_status (msg, status, NULL);
+}
+
 EmuInworldRoute *
 emu_inworld_route_new (SoupServer * server, const EmuOptions * options)
 {
   EmuInworldRoute *route = g_new0 (EmuInworldRoute, 1);
 
   route->opts = options;
+  if (options->refuse_status)
+    soup_server_add_handler (server, EMU_INWORLD_PATH, on_request, route,
+        NULL);
   /* no origin check, no subprotocol: the upgrade always succeeds */
   soup_server_add_websocket_handler (server, EMU_INWORLD_PATH, NULL, NULL,
       on_websocket, route, NULL);

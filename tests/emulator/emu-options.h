@@ -9,7 +9,7 @@
 
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "emu-audio.h"
 
@@ -33,6 +33,10 @@ typedef struct
   guint first_audio_delay_ms;   /* extra delay before each flush's first chunk */
   guint drop_after_chunks;      /* 0 = never drop */
   guint drop_connections;       /* drops allowed in all; 0 = no limit */
+  /* --refuse-upgrade=STATUS[:COUNT] */
+  guint refuse_status;          /* 0 = upgrades are accepted */
+  guint refuse_count;           /* upgrades refused in all; 0 = every one */
+  gboolean reset_after_first_frame;     /* RST once a frame was read */
   /* --inject-error=WHEN:CODE[:COUNT] */
   EmuInjectWhen inject_when;
   gint inject_code;
@@ -59,6 +63,14 @@ typedef struct
 /* TRUE when a connection that reached --drop-after-chunks is to be
  * dropped: the first --drop-connections times (every time when 0). */
 gboolean emu_options_take_drop (const EmuOptions * opts);
+
+/* The HTTP status with which to refuse this upgrade (--refuse-upgrade),
+ * counted; 0 when it goes ahead. */
+guint emu_options_take_refusal (const EmuOptions * opts);
+
+/* Resets the TCP connection of @socket (SO_LINGER 0, then close: an RST,
+ * no close frame, no FIN) and closes @io, for --reset-after-first-frame. */
+void emu_reset_connection (GSocket * socket, GIOStream * io);
 
 /* Writes one log line "inworld-tts-emulator: @text" on stderr, after
  * g_get_monotonic_time () in milliseconds with --log-times (the same

@@ -468,6 +468,7 @@ struct _SlngConn
   const EmuOptions *opts;
   guint id;                     /* for logs */
   SoupWebsocketConnection *ws;
+  GSocket *socket;              /* for --reset-after-first-frame */
   gulong message_handler;
   gulong closed_handler;
   SessionState state;
@@ -1260,6 +1261,14 @@ on_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     else
       slng_log (conn, "<- <binary frame, %" G_GSIZE_FORMAT " bytes>", len);
   }
+  if (conn->opts->reset_after_first_frame) {
+    slng_log (conn, "resetting the TCP connection after its first frame "
+        "(--reset-after-first-frame)");
+    conn->dead = TRUE;
+    emu_reset_connection (conn->socket,
+        soup_websocket_connection_get_io_stream (ws));
+    return;
+  }
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
     if (conn->state != SESSION_REJECTED)
@@ -1308,6 +1317,7 @@ conn_free (SlngConn * conn)
   g_signal_handler_disconnect (conn->ws, conn->message_handler);
   g_signal_handler_disconnect (conn->ws, conn->closed_handler);
   g_object_unref (conn->ws);
+  g_clear_object (&conn->socket);
   g_free (conn);
 }
 
@@ -1386,6 +1396,19 @@ on_request (SoupServer * server, SoupServerMessage * msg, const char *path,
     soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
     return;
   }
+  {
+    guint status = emu_options_take_refusal (route->opts);
+
+    if (status) {
+      gchar *line = g_strdup_printf ("slng: upgrade refused with HTTP %u "
+          "(--refuse-upgrade)", status);
+
+      emu_options_log (route->opts, line);
+      g_free (line);
+      soup_server_message_set_status (msg, status, NULL);
+      return;
+    }
+  }
   problem = auth_problem (route->opts, msg, query);
   if (!problem)
     return;                     /* on to the handshake */
@@ -1417,6 +1440,7 @@ on_websocket (SoupServer * server, SoupServerMessage * msg, const char *path,
   conn->opts = route->opts;
   conn->id = ++route->next_conn_id;
   conn->ws = g_object_ref (ws);
+  conn->socket = g_object_ref (soup_server_message_get_socket (msg));
   conn->state = SESSION_NEW;
   conn->buffer = emu_buffer_new (conn_synthesize_cb, conn);
   conn->next_sequence = 1;

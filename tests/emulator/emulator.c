@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -71,6 +72,48 @@ emu_options_take_drop (const EmuOptions * opts)
   return TRUE;
 }
 
+guint
+emu_options_take_refusal (const EmuOptions * opts)
+{
+  static guint refusals;
+
+  if (opts->refuse_status == 0
+      || (opts->refuse_count && refusals >= opts->refuse_count))
+    return 0;
+  refusals++;
+  return opts->refuse_status;
+}
+
+void
+emu_reset_connection (GSocket * socket, GIOStream * io)
+{
+  struct linger linger = { 1, 0 };
+
+  if (socket)
+    setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER, &linger,
+        sizeof linger);
+  g_io_stream_close (io, NULL, NULL);
+}
+
+static gboolean
+parse_refusal (const gchar * spec, EmuOptions * opts)
+{
+  gchar **parts = g_strsplit (spec, ":", -1);
+  guint n = g_strv_length (parts);
+  guint64 status = 0, count = 0;
+  gboolean ok = (n == 1 || n == 2)
+      && g_ascii_string_to_unsigned (parts[0], 10, 200, 599, &status, NULL)
+      && status != 101;
+
+  if (ok && n == 2)
+    ok = g_ascii_string_to_unsigned (parts[1], 10, 1, G_MAXUINT, &count,
+        NULL);
+  opts->refuse_status = ok ? (guint) status : 0;
+  opts->refuse_count = ok ? (guint) count : 0;
+  g_strfreev (parts);
+  return ok;
+}
+
 void
 emu_options_log (const EmuOptions * opts, const gchar * text)
 {
@@ -89,7 +132,8 @@ main (int argc, char **argv)
   gdouble speed = 20.0;
   gint first_audio_delay = 0, drop_after_chunks = 0, max_contexts = 5;
   gint drop_connections = 0;
-  gchar *inject_error = NULL;
+  gchar *inject_error = NULL, *refuse_upgrade = NULL;
+  gboolean reset_after_first_frame = FALSE;
   gint inactivity_timeout = 600;
   gboolean early_context_closed = FALSE, garbage_frames = FALSE;
   gboolean verbose = FALSE, log_times = FALSE;
@@ -124,6 +168,14 @@ main (int argc, char **argv)
     {"drop-connections", 0, 0, G_OPTION_ARG_INT, &drop_connections,
           "With --drop-after-chunks: drop only the first N connections that "
           "reach it (default 0: all)", "N"},
+    {"refuse-upgrade", 0, 0, G_OPTION_ARG_STRING, &refuse_upgrade,
+          "Answer the WebSocket upgrade with HTTP STATUS (e.g. 503, 429) "
+          "instead of 101, on both routes: the first COUNT upgrades, or "
+          "every one without COUNT", "STATUS[:COUNT]"},
+    {"reset-after-first-frame", 0, 0, G_OPTION_ARG_NONE,
+          &reset_after_first_frame,
+          "Reset the TCP connection (RST, no close frame) as soon as the "
+          "first frame of each connection was read, on both routes", NULL},
     {"inject-error", 0, 0, G_OPTION_ARG_STRING, &inject_error,
           "Send error CODE COUNT times (default 1): WHEN=create answers a "
           "create with it (in-context, no context made); WHEN=top sends it "
@@ -265,6 +317,13 @@ main (int argc, char **argv)
         "create:CODE[:COUNT] or top:CODE[:COUNT]\n", inject_error);
     return 2;
   }
+  if (refuse_upgrade && !parse_refusal (refuse_upgrade, &opts)) {
+    g_printerr ("inworld-tts-emulator: --refuse-upgrade=%s: expected "
+        "STATUS[:COUNT], STATUS 200-599 but 101, COUNT > 0\n",
+        refuse_upgrade);
+    return 2;
+  }
+  opts.reset_after_first_frame = reset_after_first_frame;
   opts.early_context_closed = early_context_closed;
   opts.garbage_frames = garbage_frames;
   opts.max_contexts = max_contexts;
@@ -358,6 +417,7 @@ main (int argc, char **argv)
   g_free (audio);
   g_free (hostile);
   g_free (alignment);
+  g_free (refuse_upgrade);
   g_clear_object (&certificate);
   g_free (tls_cert);
   g_free (tls_key);

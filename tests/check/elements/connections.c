@@ -514,6 +514,193 @@ GST_START_TEST (test_retry_budget)
 GST_END_TEST;
 
 /* ------------------------------------------------------------------------
+ * Network faults (issue 12, item 9)
+ * ------------------------------------------------------------------------ */
+
+/* Criticals and warnings of libsoup, which gst-check's handlers do not
+ * watch (its domain is not one of theirs): counted, so a test can say
+ * that there were none. A g_return_if_fail () in libsoup is a critical. */
+static gint soup_complaints;
+
+static void
+count_soup_log (const gchar * domain, GLogLevelFlags level,
+    const gchar * message, gpointer user_data)
+{
+  g_printerr ("%s: %s\n", domain, message);
+  g_atomic_int_inc (&soup_complaints);
+}
+
+static guint
+watch_soup_log (void)
+{
+  g_atomic_int_set (&soup_complaints, 0);
+  return g_log_set_handler ("libsoup", G_LOG_LEVEL_CRITICAL |
+      G_LOG_LEVEL_WARNING, count_soup_log, NULL);
+}
+
+static void
+unwatch_soup_log (guint handler)
+{
+  g_log_remove_handler ("libsoup", handler);
+  fail_unless_equals_int (g_atomic_int_get (&soup_complaints), 0);
+}
+
+/* The text of @msg (an error or warning) must not hold @word. */
+static void
+check_message_lacks (GstMessage * msg, const gchar * word)
+{
+  gchar *text = message_text (msg, NULL, NULL);
+
+  fail_if (strstr (text, word) != NULL, "'%s' in '%s'", word, text);
+  g_free (text);
+}
+
+static guint
+details_uint (GstMessage * msg, const gchar * field)
+{
+  const GstStructure *details = NULL;
+  guint value = 0;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+    gst_message_parse_error_details (msg, &details);
+  else
+    gst_message_parse_warning_details (msg, &details);
+  fail_unless (details != NULL, "%" GST_PTR_FORMAT " has no details", msg);
+  fail_unless (gst_structure_get_uint (details, field, &value),
+      "no %s in %" GST_PTR_FORMAT, field, details);
+  return value;
+}
+
+/* every upgrade refused with 503: the error says the connection could
+ * not be made (none ever was: no "Lost", no "reconnect") and carries the
+ * HTTP status */
+GST_START_TEST (test_upgrade_refused_503)
+{
+  InworldEmulator *emu = inworld_emulator_start ("--refuse-upgrade=503",
+      NULL);
+  Chorus *c = chorus_new ();
+  const gchar *words[] = { "Could not connect", "503", NULL };
+  GstMessage *error;
+
+  chorus_add (c, emu->uri, "Never spoken.");
+  fail_if (chorus_play (c), "EOS though every upgrade was refused");
+  fail_unless_equals_int (c->errors->len, 1);
+  error = g_ptr_array_index (c->errors, 0);
+  check_message (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ,
+      words);
+  check_message_lacks (error, "Lost");
+  check_message_lacks (error, "reconnect");
+  fail_unless_equals_int (details_uint (error, "http-status"), 503);
+  for (guint i = 0; i < c->warnings->len; i++)
+    check_message_lacks (g_ptr_array_index (c->warnings, i), "Lost");
+
+  chorus_free (c);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
+/* the first two upgrades refused with 429 (the service is busy): a
+ * warning that says the connection could not be made yet, with the HTTP
+ * status; then everything is spoken */
+GST_START_TEST (test_upgrade_refused_429_then_accepted)
+{
+  InworldEmulator *emu = inworld_emulator_start ("--refuse-upgrade=429:2",
+      NULL);
+  const gchar *text = "Spoken on the third try.";
+  Chorus *c = chorus_new ();
+  Voice *v = chorus_add (c, emu->uri, text);
+  GstMessage *warning;
+
+  fail_unless (chorus_play (c), "an error though the third upgrade was "
+      "accepted");
+  fail_unless_equals_int (c->warnings->len, 1);
+  warning = g_ptr_array_index (c->warnings, 0);
+  check_message_lacks (warning, "Lost");
+  fail_unless (strstr (GST_MESSAGE_SRC_NAME (warning), "inworldttssrc"));
+  fail_unless_equals_int (details_uint (warning, "http-status"), 429);
+  check_spoken (v, text, 1);
+
+  chorus_free (c);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
+/* a server that upgrades, reads the first frame and resets the socket,
+ * every time, under six elements at once (two connections per round,
+ * six rounds): no libsoup critical (a send on a socket no longer OPEN),
+ * a clear error */
+GST_START_TEST (test_reset_after_first_frame)
+{
+  InworldEmulator *emu =
+      inworld_emulator_start_logged ("--reset-after-first-frame", NULL);
+  guint handler = watch_soup_log ();
+  gchar *text = long_text ();
+  Chorus *c = chorus_new ();
+  const gchar *words[] = { "characters not spoken", NULL };
+  GstMessage *error;
+
+  for (guint i = 0; i < 6; i++)
+    chorus_add (c, emu->uri, text);
+  fail_if (chorus_play (c), "EOS though every connection was reset");
+  fail_unless (c->errors->len >= 1);
+  error = g_ptr_array_index (c->errors, 0);
+  check_message (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, words);
+  fail_unless_equals_int (details_uint (error, "close-code"), 1006);
+  fail_unless (count_lines (emu, "resetting the TCP connection", NULL) >= 6);
+
+  chorus_free (c);
+  g_free (text);
+  unwatch_soup_log (handler);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
+/* many reconnections: a server that drops every connection once it has
+ * sent 5 audio chunks, and one element speaking 30 utterances of two or
+ * three chunks each (so a drop comes every two utterances or so, and each
+ * connection makes progress): no libsoup critical, and every utterance
+ * completed exactly once with all of its characters */
+GST_START_TEST (test_many_reconnections)
+{
+  InworldEmulator *emu = inworld_emulator_start_logged ("--speed=0",
+      "--chunk-seconds=0.25", "--drop-after-chunks=5", NULL);
+  guint handler = watch_soup_log ();
+  Chorus *c = chorus_new ();
+  Voice *v = chorus_add (c, emu->uri, NULL);
+  guint chars = 0, drops;
+
+  fail_if (gst_element_set_state (c->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  for (guint i = 0; i < 30; i++) {
+    gchar *text = g_strdup_printf ("Utterance number %u comes back and says "
+        "all of this.", i);
+    gboolean ok;
+
+    g_signal_emit_by_name (v->tts, "push-text", text, TRUE, &ok);
+    fail_unless (ok);
+    chars += g_utf8_strlen (text, -1);
+    g_free (text);
+  }
+  g_signal_emit_by_name (v->tts, "end-of-stream");
+  fail_unless (chorus_wait (c), "an error");
+  fail_unless (v->eos);
+  fail_unless_equals_int (v->flush_bytes->len, 30);
+  fail_unless_equals_int (v->flush_chars, chars);
+  drops = count_lines (emu, "dropping the TCP connection", NULL);
+  GST_INFO ("%u connections dropped", drops);
+  fail_unless (drops >= 8, "only %u drops", drops);
+
+  chorus_free (c);
+  unwatch_soup_log (handler);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------
  * The error policy (docs/errors.md), code by code
  * ------------------------------------------------------------------------ */
 
@@ -666,6 +853,10 @@ connections_suite (void)
   tcase_add_test (tc, test_idle_connection_replaced);
   tcase_add_test (tc, test_drop_resends);
   tcase_add_test (tc, test_retry_budget);
+  tcase_add_test (tc, test_upgrade_refused_503);
+  tcase_add_test (tc, test_upgrade_refused_429_then_accepted);
+  tcase_add_test (tc, test_reset_after_first_frame);
+  tcase_add_test (tc, test_many_reconnections);
   tcase_add_test (tc, test_policy_unavailable);
   tcase_add_test (tc, test_policy_aborted);
   tcase_add_test (tc, test_policy_exhausted_top_level);
