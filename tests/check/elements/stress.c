@@ -677,28 +677,98 @@ stater (gpointer data)
   return NULL;
 }
 
-/* the sink pad goes and comes back while upstream pushes into it: the
- * appsrc is unlinked, the pad released, a new one requested and linked */
+/* The sink pad goes and comes back while upstream pushes into it, the
+ * way GStreamer wants a link changed under flowing data: appsrc's pad
+ * blocked, appsrc unlinked, the pad released, a new one requested and
+ * linked, appsrc's sticky events (stream-start, caps, segment) given to
+ * the new pad, then the block lifted. (The item held by the block was
+ * checked for sticky events before the block: without the copy, it would
+ * reach the new pad first, "data flow before stream-start".) */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean blocked;
+  gboolean released;            /* the probe is gone, its callback over */
+} PadBlock;
+
+static GstPadProbeReturn
+on_blocked (GstPad * srcpad, GstPadProbeInfo * info, gpointer data)
+{
+  PadBlock *block = data;
+
+  g_mutex_lock (&block->lock);
+  block->blocked = TRUE;
+  g_cond_signal (&block->cond);
+  g_mutex_unlock (&block->lock);
+  return GST_PAD_PROBE_OK;      /* stays blocked until removed */
+}
+
+static void
+on_block_released (gpointer data)
+{
+  PadBlock *block = data;
+
+  g_mutex_lock (&block->lock);
+  block->released = TRUE;
+  g_cond_signal (&block->cond);
+  g_mutex_unlock (&block->lock);
+}
+
+static gboolean
+give_sticky_event (GstPad * srcpad, GstEvent ** event, gpointer sinkpad)
+{
+  gst_pad_send_event (sinkpad, gst_event_ref (*event));
+  return TRUE;
+}
+
 static gpointer
 pad_cycler (gpointer data)
 {
   Worker *w = data;
-  GstPad *srcpad = gst_element_get_static_pad (w->h->appsrc, "src");
+  Hammer *h = w->h;
+  GstPad *srcpad = gst_element_get_static_pad (h->appsrc, "src");
+  PadBlock block;
 
-  while (!g_atomic_int_get (&w->h->stop)) {
-    GstPad *old = w->h->sinkpad;
+  g_mutex_init (&block.lock);
+  g_cond_init (&block.cond);
+  while (!g_atomic_int_get (&h->stop)) {
+    GstPad *old = h->sinkpad;
+    gulong id;
 
-    fail_unless (gst_pad_unlink (srcpad, old));
-    gst_element_release_request_pad (w->h->tts, old);
-    gst_object_unref (old);
-    w->h->sinkpad = gst_element_request_pad_simple (w->h->tts, "sink");
-    fail_unless (w->h->sinkpad != NULL);
-    fail_unless_equals_int (gst_pad_link (srcpad, w->h->sinkpad),
-        GST_PAD_LINK_OK);
-    w->n++;
+    block.blocked = block.released = FALSE;
+    id = gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
+        on_blocked, &block, on_block_released);
+    /* blocked when appsrc next pushes something; it pushes until the
+     * storm ends */
+    g_mutex_lock (&block.lock);
+    while (!block.blocked && !g_atomic_int_get (&h->stop))
+      g_cond_wait_until (&block.cond, &block.lock,
+          g_get_monotonic_time () + 10 * G_TIME_SPAN_MILLISECOND);
+    g_mutex_unlock (&block.lock);
+
+    if (block.blocked) {
+      fail_unless (gst_pad_unlink (srcpad, old));
+      gst_element_release_request_pad (h->tts, old);
+      gst_object_unref (old);
+      h->sinkpad = gst_element_request_pad_simple (h->tts, "sink");
+      fail_unless (h->sinkpad != NULL);
+      fail_unless_equals_int (gst_pad_link (srcpad, h->sinkpad),
+          GST_PAD_LINK_OK);
+      gst_pad_sticky_events_foreach (srcpad, give_sticky_event, h->sinkpad);
+      w->n++;
+    }
+    gst_pad_remove_probe (srcpad, id);
+    /* a callback under way finishes before the probe is released */
+    g_mutex_lock (&block.lock);
+    while (!block.released)
+      g_cond_wait (&block.cond, &block.lock);
+    g_mutex_unlock (&block.lock);
     g_usleep (2000);
   }
   gst_object_unref (srcpad);
+  g_mutex_clear (&block.lock);
+  g_cond_clear (&block.cond);
   return NULL;
 }
 
