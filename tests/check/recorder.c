@@ -160,3 +160,58 @@ rec_flushes_range (Rec * rec, guint from, guint to)
     g_byte_array_unref (cur.audio);
   return flushes;
 }
+
+gchar *
+rec_problem (Rec * rec)
+{
+  gchar *text = NULL;
+
+  g_mutex_lock (&rec->lock);
+  for (guint i = 0; i < rec->log->len && !text; i++) {
+    GstMiniObject *o = LOG_AT (rec, i);
+    GError *err = NULL;
+    gchar *debug = NULL;
+
+    if (!GST_IS_MESSAGE (o))
+      continue;
+    if (GST_MESSAGE_TYPE (o) == GST_MESSAGE_ERROR)
+      gst_message_parse_error (GST_MESSAGE (o), &err, &debug);
+    else if (GST_MESSAGE_TYPE (o) == GST_MESSAGE_WARNING)
+      gst_message_parse_warning (GST_MESSAGE (o), &err, &debug);
+    else
+      continue;
+    text = g_strdup_printf ("%s: %s (%s)",
+        GST_MESSAGE_TYPE (o) == GST_MESSAGE_ERROR ? "error" : "warning",
+        err->message, debug ? debug : "");
+    g_error_free (err);
+    g_free (debug);
+  }
+  g_mutex_unlock (&rec->lock);
+  return text ? text : g_strdup ("none");
+}
+
+void
+rec_fail_unless_waited (Rec * rec, gboolean ok, const gchar * what)
+{
+  if (!ok) {
+    gchar *problem = rec_problem (rec);
+    gchar *why = g_strdup_printf ("no %s (errors/warnings: %s)", what,
+        problem);
+
+    g_free (problem);
+    fail_with (why);
+  }
+}
+
+void
+rec_fail_if_problem (Rec * rec)
+{
+  if (rec->errors || rec->warnings) {
+    gchar *problem = rec_problem (rec);
+    gchar *why = g_strdup_printf ("%u error(s), %u warning(s): %s",
+        rec->errors, rec->warnings, problem);
+
+    g_free (problem);
+    fail_with (why);
+  }
+}

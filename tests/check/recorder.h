@@ -49,6 +49,31 @@ void rec_attach (Rec * rec, GstElement * el, GstBus * bus);
  * @timeout passes; TRUE if it was reached. */
 gboolean rec_wait (Rec * rec, guint * counter, guint n, GstClockTime timeout);
 
+/* Entry @i of @rec's log (read with rec->lock held, or once nothing is
+ * logged any more). */
+#define LOG_AT(rec, i) ((GstMiniObject *) g_ptr_array_index ((rec)->log, (i)))
+
+/* "error: <message> (<debug>)" of the first error or warning logged, or
+ * "none" (g_free). */
+gchar *rec_problem (Rec * rec);
+
+/* Fails the test unless @ok, saying that @what did not come and what
+ * error or warning came instead. */
+void rec_fail_unless_waited (Rec * rec, gboolean ok, const gchar * what);
+
+/* Fails the test if an error or a warning was logged, quoting the first. */
+void rec_fail_if_problem (Rec * rec);
+
+/* Fails with @why (taken): check leaves the test without returning, so
+ * the text is copied to a static buffer and freed first. */
+#define fail_with(why) G_STMT_START {                             \
+    static gchar text_[2048];                                     \
+    gchar *why__ = (why);                                         \
+    g_strlcpy (text_, why__, sizeof (text_));                     \
+    g_free (why__);                                               \
+    fail ("%s", text_);                                           \
+  } G_STMT_END
+
 /* One flush as it left the element: its audio (from the buffers between
  * the previous flush-completed event, or @from, and its own) and its
  * flush-completed event. */

@@ -144,7 +144,7 @@ t_run (T * t)
   return t_wait_end (t);
 }
 
-#define LOG_AT(t, i) ((GstMiniObject *) g_ptr_array_index ((t)->rec.log, (i)))
+#define T_LOG_AT(t, i) LOG_AT (&(t)->rec, (i))
 
 /* "message | debug" of each message of @type, in order (g_strfreev). */
 static gchar **
@@ -153,7 +153,7 @@ t_texts (T * t, GstMessageType type, gboolean with_debug)
   GPtrArray *texts = g_ptr_array_new ();
 
   for (guint i = 0; i < t->rec.log->len; i++) {
-    GstMiniObject *o = LOG_AT (t, i);
+    GstMiniObject *o = T_LOG_AT (t, i);
     GError *err = NULL;
     gchar *debug = NULL;
 
@@ -223,7 +223,7 @@ t_audio (T * t)
   GByteArray *audio = g_byte_array_new ();
 
   for (guint i = 0; i < t->rec.log->len; i++) {
-    GstMiniObject *o = LOG_AT (t, i);
+    GstMiniObject *o = T_LOG_AT (t, i);
     GstMapInfo map;
 
     if (!GST_IS_BUFFER (o))

@@ -48,64 +48,7 @@ static const gchar *const route_names[] = { "inworld", "slng" };
  * Recording
  * ------------------------------------------------------------------------ */
 
-#define LOG_AT(rec, i) ((GstMiniObject *) g_ptr_array_index ((rec)->log, (i)))
 #define FLUSH_AT(a, i) (&g_array_index ((a), Flush, (i)))
-
-/* The text of the first error or warning logged, or "none" (g_free). */
-static gchar *
-rec_problem (Rec * rec)
-{
-  gchar *text = NULL;
-
-  g_mutex_lock (&rec->lock);
-  for (guint i = 0; i < rec->log->len && !text; i++) {
-    GstMiniObject *o = LOG_AT (rec, i);
-    GError *err = NULL;
-    gchar *debug = NULL;
-
-    if (!GST_IS_MESSAGE (o))
-      continue;
-    if (GST_MESSAGE_TYPE (o) == GST_MESSAGE_ERROR)
-      gst_message_parse_error (GST_MESSAGE (o), &err, &debug);
-    else if (GST_MESSAGE_TYPE (o) == GST_MESSAGE_WARNING)
-      gst_message_parse_warning (GST_MESSAGE (o), &err, &debug);
-    else
-      continue;
-    text = g_strdup_printf ("%s: %s (%s)",
-        GST_MESSAGE_TYPE (o) == GST_MESSAGE_ERROR ? "error" : "warning",
-        err->message, debug ? debug : "");
-    g_error_free (err);
-    g_free (debug);
-  }
-  g_mutex_unlock (&rec->lock);
-  return text ? text : g_strdup ("none");
-}
-
-/* Fails with @why (taken): check leaves the test without returning, so
- * the text is copied to a static buffer and freed first. */
-#define fail_with(why) G_STMT_START {                             \
-    static gchar text_[2048];                                     \
-    gchar *why__ = (why);                                         \
-    g_strlcpy (text_, why__, sizeof (text_));                     \
-    g_free (why__);                                               \
-    fail ("%s", text_);                                           \
-  } G_STMT_END
-
-static void
-fail_unless_waited (Rec * rec, gboolean ok, const gchar * what)
-{
-  if (!ok)
-    fail_with (g_strdup_printf ("no %s (errors/warnings: %s)", what,
-            rec_problem (rec)));
-}
-
-static void
-fail_if_problem (Rec * rec)
-{
-  if (rec->errors || rec->warnings)
-    fail_with (g_strdup_printf ("%u error(s), %u warning(s): %s",
-            rec->errors, rec->warnings, rec_problem (rec)));
-}
 
 static gboolean
 is_event (GstMiniObject * o, GstEventType type)
@@ -429,17 +372,18 @@ GST_START_TEST (test_nothing_to_speak_push)
   fail_unless (push_text (t->el, spoken1, TRUE));
   for (guint i = 0; i < G_N_ELEMENTS (blanks); i++)
     fail_unless (push_text (t->el, blanks[i], TRUE));
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 4, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 4, WAIT),
       "flush-completed for the utterances with nothing to speak");
   /* longer than the timeout, with nothing owed: the element must not be
    * waiting for a reply the server never sends */
   g_usleep (3500 * G_TIME_SPAN_MILLISECOND);
-  fail_if_problem (&t->rec);
+  rec_fail_if_problem (&t->rec);
 
   fail_unless (push_text (t->el, spoken2, TRUE));
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT), "EOS");
-  fail_if_problem (&t->rec);
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  rec_fail_if_problem (&t->rec);
 
   flushes = rec_flushes_range (&t->rec, 0, G_MAXUINT);
   fail_unless_equals_int (flushes->len, 5);
@@ -476,8 +420,9 @@ GST_START_TEST (test_nothing_to_speak_cues)
     t_push_line (t, blanks[i], (i + 1) * GST_SECOND);
   t_push_line (t, spoken2, 4 * GST_SECOND);
   fail_unless (gst_pad_push_event (t->text, gst_event_new_eos ()));
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT), "EOS");
-  fail_if_problem (&t->rec);
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  rec_fail_if_problem (&t->rec);
 
   flushes = rec_flushes_range (&t->rec, 0, G_MAXUINT);
   fail_unless_equals_int (flushes->len, 5);
@@ -552,8 +497,9 @@ GST_START_TEST (test_auto_mode)
     g_usleep (60 * G_TIME_SPAN_MILLISECOND);
   }
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT), "EOS");
-  fail_if_problem (&t->rec);
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  rec_fail_if_problem (&t->rec);
 
   syntheses = inworld_emulator_log_lines (emu, ": synthesis of ", NULL);
   n = g_strv_length (syntheses);
@@ -707,7 +653,7 @@ GST_START_TEST (test_server_buffer_delay)
   t_play (t);
   fail_unless (push_text (t->el, by_itself, FALSE));
   /* the server's own synthesis: its audio comes with no flush asked */
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
       "audio of the server's own synthesis");
   lines = wait_log_lines (emu, 1, "maxBufferDelayMs elapsed", NULL, WAIT);
   fail_unless (lines != NULL);
@@ -716,8 +662,9 @@ GST_START_TEST (test_server_buffer_delay)
   g_signal_emit_by_name (t->el, "flush");
   fail_unless (push_text (t->el, third, TRUE));
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT), "EOS");
-  fail_if_problem (&t->rec);
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  rec_fail_if_problem (&t->rec);
 
   /* the server ran three syntheses */
   lines = inworld_emulator_log_lines (emu, "synthesis of ", NULL);
@@ -811,8 +758,9 @@ GST_START_TEST (test_pcm_wav_header)
   fail_unless (push_text (t->el, header_text, TRUE));
   fail_unless (push_text (t->el, spoken1, TRUE));
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT), "EOS");
-  fail_if_problem (&t->rec);
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  rec_fail_if_problem (&t->rec);
 
   flushes = rec_flushes_range (&t->rec, 0, G_MAXUINT);
   fail_unless_equals_int (flushes->len, 2);
@@ -855,8 +803,9 @@ GST_START_TEST (test_token_alignment)
   t_play (t);
   fail_unless (push_text (t->el, text, TRUE));
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT), "EOS");
-  fail_if_problem (&t->rec);
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  rec_fail_if_problem (&t->rec);
 
   for (guint i = 0; i < t->rec.log->len; i++) {
     GstMiniObject *o = LOG_AT (&t->rec, i);
@@ -923,8 +872,9 @@ GST_START_TEST (test_voice_per_utterance)
   if (paused)
     t_play (t);
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT), "EOS");
-  fail_if_problem (&t->rec);
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  rec_fail_if_problem (&t->rec);
 
   lines = inworld_emulator_log_lines (emu, "synthesis of ", NULL);
   fail_unless_equals_int (g_strv_length (lines), G_N_ELEMENTS (voices));
@@ -1019,8 +969,9 @@ GST_START_TEST (test_eos_event)
   fail_unless (gst_element_send_event (to_pipeline ? pipeline : tts,
           gst_event_new_eos ()), "send_event (%s, eos) returned FALSE",
       to_pipeline ? "pipeline" : "element");
-  fail_unless_waited (&rec, rec_wait (&rec, &bus_eos, 1, WAIT), "EOS message");
-  fail_if_problem (&rec);
+  rec_fail_unless_waited (&rec, rec_wait (&rec, &bus_eos, 1, WAIT),
+      "EOS message");
+  rec_fail_if_problem (&rec);
   fail_unless_equals_int (rec.eos, 1);
   fail_unless_equals_int (rec.flushes, 2);
   gst_element_set_state (pipeline, GST_STATE_NULL);
@@ -1162,7 +1113,7 @@ agent_run (Agent * a, const gchar * first, guint spacing_ms, gint64 * pushed_ms)
   fail_if (gst_element_set_state (a->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
   fail_unless (push_text (a->tts, first, TRUE));
-  fail_unless_waited (&a->rec, rec_wait (&a->rec, &a->rec.buffers, 1, WAIT),
+  rec_fail_unless_waited (&a->rec, rec_wait (&a->rec, &a->rec.buffers, 1, WAIT),
       "first audio");
   for (guint i = 0; i < N_LATER; i++) {
     /* pacing: the agent's next sentences come while the first plays */
@@ -1171,8 +1122,9 @@ agent_run (Agent * a, const gchar * first, guint spacing_ms, gint64 * pushed_ms)
     fail_unless (push_text (a->tts, a->later[i], TRUE));
   }
   g_signal_emit_by_name (a->tts, "end-of-stream");
-  fail_unless_waited (&a->rec, rec_wait (&a->rec, &a->rec.eos, 1, WAIT), "EOS");
-  fail_if_problem (&a->rec);
+  rec_fail_unless_waited (&a->rec, rec_wait (&a->rec, &a->rec.eos, 1, WAIT),
+      "EOS");
+  rec_fail_if_problem (&a->rec);
   fail_unless_equals_int (a->rec.flushes, N_LATER + 1);
 }
 

@@ -61,8 +61,6 @@ rec_wait_end (Rec * rec)
   return ok;
 }
 
-#define LOG_AT(rec, i) ((GstMiniObject *) g_ptr_array_index ((rec)->log, (i)))
-
 static gboolean
 is_event (GstMiniObject * o, GstEventType type)
 {
@@ -102,17 +100,6 @@ rec_message (Rec * rec, GstMessageType type, guint n)
     if (is_message (LOG_AT (rec, i), type) && n-- == 0)
       return GST_MESSAGE (LOG_AT (rec, i));
   return NULL;
-}
-
-/* The first error or warning, for failure messages (g_free). */
-static gchar *
-rec_problem (Rec * rec)
-{
-  GstMessage *msg = rec_message (rec, GST_MESSAGE_ERROR, 0);
-
-  if (msg == NULL)
-    msg = rec_message (rec, GST_MESSAGE_WARNING, 0);
-  return msg ? message_text (msg, NULL, NULL) : g_strdup ("none");
 }
 
 #define FLUSH_AT(a, i) (&g_array_index ((a), Flush, (i)))

@@ -36,48 +36,6 @@
  * Recording
  * ------------------------------------------------------------------------ */
 
-/* The text of the first error or warning logged, or "none". */
-static gchar *
-rec_problem (Rec * rec)
-{
-  gchar *text = NULL;
-
-  g_mutex_lock (&rec->lock);
-  for (guint i = 0; i < rec->log->len && !text; i++) {
-    GstMiniObject *o = g_ptr_array_index (rec->log, i);
-    GError *err = NULL;
-    gchar *debug = NULL;
-
-    if (!GST_IS_MESSAGE (o))
-      continue;
-    if (GST_MESSAGE_TYPE (o) == GST_MESSAGE_ERROR)
-      gst_message_parse_error (GST_MESSAGE (o), &err, &debug);
-    else if (GST_MESSAGE_TYPE (o) == GST_MESSAGE_WARNING)
-      gst_message_parse_warning (GST_MESSAGE (o), &err, &debug);
-    else
-      continue;
-    text = g_strdup_printf ("%s: %s (%s)",
-        GST_MESSAGE_TYPE (o) == GST_MESSAGE_ERROR ? "error" : "warning",
-        err->message, debug ? debug : "");
-    g_error_free (err);
-    g_free (debug);
-  }
-  g_mutex_unlock (&rec->lock);
-  return text ? text : g_strdup ("none");
-}
-
-static void
-fail_unless_waited (Rec * rec, gboolean ok, const gchar * what)
-{
-  if (!ok) {
-    gchar *problem = rec_problem (rec);
-    fail ("no %s (errors/warnings: %s)", what, problem);
-    g_free (problem);
-  }
-}
-
-#define LOG_AT(rec, i) ((GstMiniObject *) g_ptr_array_index ((rec)->log, (i)))
-
 static gboolean
 is_event (GstMiniObject * o, GstEventType type)
 {
@@ -144,16 +102,6 @@ signal_duration (const gchar * text)
   return gst_util_uint64_scale_int (inworld_test_signal_n_samples (text,
           RATE), GST_SECOND, RATE);
 }
-
-/* Fails with @why (taken): check leaves the test without returning, so
- * the text is copied to a static buffer and freed first. */
-#define fail_with(why) G_STMT_START {                             \
-    static gchar text_[2048];                                     \
-    gchar *why__ = (why);                                         \
-    g_strlcpy (text_, why__, sizeof (text_));                     \
-    g_free (why__);                                               \
-    fail ("%s", text_);                                           \
-  } G_STMT_END
 
 /* NULL when @f is exactly the test signal of @text, starting at @start
  * (unless NONE), and its event says so; else what is wrong. */
@@ -244,8 +192,7 @@ t_new (InworldEmulator * emu, gboolean with_sink_pad)
     t->sink = gst_element_request_pad_simple (t->el, "sink");
     fail_unless (t->sink != NULL);
     t->text = gst_pad_new ("text", GST_PAD_SRC);
-    fail_unless_equals_int (gst_pad_link (t->text, t->sink),
-        GST_PAD_LINK_OK);
+    fail_unless_equals_int (gst_pad_link (t->text, t->sink), GST_PAD_LINK_OK);
   }
   gst_harness_set_sink_caps_str (t->h, RAW_CAPS);
   rec_attach (&t->rec, t->el, t->bus);
@@ -283,8 +230,7 @@ t_text_start (T * t, const gchar * format, const GstSegment * segment)
 static void
 t_push_bytes (T * t, const gchar * data, gsize len, GstClockTime pts)
 {
-  GstBuffer *buf = len ? gst_buffer_new_memdup (data, len) :
-      gst_buffer_new ();
+  GstBuffer *buf = len ? gst_buffer_new_memdup (data, len) : gst_buffer_new ();
 
   GST_BUFFER_PTS (buf) = pts;
   fail_unless_equals_int (gst_pad_push (t->text, buf), GST_FLOW_OK);
@@ -365,7 +311,7 @@ GST_START_TEST (test_push_text)
   fail_if (push_text (t->el, "Too late.", TRUE),
       "push-text accepted text after end-of-stream");
 
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   fail_unless_equals_int (t->rec.errors, 0);
 
@@ -424,10 +370,10 @@ GST_START_TEST (test_flush_signal)
   fail_unless_equals_int (t->rec.buffers, 0);
 
   g_signal_emit_by_name (t->el, "flush");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 1, WAIT),
       "flush-completed");
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
 
   flushes = rec_flushes (&t->rec, 0);
@@ -491,7 +437,7 @@ GST_START_TEST (test_subtitle_pipeline)
 
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
-  fail_unless_waited (&rec, rec_wait (&rec, &rec.eos, 1, WAIT), "EOS");
+  rec_fail_unless_waited (&rec, rec_wait (&rec, &rec.eos, 1, WAIT), "EOS");
   gst_element_set_state (pipeline, GST_STATE_NULL);
   fail_unless_equals_int (rec.errors, 0);
 
@@ -556,7 +502,7 @@ GST_START_TEST (test_sink_markup)
       2 * GST_SECOND);
   t_push_line (t, "<b>never closed", 3 * GST_SECOND);
   fail_unless (gst_pad_push_event (t->text, gst_event_new_eos ()));
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   fail_unless_equals_int (t->rec.errors, 0);
 
@@ -595,8 +541,7 @@ GST_START_TEST (test_sink_markup)
    * stripped texts */
   sent = inworld_emulator_log_lines (emu, "<- ", "send_text", NULL);
   fail_unless_equals_int (g_strv_length (sent), 2);
-  fail_unless (strstr (sent[0], "\"Hello & welcome\"") != NULL, "%s",
-      sent[0]);
+  fail_unless (strstr (sent[0], "\"Hello & welcome\"") != NULL, "%s", sent[0]);
   fail_unless (strstr (sent[1], "\"Goodbye now.\"") != NULL, "%s", sent[1]);
   g_strfreev (sent);
   sent = inworld_emulator_log_lines (emu, "<- ", "markup", NULL);
@@ -629,13 +574,13 @@ GST_START_TEST (test_property_then_sink_pad)
   t_text_start (t, "utf8", NULL);
   /* very likely queued before the task has even started */
   t_push_line (t, pad_text, GST_CLOCK_TIME_NONE);
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 2, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 2, WAIT),
       "two flush-completed");
   g_usleep (500 * G_TIME_SPAN_MILLISECOND);
   fail_unless_equals_int (t->rec.eos, 0);
 
   fail_unless (gst_pad_push_event (t->text, gst_event_new_eos ()));
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   fail_unless_equals_int (t->rec.errors, 0);
 
@@ -712,10 +657,8 @@ check_words (Rec * rec, guint from, const gchar * text, const gchar * ctx)
       continue;
     s = gst_message_get_structure (GST_MESSAGE (o));
     fail_unless (words[w] != NULL, "more timings than words");
-    fail_unless_equals_string (gst_structure_get_string (s, "word"),
-        words[w]);
-    fail_unless_equals_string (gst_structure_get_string (s, "context-id"),
-        ctx);
+    fail_unless_equals_string (gst_structure_get_string (s, "word"), words[w]);
+    fail_unless_equals_string (gst_structure_get_string (s, "context-id"), ctx);
     w++;
   }
   fail_unless_equals_int (w, g_strv_length (words));
@@ -738,12 +681,12 @@ GST_START_TEST (test_interrupt)
   t_play (t);
   fail_unless (push_text (t->el, text, TRUE));
   /* timings are posted after their chunk's audio has been pushed */
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.timings, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.timings, 1, WAIT),
       "timings");
   g_signal_emit_by_name (t->el, "interrupt");
   fail_unless (push_text (t->el, after, TRUE));
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   fail_unless_equals_int (t->rec.errors, 0);
 
@@ -812,11 +755,11 @@ GST_START_TEST (test_upstream_flush)
   t_play (t);
   t_text_start (t, "utf8", NULL);
   t_push_line (t, before_seek, GST_CLOCK_TIME_NONE);
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 1, WAIT),
       "flush-completed");
   n = t->rec.buffers;
   t_push_line (t, text, GST_CLOCK_TIME_NONE);
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, n + 1,
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, n + 1,
           WAIT), "audio of the long text");
 
   fail_unless (gst_pad_push_event (t->text, gst_event_new_flush_start ()));
@@ -825,7 +768,7 @@ GST_START_TEST (test_upstream_flush)
   fail_unless (gst_pad_push_event (t->text, gst_event_new_segment (&segment)));
   t_push_line (t, after_seek, GST_CLOCK_TIME_NONE);
   fail_unless (gst_pad_push_event (t->text, gst_event_new_eos ()));
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   fail_unless_equals_int (t->rec.errors, 0);
 
@@ -878,13 +821,13 @@ GST_START_TEST (test_update_config)
 
   t_play (t);
   fail_unless (push_text (t->el, first, TRUE));
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 1, WAIT),
       "flush-completed");
   g_object_set (t->el, "voice", "Dennis", NULL);
   g_object_set (t->el, "speaking-rate", 1.25, NULL);
   fail_unless (push_text (t->el, second, TRUE));
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   fail_unless_equals_int (t->rec.errors, 0);
 
@@ -949,13 +892,13 @@ GST_START_TEST (test_model_change)
   t_play (t);
   fail_unless (push_text (t->el, old_model_1, TRUE));
   /* the first context speaks (in real time: its flush is still pending) */
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
       "audio");
   fail_unless (push_text (t->el, old_model_2, FALSE));
   g_object_set (t->el, "model", "inworld-tts-1.5-mini", NULL);
   fail_unless (push_text (t->el, new_model, TRUE));
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   fail_unless_equals_int (t->rec.errors, 0);
 
@@ -1032,8 +975,7 @@ check_timings (Rec * rec, Flush * f, guint from, guint index,
     fail_unless (gst_structure_get_clock_time (s, "end", &end_t));
     fail_unless (gst_structure_get_uint (s, "flush-index", &fi));
     fail_unless_equals_int (fi, index);
-    fail_unless_equals_string (gst_structure_get_string (s, "context-id"),
-        ctx);
+    fail_unless_equals_string (gst_structure_get_string (s, "context-id"), ctx);
 
     /* the next word (character) of the text */
     if (!characters)
@@ -1098,7 +1040,7 @@ GST_START_TEST (test_word_timings)
   t_push_line (t, words1, 10 * GST_SECOND);
   t_push_line (t, words2, 12 * GST_SECOND);
   fail_unless (gst_pad_push_event (t->text, gst_event_new_eos ()));
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   fail_unless_equals_int (t->rec.errors, 0);
 
@@ -1131,7 +1073,7 @@ GST_START_TEST (test_character_timings)
   fail_unless (push_text (t->el, words1, TRUE));
   fail_unless (push_text (t->el, "Caf\xc3\xa9 cr\xc3\xa8me.", TRUE));
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   fail_unless_equals_int (t->rec.errors, 0);
 
@@ -1142,8 +1084,7 @@ GST_START_TEST (test_character_timings)
       signal_duration (words1));
   check_timings (&t->rec, FLUSH_AT (flushes, 0), 0, 1, words1, TRUE);
   check_timings (&t->rec, FLUSH_AT (flushes, 1),
-      FLUSH_AT (flushes, 0)->done_index, 2, "Caf\xc3\xa9 cr\xc3\xa8me.",
-      TRUE);
+      FLUSH_AT (flushes, 0)->done_index, 2, "Caf\xc3\xa9 cr\xc3\xa8me.", TRUE);
   {
     guint n = 0;
     for (guint i = 0; i < t->rec.log->len; i++)
@@ -1200,7 +1141,7 @@ GST_START_TEST (test_live_arrival_time)
   fail_unless (GST_CLOCK_TIME_IS_VALID (before));
   fail_unless (before >= 250 * GST_MSECOND);
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   fail_unless_equals_int (t->rec.errors, 0);
 
@@ -1240,7 +1181,7 @@ GST_START_TEST (test_live_late_audio)
   fail_unless (push_text (t->el, first, TRUE));
   fail_unless (push_text (t->el, second, TRUE));
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   fail_unless_equals_int (t->rec.errors, 0);
 
@@ -1309,8 +1250,7 @@ GST_END_TEST;
 static GstPadProbeReturn
 slow_flush_start (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
-      GST_EVENT_FLUSH_START)
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_FLUSH_START)
     g_usleep (300 * G_TIME_SPAN_MILLISECOND);
   return GST_PAD_PROBE_OK;
 }
@@ -1329,7 +1269,7 @@ GST_START_TEST (test_interrupt_flush_order)
 
   t_play (t);
   fail_unless (push_text (t->el, text, TRUE));
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
       "audio");
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_FLUSH, slow_flush_start,
       NULL, NULL);
@@ -1362,7 +1302,7 @@ GST_START_TEST (test_interrupt_during_model_switch)
 
   t_play (t);
   fail_unless (push_text (t->el, text, TRUE));
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
       "audio");
   fail_unless (push_text (t->el, "Sent without a flush.", FALSE));
   g_object_set (t->el, "model", "inworld-tts-1.5-mini", NULL);
@@ -1415,7 +1355,7 @@ GST_START_TEST (test_config_after_end_of_stream)
 
   g_object_set (t->el, "text", text, NULL);
   t_play (t);
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
       "audio");
   g_object_set (t->el, "voice", "Dennis", NULL);
   eos = rec_wait (&t->rec, &t->rec.eos, 1, WAIT);
@@ -1448,7 +1388,7 @@ GST_START_TEST (test_model_after_end_of_stream)
 
   g_object_set (t->el, "text", text, NULL);
   t_play (t);
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.buffers, 1, WAIT),
       "audio");
   g_object_set (t->el, "model", "inworld-tts-1.5-mini", NULL);
   eos = rec_wait (&t->rec, &t->rec.eos, 1, 10 * GST_SECOND);
@@ -1475,7 +1415,7 @@ GST_START_TEST (test_update_config_flushes_buffered_text)
 
   t_play (t);
   fail_unless (push_text (t->el, first, TRUE));
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 1, WAIT),
       "flush-completed");
   fail_unless (push_text (t->el, buffered, FALSE));
   g_object_set (t->el, "voice", "Dennis", NULL);
@@ -1497,8 +1437,7 @@ GST_START_TEST (test_update_config_flushes_buffered_text)
           signal_duration (first) + signal_duration (buffered));
     g_array_unref (flushes);
   }
-  FINISH (t, emu, problem, eos && !problem, "%s", problem ? problem :
-      "no EOS");
+  FINISH (t, emu, problem, eos && !problem, "%s", problem ? problem : "no EOS");
 }
 
 GST_END_TEST;
@@ -1514,7 +1453,7 @@ GST_START_TEST (test_interrupt_after_eos)
   t_play (t);
   fail_unless (push_text (t->el, first, TRUE));
   g_signal_emit_by_name (t->el, "end-of-stream");
-  fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
       "EOS");
   g_signal_emit_by_name (t->el, "interrupt");
   g_usleep (500 * G_TIME_SPAN_MILLISECOND);
@@ -1637,10 +1576,12 @@ GST_START_TEST (test_subtitle_seek)
    * it plays, as an application does */
   fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
           WAIT), GST_STATE_CHANGE_SUCCESS);
-  fail_unless_waited (&rec, rec_wait (&rec, &rec.buffers, 1, WAIT), "audio");
-  seeked = gst_element_seek (subparse, 1.0, GST_FORMAT_TIME,
-      GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET, 4 * GST_SECOND,
-      GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE);
+  rec_fail_unless_waited (&rec, rec_wait (&rec, &rec.buffers, 1, WAIT),
+      "audio");
+  seeked =
+      gst_element_seek (subparse, 1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH,
+      GST_SEEK_TYPE_SET, 4 * GST_SECOND, GST_SEEK_TYPE_NONE,
+      GST_CLOCK_TIME_NONE);
   eos = rec_wait (&rec, &rec.eos, 1, WAIT);
   gst_element_set_state (pipeline, GST_STATE_NULL);
 
