@@ -242,6 +242,7 @@ typedef struct
 static void
 tally_init (Tally * t)
 {
+  memset (t, 0, sizeof (*t));
   g_mutex_init (&t->lock);
   g_cond_init (&t->cond);
   t->said = g_array_new (FALSE, FALSE, sizeof (Said));
