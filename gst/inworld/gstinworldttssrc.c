@@ -136,6 +136,7 @@ enum
   PROP_AUTO_MODE_STRATEGY,
   PROP_BUFFER_CHAR_THRESHOLD,
   PROP_MAX_BUFFER_DELAY,
+  PROP_STATS,
 };
 
 enum
@@ -604,6 +605,55 @@ gst_inworld_tts_src_interrupt (GstInworldTtsSrc * self)
  * The src pad and states
  * ------------------------------------------------------------------------ */
 
+/* Keeps the counters of @session, which is going away (under lock). */
+static void
+keep_session_stats (GstInworldTtsSrc * self, InworldSession * session)
+{
+  if (session == NULL)
+    return;
+  inworld_session_stats_clear (&self->session_stats);
+  inworld_session_get_stats (session, &self->session_stats);
+}
+
+/* The stats property: the session's counters (what it sent and
+ * received) and the element's (what the task pushed). */
+static GstStructure *
+gst_inworld_tts_src_create_stats (GstInworldTtsSrc * self)
+{
+  InworldSessionStats session_stats = { 0 };
+  GstInworldTtsStats stats;
+  GstStructure *s;
+
+  g_mutex_lock (&self->lock);
+  if (self->session) {
+    inworld_session_get_stats (self->session, &session_stats);
+  } else {
+    session_stats = self->session_stats;
+    session_stats.uri = g_strdup (self->session_stats.uri);
+  }
+  g_mutex_unlock (&self->lock);
+
+  GST_OBJECT_LOCK (self);
+  stats = self->stats;
+  GST_OBJECT_UNLOCK (self);
+
+  s = gst_structure_new ("application/x-inworld-tts-stats",
+      "characters-sent", G_TYPE_UINT64, session_stats.chars_sent,
+      "utterances-completed", G_TYPE_UINT64, stats.utterances,
+      "time-to-first-audio-last", GST_TYPE_CLOCK_TIME,
+      stats.first_audio_last,
+      "time-to-first-audio-mean", GST_TYPE_CLOCK_TIME,
+      stats.first_audio_count ? stats.first_audio_total /
+      stats.first_audio_count : GST_CLOCK_TIME_NONE,
+      "reconnections", G_TYPE_UINT, session_stats.reconnections,
+      "late-buffers", G_TYPE_UINT64, stats.late_buffers,
+      "bytes-received", G_TYPE_UINT64, session_stats.bytes_received,
+      "uri", G_TYPE_STRING, session_stats.uri,
+      "connection-id", G_TYPE_UINT, session_stats.connection_id, NULL);
+  inworld_session_stats_clear (&session_stats);
+  return s;
+}
+
 static void
 on_activate (GstInworldTtsSrc * self)
 {
@@ -630,7 +680,13 @@ on_activate (GstInworldTtsSrc * self)
   self->running = FALSE;
   self->finished = FALSE;
   self->eos_requested = FALSE;
+  inworld_session_stats_clear (&self->session_stats);
   g_mutex_unlock (&self->lock);
+  GST_OBJECT_LOCK (self);
+  memset (&self->stats, 0, sizeof (self->stats));
+  self->stats.first_audio_last = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
+  self->first_audio_index = 0;
 
   /* the text property is the first utterance; alone, it is all there is */
   if (text && *text) {
@@ -661,9 +717,14 @@ gst_inworld_tts_src_activate_mode (GstPad * pad, GstObject * parent,
     g_mutex_lock (&self->lock);
     self->active = FALSE;
     session = g_steal_pointer (&self->session);
+    keep_session_stats (self, session);
     g_mutex_unlock (&self->lock);
     gst_inworld_tts_src_flush_outputs (self, TRUE, TRUE);
     gst_pad_stop_task (pad);
+    /* the stats stay readable once it is gone */
+    g_mutex_lock (&self->lock);
+    keep_session_stats (self, session);
+    g_mutex_unlock (&self->lock);
     /* no output comes once it returns */
     inworld_session_free (session);
     gst_inworld_tts_src_flush_outputs (self, TRUE, FALSE);
@@ -1062,6 +1123,12 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
 {
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (object);
 
+  if (prop_id == PROP_STATS) {
+    /* takes the element's locks itself */
+    g_value_take_boxed (value, gst_inworld_tts_src_create_stats (self));
+    return;
+  }
+
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_TEXT:
@@ -1166,6 +1233,7 @@ gst_inworld_tts_src_finalize (GObject * object)
   g_free (self->proxy);
   if (self->st)
     inworld_soup_thread_release (self->st);
+  inworld_session_stats_clear (&self->session_stats);
   g_mutex_clear (&self->control_lock);
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->qlock);
@@ -1220,6 +1288,7 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   g_queue_init (&self->outputs);
   self->qflushing = TRUE;
   self->discont = TRUE;
+  self->stats.first_audio_last = GST_CLOCK_TIME_NONE;
   gst_segment_init (&self->sink_segment, GST_FORMAT_TIME);
 
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
@@ -1581,6 +1650,27 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "context is kept alive with an empty message (the service closes "
           "idle connections after 10 minutes); 0 = never", 0, 3600,
           DEFAULT_KEEPALIVE, rw_ready));
+
+  /**
+   * GstInworldTtsSrc:stats:
+   *
+   * How the element is doing, counted since it last started (READY to
+   * PAUSED) and kept once it stops: an `application/x-inworld-tts-stats`
+   * structure with `characters-sent`, `utterances-completed`,
+   * `time-to-first-audio-last` and `time-to-first-audio-mean` (from a
+   * text handed over to its first audio buffer pushed, in nanoseconds;
+   * GST_CLOCK_TIME_NONE until the first), `reconnections`,
+   * `late-buffers`, `bytes-received`, and the connection it is on, `uri`
+   * and `connection-id`. docs/inworldttssrc.md describes every field.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Characters sent, utterances completed, time to first audio, "
+          "reconnections, late buffers, bytes received and the connection "
+          "in use, since the element last started", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstInworldTtsSrc::push-text:

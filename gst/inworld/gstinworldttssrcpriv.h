@@ -40,6 +40,16 @@ GST_DEBUG_CATEGORY_EXTERN (gst_inworld_tts_src_debug);
 #define DEFAULT_URI "wss://api.inworld.ai/tts/v1/voice:streamBidirectional"
 #define DEFAULT_SLNG_URI "wss://api.slng.ai/v1/tts/slng/inworld/max:1.5"
 
+/* The element's side of the stats property: what the task pushed. */
+typedef struct
+{
+  guint64 utterances;           /* inworld-flush-completed pushed */
+  guint64 late_buffers;         /* live: audio later than PTS + latency */
+  GstClockTime first_audio_last;        /* time to first audio, or NONE */
+  GstClockTime first_audio_total;
+  guint64 first_audio_count;
+} GstInworldTtsStats;
+
 struct _GstInworldTtsSrc
 {
   GstElement parent;
@@ -121,6 +131,13 @@ struct _GstInworldTtsSrc
   guint late_buffers;           /* live: audio later than PTS + latency */
   GstClockTime late_total;
   guint flushes_completed;
+
+  /* the stats property, since the element last started: the task counts
+   * under the object lock; the counters of the last session under
+   * `lock` */
+  GstInworldTtsStats stats;
+  guint first_audio_index;      /* task: the last utterance measured */
+  InworldSessionStats session_stats;
 };
 
 /* The task (gstinworldttsstream.c). */

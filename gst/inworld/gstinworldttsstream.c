@@ -479,6 +479,9 @@ check_lateness (GstInworldTtsSrc * self, GstClockTime pts)
   self->synth_base += now - latency - pts;
   self->late_total += now - latency - pts;
   self->late_buffers++;
+  GST_OBJECT_LOCK (self);
+  self->stats.late_buffers++;
+  GST_OBJECT_UNLOCK (self);
   self->discont = TRUE;
   if (self->late_buffers == 1)
     GST_ELEMENT_WARNING (self, CORE, CLOCK,
@@ -491,6 +494,28 @@ check_lateness (GstInworldTtsSrc * self, GstClockTime pts)
   else
     GST_DEBUG_OBJECT (self, "late buffer %u, shifted %" GST_TIME_FORMAT
         " in all", self->late_buffers, GST_TIME_ARGS (self->late_total));
+}
+
+/* The stats' time to first audio: from the utterance's text handed over
+ * to its first buffer of audio, pushed now. */
+static void
+count_first_audio (GstInworldTtsSrc * self)
+{
+  InworldUtterance *utterance = self->utterance;
+  GstClockTime elapsed;
+
+  if (utterance == NULL || utterance->handed_over == 0
+      || utterance->index <= self->first_audio_index)
+    return;
+  self->first_audio_index = utterance->index;
+  elapsed = (g_get_monotonic_time () - utterance->handed_over) * GST_USECOND;
+  GST_DEBUG_OBJECT (self, "first audio of utterance %u after %"
+      GST_TIME_FORMAT, utterance->index, GST_TIME_ARGS (elapsed));
+  GST_OBJECT_LOCK (self);
+  self->stats.first_audio_last = elapsed;
+  self->stats.first_audio_total += elapsed;
+  self->stats.first_audio_count++;
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* Pushes what the framer has ready. */
@@ -532,6 +557,8 @@ push_audio (GstInworldTtsSrc * self, gint epoch)
     self->position = pts + GST_BUFFER_DURATION (buf);
     GST_LOG_OBJECT (self, "pushing %" G_GUINT64_FORMAT " samples at %"
         GST_TIME_FORMAT, n, GST_TIME_ARGS (pts));
+    if (n > 0)
+      count_first_audio (self);
     ret = gst_pad_push (self->srcpad, buf);
     if (interrupted_since (self, epoch))
       return GST_FLOW_FLUSHING;
@@ -615,6 +642,9 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output)
   begin_utterance (self, output->utterance);
   end = self->position;
   self->flushes_completed++;
+  GST_OBJECT_LOCK (self);
+  self->stats.utterances++;
+  GST_OBJECT_UNLOCK (self);
   s = gst_structure_new (GST_INWORLD_FLUSH_COMPLETED,
       "context-id", G_TYPE_STRING, output->context_id,
       "flush-index", G_TYPE_UINT, output->utterance->index,

@@ -225,6 +225,8 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
         g_strdup (error->message));
     g_clear_error (&error);
   }
+  if (events->len > 0)
+    ((InworldEvent *) g_ptr_array_index (events, 0))->frame_size = size;
   for (guint i = 0; i < events->len; i++)
     deliver (conn, g_ptr_array_index (events, i));
   g_ptr_array_unref (events);

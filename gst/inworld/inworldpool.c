@@ -709,11 +709,20 @@ transport_free (gpointer context)
   inworld_context_free (context);
 }
 
+static guint
+transport_connection_id (gpointer context)
+{
+  InworldContext *ctx = context;
+
+  return ctx->pc ? ctx->pc->serial : 0;
+}
+
 const InworldTransport *
 inworld_pool_transport (void)
 {
   static const InworldTransport transport = {
-    transport_open, transport_send, transport_close, transport_free
+    transport_open, transport_send, transport_close, transport_free,
+    transport_connection_id
   };
 
   return &transport;

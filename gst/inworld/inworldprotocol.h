@@ -174,6 +174,10 @@ typedef struct
                                  * a generic text when the server sent none);
                                  * INVALID_FRAME: what was wrong */
   gboolean fatal;               /* the server will close the socket (auth) */
+
+  /* the size of the frame it came in, on the first event parsed from a
+   * frame (0 on the others and on events made locally) */
+  gsize frame_size;
 } InworldEvent;
 
 void inworld_timings_free (InworldTimings * timings);

@@ -13,7 +13,9 @@
  * the transport's events arrive too. Outputs leave through the callback
  * under out_lock, which inworld_session_free() takes to stop them; the
  * callback must not call the session. Lock order: op_lock and out_lock
- * are never held together.
+ * are never held together. The counters of inworld_session_get_stats()
+ * are written on the session's context and read from any thread under
+ * stats_lock, which is taken alone.
  *
  * The ledger (non-auto mode). Text goes out as soon as it is spoken,
  * in pieces of at most the threshold:
@@ -107,6 +109,7 @@ typedef struct
   InworldSynthConfig *config;   /* TEXT */
   guint64 start;                /* TEXT, auto mode */
   gboolean resend;              /* TEXT: counted already */
+  gint64 handed_over;           /* TEXT: when it was spoken, or 0 */
 } Work;
 
 /* A synthesis the session asked for (or the server ran on its own). */
@@ -133,6 +136,7 @@ typedef struct
   gchar *text;
   guint chars;
   guint64 start;
+  gint64 handed_over;
 } AutoText;
 
 typedef enum
@@ -160,6 +164,7 @@ typedef struct
   gint bitrate;
   guint timeout_s;
   gchar *name;
+  gint64 handed_over;           /* SPEAK: when it was called */
 } Op;
 
 struct _InworldSession
@@ -232,6 +237,9 @@ struct _InworldSession
   gint64 next_sequence;
   guint sequence_errors;
   gboolean chunk_seen;          /* of the server synthesis under way */
+
+  GMutex stats_lock;
+  InworldSessionStats stats;
 };
 
 /* context ids, unique in the process */
@@ -290,6 +298,28 @@ utt_unref (Utterance * u)
 {
   if (u)
     inworld_utterance_unref (&u->pub);
+}
+
+/* The counters read by inworld_session_get_stats(). */
+static void
+count_sent (InworldSession * session, guint chars)
+{
+  g_mutex_lock (&session->stats_lock);
+  session->stats.chars_sent += chars;
+  g_mutex_unlock (&session->stats_lock);
+}
+
+static void
+count_connection (InworldSession * session, gsize frame_size)
+{
+  guint id = session->ctx && session->transport->connection_id ?
+      session->transport->connection_id (session->ctx) : 0;
+
+  g_mutex_lock (&session->stats_lock);
+  session->stats.bytes_received += frame_size;
+  if (id)
+    session->stats.connection_id = id;
+  g_mutex_unlock (&session->stats_lock);
 }
 
 void
@@ -692,6 +722,7 @@ open_context (InworldSession * session, const InworldSynthConfig * config)
       session->ctx_id, config->voice, config->model);
   session->ctx = session->transport->open (session->transport_data,
       session->params, session->ctx_id, create, on_event, session);
+  count_connection (session, 0);
   session->next_sequence = 1;   /* SLNG numbers from 1 */
   session->sequence_errors = 0;
   session->last_activity = g_get_monotonic_time ();
@@ -805,8 +836,10 @@ send_piece (InworldSession * session, Work * work, const gchar * piece,
   guint chars = g_utf8_strlen (piece, -1);
   Synthesis *s;
 
-  if (!work->resend)
+  if (!work->resend) {
     session->chars_sent += chars;
+    count_sent (session, chars);
+  }
   if (session->buffer == NULL) {
     session->buffer = synthesis_new (work->utterance, work->config);
     session->buffer->first_sent = g_get_monotonic_time ();
@@ -842,8 +875,11 @@ send_auto_piece (InworldSession * session, Work * work, const gchar * piece,
   text->text = g_strdup (piece);
   text->chars = g_utf8_strlen (piece, -1);
   text->start = work->start;
-  if (!work->resend)
+  text->handed_over = work->handed_over;
+  if (!work->resend) {
     session->chars_sent += text->chars;
+    count_sent (session, text->chars);
+  }
   g_queue_push_tail (&session->auto_text, text);
   if (inworld_text_has_speech (piece))
     session->audio_since_text = FALSE;
@@ -914,8 +950,10 @@ send_text (InworldSession * session, Work * work, Work * end)
       g_free (session->held);
       session->held = g_strdup (piece);
       session->held_for = work->utterance;
-      if (!work->resend)
+      if (!work->resend) {
         session->chars_sent += chars;
+        count_sent (session, chars);
+      }
       continue;
     }
     if (session->buffer && session->buffer->chars + chars > limit)
@@ -1171,6 +1209,8 @@ attribute_auto_text (InworldSession * session, Synthesis * s, gint processed)
   while (left > 0 && (text = g_queue_pop_head (&session->auto_text))) {
     if (s->utterance->pub.start == INWORLD_SESSION_NO_TIME)
       s->utterance->pub.start = text->start;
+    if (s->utterance->pub.handed_over == 0)
+      s->utterance->pub.handed_over = text->handed_over;
     g_string_append (s->utterance->text, text->text);
     s->chars += text->chars;
     s->utterance->chars += text->chars;
@@ -1184,6 +1224,7 @@ attribute_auto_text (InworldSession * session, Synthesis * s, gint processed)
       tail->text = g_strdup (rest);
       tail->chars = text->chars - left;
       tail->start = text->start;
+      tail->handed_over = text->handed_over;
       s->chars -= tail->chars;
       s->utterance->chars -= tail->chars;
       g_queue_push_head (&session->auto_text, tail);
@@ -1454,6 +1495,7 @@ requeue (InworldSession * session)
 
     w->text = g_steal_pointer (&text->text);
     w->start = text->start;
+    w->handed_over = text->handed_over;
     w->config = inworld_synth_config_dup (session->last_config ?
         session->last_config : session->ctx_config);
     w->resend = TRUE;
@@ -1550,6 +1592,9 @@ recover (InworldSession * session, const InworldEvent * event,
   }
   GST_INFO ("%s: attempt %u: %s", session->name, session->attempts, what);
   g_free (what);
+  g_mutex_lock (&session->stats_lock);
+  session->stats.reconnections++;
+  g_mutex_unlock (&session->stats_lock);
 
   requeue (session);
   drop_context (session);
@@ -1619,6 +1664,7 @@ on_event (InworldEvent * event, gpointer user_data)
 {
   InworldSession *session = user_data;
 
+  count_connection (session, event->frame_size);
   if (session->state == SESSION_DONE) {
     inworld_event_free (event);
     return;
@@ -1782,6 +1828,10 @@ do_start (InworldSession * session, Op * op)
     return;
   session->params = g_steal_pointer (&op->params);
   session->proto = inworld_protocol_get (session->params->protocol);
+  g_mutex_lock (&session->stats_lock);
+  g_free (session->stats.uri);
+  session->stats.uri = g_strdup (session->params->uri);
+  g_mutex_unlock (&session->stats_lock);
   session->encoding = op->encoding;
   session->sample_rate = op->sample_rate;
   session->bitrate = op->bitrate;
@@ -1824,8 +1874,10 @@ do_start (InworldSession * session, Op * op)
       continue;
     if (w->type != WORK_TEXT && session->open == NULL)
       continue;                 /* a flush of nothing */
-    if (session->open == NULL)
+    if (session->open == NULL) {
       session->open = utterance_new (session, w->start);
+      session->open->pub.handed_over = w->handed_over;
+    }
     w->utterance = utt_ref (session->open);
     if (w->type == WORK_TEXT)
       g_string_append (session->open->text, w->text);
@@ -1871,9 +1923,11 @@ do_speak (InworldSession * session, Op * op)
       Utterance *u = utterance_new (session, i == 0 ? op->start :
           INWORLD_SESSION_NO_TIME);
 
+      u->pub.handed_over = op->handed_over;
       work = work_new (WORK_TEXT, u);
       work->text = g_strdup (g_ptr_array_index (pieces, i));
       work->start = u->pub.start;
+      work->handed_over = op->handed_over;
       work->config = session->state == SESSION_RUNNING ?
           with_format (session, op->config) :
           inworld_synth_config_dup (op->config);
@@ -1900,12 +1954,14 @@ do_speak (InworldSession * session, Op * op)
   }
   if (!session->auto_mode && session->open == NULL) {
     session->open = utterance_new (session, op->start);
+    session->open->pub.handed_over = op->handed_over;
     g_clear_pointer (&session->open_config, inworld_synth_config_free);
     session->open_config = inworld_synth_config_dup (op->config);
   }
   work = work_new (WORK_TEXT, session->auto_mode ? NULL : session->open);
   work->text = g_steal_pointer (&op->text);
   work->start = op->start;
+  work->handed_over = op->handed_over;
   work->config = session->state == SESSION_RUNNING ? with_format (session,
       op->config) : g_steal_pointer (&op->config);
   if (session->open)
@@ -2067,6 +2123,7 @@ inworld_session_new (GMainContext * context,
   session->name = g_strdup ("session");
   g_mutex_init (&session->out_lock);
   g_mutex_init (&session->op_lock);
+  g_mutex_init (&session->stats_lock);
   g_queue_init (&session->ops);
   g_queue_init (&session->work);
   g_queue_init (&session->syntheses);
@@ -2101,6 +2158,7 @@ inworld_session_speak (InworldSession * session, const gchar * text,
   op->flush = flush;
   op->config = inworld_synth_config_dup (config);
   op->start = start;
+  op->handed_over = g_get_monotonic_time ();
   submit (session, op);
 }
 
@@ -2157,6 +2215,8 @@ destroy (gpointer user_data)
   g_free (session->name);
   g_mutex_clear (&session->out_lock);
   g_mutex_clear (&session->op_lock);
+  g_mutex_clear (&session->stats_lock);
+  inworld_session_stats_clear (&session->stats);
   g_main_context_unref (session->context);
   g_free (session);
   return G_SOURCE_REMOVE;
@@ -2184,4 +2244,21 @@ inworld_session_free (InworldSession * session)
   g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, destroy, session,
       NULL);
   g_main_context_unref (context);
+}
+
+void
+inworld_session_get_stats (InworldSession * session,
+    InworldSessionStats * stats)
+{
+  g_mutex_lock (&session->stats_lock);
+  *stats = session->stats;
+  stats->uri = g_strdup (session->stats.uri);
+  g_mutex_unlock (&session->stats_lock);
+}
+
+void
+inworld_session_stats_clear (InworldSessionStats * stats)
+{
+  g_clear_pointer (&stats->uri, g_free);
+  memset (stats, 0, sizeof (*stats));
 }

@@ -58,6 +58,9 @@ typedef struct
   void (*close) (gpointer context);
   /* no event of @context is delivered after this */
   void (*free) (gpointer context);
+  /* optional: an id of the connection @context is on (the pool's
+   * serial, from 1), 0 when it has none */
+  guint (*connection_id) (gpointer context);
 } InworldTransport;
 
 /* The connection pool (inworldpool.h): the transport of the element. */
@@ -76,6 +79,9 @@ typedef struct
                                  * the previous one */
   gchar *text;                  /* what was pushed; auto mode: what the
                                  * synthesis covered, as far as known */
+  gint64 handed_over;           /* when its first text was handed to
+                                 * inworld_session_speak() (monotonic
+                                 * time, us), or 0 */
 } InworldUtterance;
 
 InworldUtterance *inworld_utterance_ref (InworldUtterance * utterance);
@@ -203,6 +209,28 @@ void inworld_session_end (InworldSession * session);
  * end asked for before is forgotten (a flushing seek upstream). */
 void inworld_session_interrupt (InworldSession * session, guint epoch,
     gboolean cancel_end);
+
+/* What the session counted since it was made (the element's `stats`
+ * property, docs/inworldttssrc.md). */
+typedef struct
+{
+  guint64 chars_sent;           /* characters of text sent to the server,
+                                 * each once: re-sent text is not counted
+                                 * again */
+  guint reconnections;          /* new contexts after a loss or a retried
+                                 * error, to re-send what was not spoken */
+  guint64 bytes_received;       /* bytes of the server's frames for this
+                                 * session's contexts */
+  gchar *uri;                   /* the server, once started, or NULL */
+  guint connection_id;          /* the transport's id of the connection
+                                 * of the latest context, or 0 */
+} InworldSessionStats;
+
+/* A copy of the counters now, from any thread; clear @stats with
+ * inworld_session_stats_clear(). */
+void inworld_session_get_stats (InworldSession * session,
+    InworldSessionStats * stats);
+void inworld_session_stats_clear (InworldSessionStats * stats);
 
 /* Word timings without the tokens that hold no letter or digit
  * (whitespace and punctuation, which WORD alignment lists too); NULL when
