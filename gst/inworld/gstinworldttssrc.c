@@ -1316,6 +1316,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * UTF-8 text spoken first. Without a sink pad, the element sends EOS
    * once it is spoken; with one, EOS follows upstream's EOS. Optional:
    * text can also come from the sink pad and the push-text signal.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_TEXT,
       g_param_spec_string ("text", "Text",
@@ -1328,6 +1330,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * The Inworld API key (the Base64 credential of Inworld's portal), sent
    * as `Authorization: Basic <key>`. Write-only, never logged. When unset,
    * the `INWORLD_API_KEY` environment variable is used.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_API_KEY,
       g_param_spec_string ("api-key", "API key",
@@ -1335,6 +1339,17 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "environment variable)", NULL,
           G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstInworldTtsSrc:uri:
+   *
+   * The WebSocket URI of the text-to-speech service: `wss://` for the
+   * service, `ws://` for local servers such as the project's emulator; any
+   * other scheme fails the change from READY to PAUSED. With
+   * #GstInworldTtsSrc:protocol `auto`, a path that contains `/tts/slng/`
+   * selects the SLNG protocol.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_URI,
       g_param_spec_string ("uri", "URI",
           "WebSocket URI of the text-to-speech service (ws:// or wss://)",
@@ -1349,6 +1364,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * push-text calls to voice a dialogue. A running context is changed with
    * update_config when the protocol allows, else a new context takes over
    * once the old one has finished.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_VOICE,
       g_param_spec_string ("voice", "Voice",
@@ -1361,6 +1378,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    *
    * The synthesis model. A context keeps its model: text pushed after a
    * change goes to a new context once the text before it is spoken.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_MODEL,
       g_param_spec_string ("model", "Model",
@@ -1368,18 +1387,43 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "inworld-tts-2...); a change applies to the text pushed "
           "afterwards, on a new server context", DEFAULT_MODEL, rw_playing));
 
+  /**
+   * GstInworldTtsSrc:language:
+   *
+   * The BCP-47 language of the text (`en-US`, `fr-FR`...); NULL lets the
+   * server detect it. A change applies to the text pushed after it.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_LANGUAGE,
       g_param_spec_string ("language", "Language",
           "BCP-47 language of the text (en-US, fr-FR...); NULL lets the "
           "server detect it; a change applies to the text pushed afterwards",
           DEFAULT_LANGUAGE, rw_playing));
 
+  /**
+   * GstInworldTtsSrc:temperature:
+   *
+   * The sampling temperature, in (0, 2]; 0 is not sent and leaves the
+   * server's default (1.0). A change applies to the text pushed after it.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_TEMPERATURE,
       g_param_spec_double ("temperature", "Temperature",
           "Sampling temperature, in (0, 2]; 0 leaves the server default "
           "(1.0); a change applies to the text pushed afterwards", 0.0, 2.0,
           DEFAULT_TEMPERATURE, rw_playing));
 
+  /**
+   * GstInworldTtsSrc:speaking-rate:
+   *
+   * The speed of speech, 0.5 to 1.5 as the service allows (1.0 is normal
+   * and is not sent; below 0.8 is discouraged). A change applies to the
+   * text pushed after it.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_SPEAKING_RATE,
       g_param_spec_double ("speaking-rate", "Speaking rate",
           "Speed of speech, 0.5 to 1.5 as the service allows (1.0 = normal; "
@@ -1393,6 +1437,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * first choice among the source pad's caps (audio/x-raw gives `pcm`);
    * any other value forces that encoding, and negotiation fails with an
    * error if downstream cannot take it.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_ENCODING,
       g_param_spec_enum ("encoding", "Encoding",
@@ -1407,6 +1453,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * Bit rate asked of the server for MP3 (32000 to 320000) and Opus
    * (32000 to 192000); a value outside the encoding's range fails
    * negotiation. Ignored for the other encodings.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_BITRATE,
       g_param_spec_uint ("bitrate", "Bit rate",
@@ -1414,17 +1462,47 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "0 leaves the server default (128000)", 0, 320000, DEFAULT_BITRATE,
           rw_ready));
 
+  /**
+   * GstInworldTtsSrc:is-live:
+   *
+   * Act as a live source: no preroll, and timestamps in running time from
+   * the moment the text is handed over in PLAYING (docs/inworldttssrc.md,
+   * "Timestamps").
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_IS_LIVE,
       g_param_spec_boolean ("is-live", "Is live",
           "Act as a live source: timestamps in running time, starting when "
           "the text is handed over in PLAYING", DEFAULT_IS_LIVE, rw_ready));
 
+  /**
+   * GstInworldTtsSrc:latency:
+   *
+   * The expected delay from text to first audio, in nanoseconds, answered
+   * in latency queries when live. Never added to the timestamps: live audio
+   * later than its PTS plus this is shifted to play at once, and counted in
+   * #GstInworldTtsSrc:stats as a late buffer.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint64 ("latency", "Latency",
           "Expected delay from text to first audio, in nanoseconds, "
           "reported in latency queries when live", 0, G_MAXUINT64,
           DEFAULT_LATENCY, rw_ready));
 
+  /**
+   * GstInworldTtsSrc:timeout:
+   *
+   * Seconds allowed for the connection and for each reply of the server
+   * while one is due (contextCreated, the audio of text flushed,
+   * contextClosed), and for getting a lost connection back; past it the
+   * element fails instead of waiting forever. 0 waits forever. Waiting for
+   * text is not bounded.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_TIMEOUT,
       g_param_spec_uint ("timeout", "Timeout",
           "Seconds to wait for the connection and for each reply of the "
@@ -1442,6 +1520,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * stream). Each server synthesis gets its own `inworld-flush-completed`
    * (with the characters it covered), and the stream ends when the
    * server closes the context. Not available with protocol=slng.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_AUTO_MODE,
       g_param_spec_boolean ("auto-mode", "Auto mode",
@@ -1545,6 +1625,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * mode each `word` is one character. Only tokens with a letter or digit
    * are posted: the service also times whitespace and punctuation, whose
    * time falls between the words around them.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_TIMESTAMP_TYPE,
       g_param_spec_enum ("timestamp-type", "Timestamp type",
@@ -1578,6 +1660,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * the element connects to SLNG's `wss://api.slng.ai/v1/tts/slng/inworld/max:1.5`
    * and authenticates with `Authorization: Bearer <key>`; the key falls
    * back to the `SLNG_API_KEY` environment variable.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_PROTOCOL,
       g_param_spec_enum ("protocol", "Protocol",
@@ -1585,6 +1669,14 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "or auto (slng when the URI path contains /tts/slng/)",
           GST_TYPE_INWORLD_TTS_PROTOCOL, DEFAULT_PROTOCOL, rw_ready));
 
+  /**
+   * GstInworldTtsSrc:region:
+   *
+   * SLNG only: the region to run in, sent as X-Region-Override
+   * (`us-east-1` for Inworld Max 1.5); NULL lets SLNG choose.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_REGION,
       g_param_spec_string ("region", "Region",
           "SLNG: region to run in, sent as X-Region-Override (us-east-1 for "
@@ -1598,6 +1690,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * CAs, or those of #GstInworldTtsSrc:ssl-ca-file). %FALSE accepts any
    * certificate, which lets anyone on the path read the API key and the
    * text: for testing only.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
       g_param_spec_boolean ("ssl-strict", "SSL strict",
@@ -1611,6 +1705,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * instead of the system's: a private CA, or a test server's
    * self-signed certificate. A relative path is taken from the current
    * directory.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
       g_param_spec_string ("ssl-ca-file", "SSL CA file",
@@ -1628,6 +1724,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * environment and connects directly. When unset, the environment's
    * settings apply: `https_proxy` for wss:// (`http_proxy` when it is
    * unset), `http_proxy` for ws://, `no_proxy`, and their upper-case forms.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_PROXY,
       g_param_spec_string ("proxy", "Proxy",
@@ -1643,6 +1741,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * While a context is open but silent, an empty send_text is sent on it
    * every this many seconds (never on a connection without a context).
    * A connection closed anyway is replaced when the next text comes.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_KEEPALIVE,
       g_param_spec_uint ("keepalive", "Keepalive",
@@ -1739,7 +1839,7 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
   gst_element_class_set_static_metadata (element_class,
       "Inworld text-to-speech source", "Source/Audio/Network",
       "Speaks text with Inworld's streaming text-to-speech WebSocket API",
-      "inworldttssrc developers <inworldttssrc@users.noreply.github.com>");
+      "inworldttssrc developers");
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_inworld_tts_src_change_state);
