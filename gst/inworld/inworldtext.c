@@ -68,6 +68,67 @@ is_closer (gunichar c)
       || type == G_UNICODE_FINAL_PUNCTUATION;
 }
 
+/* ------------------------------------------------------------------------
+ * Grapheme clusters, as far as cutting text goes: a simplified UAX #29
+ * ------------------------------------------------------------------------ */
+
+/* Characters that extend the cluster before them: combining marks (Mn,
+ * Mc, Me, and anything with a combining class), zero-width joiner and
+ * non-joiner, variation selectors (they are Mn), emoji skin-tone
+ * modifiers, and the tag characters of flag sequences. */
+static gboolean
+is_extend (gunichar c)
+{
+  if (c == (gunichar) - 1)
+    return FALSE;
+  return g_unichar_ismark (c) || g_unichar_combining_class (c) != 0
+      || c == 0x200C || c == 0x200D || (c >= 0xFE00 && c <= 0xFE0F)
+      || (c >= 0x1F3FB && c <= 0x1F3FF)
+      || (c >= 0xE0020 && c <= 0xE007F)
+      || (c >= 0xE0100 && c <= 0xE01EF);
+}
+
+static gboolean
+is_regional_indicator (gunichar c)
+{
+  return c >= 0x1F1E6 && c <= 0x1F1FF;
+}
+
+/* What the walk needs to know of the characters before the next one */
+typedef struct
+{
+  gunichar prev;                /* 0 at the start */
+  guint regional;               /* regional indicators just before */
+} Graphemes;
+
+/* Whether a cluster may end before @c, the walk having seen the
+ * characters before it; then takes @c in. Rules: never between CR and
+ * LF, before an extending character, after a ZWJ before a symbol (emoji
+ * ZWJ sequences), or between the two regional indicators of a flag.
+ * Bytes that are not UTF-8 are clusters of their own. Hangul jamo
+ * sequences and prepended concatenation marks are not handled. */
+static gboolean
+graphemes_break_before (Graphemes * g, gunichar c)
+{
+  gunichar prev = g->prev;
+  gboolean brk = TRUE;
+
+  if (prev == 0 || prev == (gunichar) - 1 || c == (gunichar) - 1)
+    brk = TRUE;
+  else if (prev == '\r' && c == '\n')
+    brk = FALSE;
+  else if (is_extend (c))
+    brk = FALSE;
+  else if (prev == 0x200D && g_unichar_type (c) == G_UNICODE_OTHER_SYMBOL)
+    brk = FALSE;
+  else if (is_regional_indicator (c) && g->regional % 2 == 1)
+    brk = FALSE;
+
+  g->regional = is_regional_indicator (c) ? g->regional + 1 : 0;
+  g->prev = c;
+  return brk;
+}
+
 /* Length in bytes of the next piece of @p (at most @max_chars characters),
  * @p holding more than @max_chars characters or not. Only the window of
  * @max_chars + 1 characters is looked at. */
@@ -82,14 +143,19 @@ piece_length (const gchar * p, const gchar * end, guint max_chars)
   gboolean sentence_cut = FALSE;
   gboolean prev_space = FALSE;
   guint count = 0;
+  /* the last place between two clusters */
+  gsize last_cluster = 0;
+  Graphemes graphemes = { 0, 0 };
 
   while (q < end && count < max_chars) {
     gsize len;
     gunichar c = next_char (q, end, &len);
     gboolean space = is_space (c);
 
-    /* cutting before @q: what ends there, what @c begins */
-    if (count > 0) {
+    /* cutting before @q: what ends there, what @c begins; never inside a
+     * cluster */
+    if (graphemes_break_before (&graphemes, c) && count > 0) {
+      last_cluster = q - p;
       if (sentence_cut || (after_end && space))
         last_sentence = q - p;
       if (prev_space || space)
@@ -125,16 +191,22 @@ piece_length (const gchar * p, const gchar * end, guint max_chars)
     gunichar c = next_char (q, end, &len);
     gboolean space = is_space (c);
 
-    if (sentence_cut || (after_end && space))
-      last_sentence = q - p;
-    if (prev_space || space)
-      last_word = q - p;
+    if (graphemes_break_before (&graphemes, c)) {
+      last_cluster = q - p;
+      if (sentence_cut || (after_end && space))
+        last_sentence = q - p;
+      if (prev_space || space)
+        last_word = q - p;
+    }
   }
 
   if (last_sentence > 0)
     return last_sentence;
   if (last_word > 0)
     return last_word;
+  if (last_cluster > 0)
+    return last_cluster;
+  /* one cluster longer than the limit: the limit wins */
   return q - p;
 }
 

@@ -18,10 +18,14 @@ G_BEGIN_DECLS
 /* Splits valid UTF-8 @text into pieces of at most @max_chars characters
  * (Unicode code points), cutting after the last sentence end (. ! ? … and
  * CJK 。！？ followed by space or end) that fits, else after the last
- * whitespace, else at the last whole character that fits. Never cuts inside
- * a UTF-8 sequence. Lossless: the pieces concatenated give @text back
- * byte for byte. Returns a NULL-terminated array (g_strfreev); an empty
- * @text gives an empty array.
+ * whitespace, else at the end of the last grapheme cluster that fits
+ * (else, for one cluster longer than @max_chars, at the last character
+ * that fits). Never cuts inside a UTF-8 sequence, nor inside a cluster
+ * (a letter and its combining marks, an emoji with its ZWJ sequence,
+ * variation selector or skin tone, a flag's two regional indicators, CR
+ * LF) unless the cluster alone is over the limit. Lossless: the pieces
+ * concatenated give @text back byte for byte. Returns a NULL-terminated
+ * array (g_strfreev); an empty @text gives an empty array.
  *
  * Details: "followed by space or end" applies to . ! ? …; the CJK
  * terminators (and ｡) end a sentence whatever follows, as CJK text puts no

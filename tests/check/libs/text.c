@@ -191,9 +191,74 @@ GST_START_TEST (test_split_emoji)
   assert_split ("ééééé", 5, "ééééé", NULL);
   assert_split ("éééééé", 5, "ééééé", "é", NULL);
   assert_split ("héllo wörld", 8, "héllo ", "wörld", NULL);
-  /* combining sequences count per code point */
-  assert_split ("e\xcc\x81" "e\xcc\x81", 3, "e\xcc\x81" "e", "\xcc\x81",
-      NULL);
+  /* combining sequences count per code point, and are never cut */
+  assert_split ("e\xcc\x81" "e\xcc\x81", 3, "e\xcc\x81", "e\xcc\x81", NULL);
+  g_string_free (text, TRUE);
+}
+
+GST_END_TEST;
+
+#define ZWJ "\xe2\x80\x8d"
+/* 👩‍👩‍👧‍👦: 7 code points, one cluster */
+#define FAMILY "\xf0\x9f\x91\xa9" ZWJ "\xf0\x9f\x91\xa9" ZWJ \
+    "\xf0\x9f\x91\xa7" ZWJ "\xf0\x9f\x91\xa6"
+/* 👍🏽: thumbs up, medium skin tone */
+#define THUMBS "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd"
+/* 🇫🇷 and 🇯🇵: two regional indicators each */
+#define FLAG_FR "\xf0\x9f\x87\xab\xf0\x9f\x87\xb7"
+#define FLAG_JP "\xf0\x9f\x87\xaf\xf0\x9f\x87\xb5"
+/* ❤️: heart and variation selector 16 */
+#define HEART "\xe2\x9d\xa4\xef\xb8\x8f"
+/* ệ decomposed: e, dot below, circumflex */
+#define E_DOTS "e\xcc\xa3\xcc\x82"
+
+/* The hard cut (no space, no sentence end in the window) falls between
+ * two grapheme clusters, never inside one, and the limit holds */
+GST_START_TEST (test_split_graphemes)
+{
+  /* the limit falls inside the ZWJ sequence: it goes whole to the next */
+  assert_split ("abcde" FAMILY "fg", 8, "abcde", FAMILY "f", "g", NULL);
+  assert_split ("ab" FAMILY FAMILY, 7, "ab", FAMILY, FAMILY, NULL);
+  /* skin tone modifier */
+  assert_split ("abc" THUMBS "d", 4, "abc", THUMBS "d", NULL);
+  /* variation selector */
+  assert_split ("ab" HEART "c", 3, "ab", HEART "c", NULL);
+  /* flags: pairs of regional indicators, whatever the limit */
+  assert_split (FLAG_FR FLAG_JP FLAG_FR, 3, FLAG_FR, FLAG_JP, FLAG_FR, NULL);
+  assert_split (FLAG_FR FLAG_JP FLAG_FR, 5, FLAG_FR FLAG_JP, FLAG_FR, NULL);
+  assert_split ("x" FLAG_FR FLAG_JP, 2, "x", FLAG_FR, FLAG_JP, NULL);
+  /* combining marks, several on one letter */
+  assert_split ("Vi" E_DOTS "t", 4, "Vi", E_DOTS "t", NULL);
+  assert_split ("abc" "a\xcc\x8a", 4, "abc", "a\xcc\x8a", NULL);
+  /* CR LF is one cluster: a cut never falls between them */
+  assert_split ("abc\r\nd", 4, "abc", "\r\nd", NULL);
+  /* a whitespace cut before an emoji sequence is fine */
+  assert_split ("hi " FAMILY, 7, "hi ", FAMILY, NULL);
+  /* a cluster longer than the limit: the limit wins, losslessly */
+  assert_split (FAMILY, 3, "\xf0\x9f\x91\xa9" ZWJ "\xf0\x9f\x91\xa9",
+      ZWJ "\xf0\x9f\x91\xa7" ZWJ, "\xf0\x9f\x91\xa6", NULL);
+  /* a ZWJ before a letter joins nothing */
+  assert_split ("ab" ZWJ "cd", 3, "ab" ZWJ, "cd", NULL);
+}
+
+GST_END_TEST;
+
+/* At the 1000-character limit of the service: a text of emoji ZWJ
+ * sequences and accents is cut between clusters only */
+GST_START_TEST (test_split_graphemes_at_limit)
+{
+  GString *text = g_string_new (NULL);
+  gchar **pieces;
+
+  /* 999 letters, then the family: the limit falls inside it */
+  for (guint i = 0; i < 999; i++)
+    g_string_append_c (text, 'a');
+  g_string_append (text, FAMILY E_DOTS FAMILY);
+  pieces = split_checked (text->str, 1000);
+  fail_unless_equals_int (g_strv_length (pieces), 2);
+  fail_unless_equals_int (g_utf8_strlen (pieces[0], -1), 999);
+  fail_unless_equals_string (pieces[1], FAMILY E_DOTS FAMILY);
+  g_strfreev (pieces);
   g_string_free (text, TRUE);
 }
 
@@ -217,6 +282,47 @@ GST_START_TEST (test_split_invalid_utf8)
 
 GST_END_TEST;
 
+/* What the tests take as extending a cluster (the atoms below) */
+static gboolean
+is_extend_char (gunichar c)
+{
+  return g_unichar_ismark (c) || c == 0x200D || c == 0xFE0F
+      || (c >= 0x1F3FB && c <= 0x1F3FF);
+}
+
+/* Characters of the cluster that starts @piece (or, with @last, that
+ * ends it), for the atoms of test_split_random: marks, skin tones and
+ * ZWJ sequences; two regional indicators at most. */
+static glong
+cluster_chars (const gchar * piece, gboolean last)
+{
+  glong n = g_utf8_strlen (piece, -1);
+  gunichar *chars = g_utf8_to_ucs4_fast (piece, -1, NULL);
+  glong count = 1;
+
+#define RI(c) ((c) >= 0x1F1E6 && (c) <= 0x1F1FF)
+  if (last) {
+    glong i = n - 1;
+
+    for (; i > 0 && (is_extend_char (chars[i]) || chars[i - 1] == 0x200D); i--)
+      count++;
+    if (i > 0 && RI (chars[i]) && RI (chars[i - 1]))
+      count++;
+  } else {
+    glong i = 1;
+
+    if (n >= 2 && RI (chars[0]) && RI (chars[1])) {
+      i = 2;
+      count = 2;
+    }
+    for (; i < n && (is_extend_char (chars[i]) || chars[i - 1] == 0x200D); i++)
+      count++;
+  }
+#undef RI
+  g_free (chars);
+  return count;
+}
+
 /* Random texts from pieces chosen to hit every branch: the split is
  * lossless, valid and within the limit; when a piece is cut before the
  * end and the window had whitespace, it does not end in the middle of a
@@ -226,7 +332,7 @@ GST_START_TEST (test_split_random)
   static const gchar *const atoms[] = {
     "a", "bc", "def", " ", "  ", "\n", ". ", "! ", "? ", ".", "…", "。", "！",
     "？", "\"", "”", ")", "」", "é", "今", "😀", "\t", "3.14", "e\xcc\x81",
-    "\xe3\x80\x80",
+    "\xe3\x80\x80", FAMILY, THUMBS, FLAG_FR, HEART, E_DOTS, "\xcc\x81",
   };
   GRand *rand = g_rand_new_with_seed (424242);
 
@@ -248,8 +354,15 @@ GST_START_TEST (test_split_random)
               pieces[i] + strlen (pieces[i])));
       gunichar next = g_utf8_get_char (pieces[i + 1]);
 
-      if (len < (glong) max) {
-        /* a short piece ended at whitespace or a sentence end */
+      /* never inside a cluster, unless it is longer than the limit */
+      if (is_extend_char (next) || last == 0x200D)
+        fail_unless (cluster_chars (pieces[i], TRUE) + cluster_chars
+            (pieces[i + 1], FALSE) > max, "cut inside a cluster after '%s' "
+            "before '%s'", pieces[i], pieces[i + 1]);
+      if (len < (glong) max && len + cluster_chars (pieces[i + 1],
+              FALSE) <= max) {
+        /* a short piece ended at whitespace or a sentence end, or its
+         * next cluster did not fit */
         fail_unless (g_unichar_isspace (last) || g_unichar_isspace (next)
             || strchr (".!?", (gchar) last) || last == 0x2026
             || last == 0x3002 || last == 0xff01 || last == 0xff1f
@@ -416,6 +529,8 @@ text_suite (void)
   tcase_add_test (tc, test_split_cjk);
   tcase_add_test (tc, test_split_cjk_more);
   tcase_add_test (tc, test_split_emoji);
+  tcase_add_test (tc, test_split_graphemes);
+  tcase_add_test (tc, test_split_graphemes_at_limit);
   tcase_add_test (tc, test_split_invalid_utf8);
   tcase_add_test (tc, test_split_random);
   tcase_add_test (tc, test_split_large);
