@@ -570,6 +570,8 @@ GST_START_TEST (test_property_then_sink_pad)
   GArray *flushes;
 
   g_object_set (t->el, "text", property_text, NULL);
+  /* the untimed line is one utterance, spoken before EOS */
+  gst_util_set_object_arg (G_OBJECT (t->el), "text-segmentation", "buffer");
   t_play (t);
   t_text_start (t, "utf8", NULL);
   /* very likely queued before the task has even started */
@@ -752,6 +754,8 @@ GST_START_TEST (test_upstream_flush)
   const gchar *old_ctx;
   guint stop, n;
 
+  /* each untimed line is one utterance */
+  gst_util_set_object_arg (G_OBJECT (t->el), "text-segmentation", "buffer");
   t_play (t);
   t_text_start (t, "utf8", NULL);
   t_push_line (t, before_seek, GST_CLOCK_TIME_NONE);
