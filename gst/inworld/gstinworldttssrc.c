@@ -19,9 +19,10 @@
  * in whole frames.
  *
  * Text comes from the #GstInworldTtsSrc:text property, from buffers on the
- * request pad `sink` (`text/x-raw`, utf8 or pango-markup: one buffer is one
- * utterance, spoken from its running time on), or from the application
- * through the action signals #GstInworldTtsSrc::push-text,
+ * request pad `sink` (`text/x-raw`, utf8 or pango-markup: a timed buffer is
+ * one utterance, spoken from its running time on; untimed text is cut at
+ * sentence ends, see #GstInworldTtsSrc:text-segmentation), or from the
+ * application through the action signals #GstInworldTtsSrc::push-text,
  * #GstInworldTtsSrc::flush, #GstInworldTtsSrc::end-of-stream and
  * #GstInworldTtsSrc::interrupt. Each utterance's speech starts at its time
  * or right after the previous speech, whichever is later; the silence
