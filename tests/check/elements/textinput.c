@@ -1873,8 +1873,7 @@ GST_START_TEST (test_text_segmentation)
 
   /* sentence: the second buffer's time for what begins in it */
   t = t_new (emu, TRUE);
-  gst_util_set_object_arg (G_OBJECT (t->el), "text-segmentation",
-      "sentence");
+  gst_util_set_object_arg (G_OBJECT (t->el), "text-segmentation", "sentence");
   t_play (t);
   t_text_start (t, "utf8", NULL);
   t_push_line (t, "First cue. It has two sentences. ", 0);
