@@ -142,3 +142,22 @@ gst_inworld_tts_auto_mode_strategy_get_type (void)
 
   return register_enum (&type, "GstInworldTtsAutoModeStrategy", values);
 }
+
+GType
+gst_inworld_tts_text_segmentation_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_INWORLD_TTS_TEXT_SEGMENTATION_AUTO,
+        "Timed buffers are utterances, untimed text is cut at sentences",
+        "auto"},
+    {GST_INWORLD_TTS_TEXT_SEGMENTATION_BUFFER, "One buffer, one utterance",
+        "buffer"},
+    {GST_INWORLD_TTS_TEXT_SEGMENTATION_LINE, "Cut at newlines", "line"},
+    {GST_INWORLD_TTS_TEXT_SEGMENTATION_SENTENCE, "Cut at sentence ends",
+        "sentence"},
+    {0, NULL, NULL},
+  };
+
+  return register_enum (&type, "GstInworldTtsTextSegmentation", values);
+}

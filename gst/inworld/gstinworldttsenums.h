@@ -170,4 +170,29 @@ typedef enum
   (gst_inworld_tts_auto_mode_strategy_get_type ())
 GType gst_inworld_tts_auto_mode_strategy_get_type (void);
 
+/**
+ * GstInworldTtsTextSegmentation:
+ * @GST_INWORLD_TTS_TEXT_SEGMENTATION_AUTO: buffers with a timestamp are
+ *   utterances, untimed ones are cut at sentence ends
+ * @GST_INWORLD_TTS_TEXT_SEGMENTATION_BUFFER: each buffer is an utterance
+ * @GST_INWORLD_TTS_TEXT_SEGMENTATION_LINE: cut at newlines, across buffers
+ * @GST_INWORLD_TTS_TEXT_SEGMENTATION_SENTENCE: cut at sentence ends,
+ *   across buffers
+ *
+ * How the buffers of the sink pad become utterances.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_TEXT_SEGMENTATION_AUTO,
+  GST_INWORLD_TTS_TEXT_SEGMENTATION_BUFFER,
+  GST_INWORLD_TTS_TEXT_SEGMENTATION_LINE,
+  GST_INWORLD_TTS_TEXT_SEGMENTATION_SENTENCE,
+} GstInworldTtsTextSegmentation;
+
+#define GST_TYPE_INWORLD_TTS_TEXT_SEGMENTATION \
+  (gst_inworld_tts_text_segmentation_get_type ())
+GType gst_inworld_tts_text_segmentation_get_type (void);
+
 G_END_DECLS

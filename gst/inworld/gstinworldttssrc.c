@@ -19,9 +19,10 @@
  * in whole frames.
  *
  * Text comes from the #GstInworldTtsSrc:text property, from buffers on the
- * request pad `sink` (`text/x-raw`, utf8 or pango-markup: one buffer is one
- * utterance, spoken from its running time on), or from the application
- * through the action signals #GstInworldTtsSrc::push-text,
+ * request pad `sink` (`text/x-raw`, utf8 or pango-markup: a timed buffer is
+ * one utterance, spoken from its running time on; untimed text is cut at
+ * sentence ends, see #GstInworldTtsSrc:text-segmentation), or from the
+ * application through the action signals #GstInworldTtsSrc::push-text,
  * #GstInworldTtsSrc::flush, #GstInworldTtsSrc::end-of-stream and
  * #GstInworldTtsSrc::interrupt. Each utterance's speech starts at its time
  * or right after the previous speech, whichever is later; the silence
@@ -105,6 +106,7 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_SSL_CA_FILE NULL
 #define DEFAULT_PROXY NULL
 #define DEFAULT_KEEPALIVE 60
+#define DEFAULT_TEXT_SEGMENTATION GST_INWORLD_TTS_TEXT_SEGMENTATION_AUTO
 
 enum
 {
@@ -137,6 +139,7 @@ enum
   PROP_BUFFER_CHAR_THRESHOLD,
   PROP_MAX_BUFFER_DELAY,
   PROP_STATS,
+  PROP_TEXT_SEGMENTATION,
 };
 
 enum
@@ -346,9 +349,14 @@ gst_inworld_tts_src_push_text (GstInworldTtsSrc * self, const gchar * text,
   return TRUE;
 }
 
+static void sink_text_finish (GstInworldTtsSrc * self, gboolean at_end);
+static void sink_text_forget (GstInworldTtsSrc * self);
+
 static void
 gst_inworld_tts_src_flush (GstInworldTtsSrc * self)
 {
+  /* the sink pad's sentence under way ends here */
+  sink_text_finish (self, FALSE);
   g_mutex_lock (&self->lock);
   if (self->session && !self->eos_requested)
     inworld_session_flush (self->session);
@@ -358,12 +366,136 @@ gst_inworld_tts_src_flush (GstInworldTtsSrc * self)
 static void
 gst_inworld_tts_src_end_of_stream (GstInworldTtsSrc * self)
 {
+  /* what the sink pad holds is the end of its text */
+  sink_text_finish (self, TRUE);
   g_mutex_lock (&self->lock);
   if (self->session && !self->eos_requested) {
     self->eos_requested = TRUE;
     inworld_session_end (self->session);
   }
   g_mutex_unlock (&self->lock);
+}
+
+/* What the cutter holds and a cut character go; under sink_lock. */
+static void
+sink_text_reset (GstInworldTtsSrc * self)
+{
+  g_string_truncate (self->sink_tail, 0);
+  if (self->cutter)
+    inworld_sentence_cutter_reset (self->cutter);
+  self->cutter_pts = GST_CLOCK_TIME_NONE;
+}
+
+/* Speaks what the cutter holds (EOS, the flush signal, a change of
+ * segmentation); @at_end, a character cut at the end goes too. Under
+ * sink_lock. */
+static void
+sink_text_drain (GstInworldTtsSrc * self, gboolean flush, gboolean at_end)
+{
+  gchar *rest = self->cutter ? inworld_sentence_cutter_finish (self->cutter)
+      : NULL;
+
+  if (rest && inworld_text_has_speech (rest)) {
+    GST_DEBUG_OBJECT (self, "utterance from %" GST_TIME_FORMAT
+        " (the end of the text): %s", GST_TIME_ARGS (self->cutter_pts), rest);
+    if (!speak (self, rest, flush, self->cutter_pts))
+      GST_DEBUG_OBJECT (self, "text after the end of the stream, dropped");
+  } else if (rest) {
+    GST_DEBUG_OBJECT (self, "nothing to speak at the end of the text");
+  }
+  g_free (rest);
+  self->cutter_pts = GST_CLOCK_TIME_NONE;
+  if (at_end && self->sink_tail->len > 0) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("The text ends inside a UTF-8 character: its last %" G_GSIZE_FORMAT
+            " bytes were dropped.", self->sink_tail->len), (NULL));
+    g_string_truncate (self->sink_tail, 0);
+  }
+}
+
+/* The flush and end-of-stream signals and EOS (@at_end) end the text of
+ * the sink pad too: what it holds is spoken. */
+static void
+sink_text_finish (GstInworldTtsSrc * self, gboolean at_end)
+{
+  gboolean auto_mode;
+
+  GST_OBJECT_LOCK (self);
+  auto_mode = self->auto_mode;
+  GST_OBJECT_UNLOCK (self);
+  g_mutex_lock (&self->sink_lock);
+  sink_text_drain (self, !auto_mode, at_end);
+  g_mutex_unlock (&self->sink_lock);
+}
+
+/* How the text of a buffer timed @pts becomes utterances: -1 for one
+ * utterance, else the cutter's segmentation. */
+static gint
+sink_segmentation (GstInworldTtsSrc * self, GstClockTime pts)
+{
+  GstInworldTtsTextSegmentation how;
+
+  GST_OBJECT_LOCK (self);
+  how = self->text_segmentation;
+  GST_OBJECT_UNLOCK (self);
+  switch (how) {
+    case GST_INWORLD_TTS_TEXT_SEGMENTATION_BUFFER:
+      return -1;
+    case GST_INWORLD_TTS_TEXT_SEGMENTATION_LINE:
+      return INWORLD_SEGMENT_LINE;
+    case GST_INWORLD_TTS_TEXT_SEGMENTATION_SENTENCE:
+      return INWORLD_SEGMENT_SENTENCE;
+    default:
+      /* timed text (subtitles) keeps its cues; a byte stream is cut */
+      return GST_CLOCK_TIME_IS_VALID (pts) ? -1 : INWORLD_SEGMENT_SENTENCE;
+  }
+}
+
+/* Hands @text, from a buffer timed @pts, over: whole, or cut by the
+ * cutter, each piece with the time of the buffer it began in; under
+ * sink_lock. */
+static void
+sink_text_speak (GstInworldTtsSrc * self, const gchar * text,
+    GstClockTime pts, guint64 index, gboolean flush)
+{
+  gint how = sink_segmentation (self, pts);
+  gchar **pieces;
+  gsize held;
+
+  if (self->cutter && (how < 0 || (InworldSegmentation) how !=
+          self->cutter_how))
+    sink_text_drain (self, flush, FALSE);
+  if (how < 0) {
+    GST_DEBUG_OBJECT (self, "utterance %" G_GUINT64_FORMAT " from %"
+        GST_TIME_FORMAT ": %s", index, GST_TIME_ARGS (pts), text);
+    /* a cue with nothing to speak is an utterance too: it takes its place
+     * on the timeline and gets its flush-completed */
+    if (!speak (self, text, flush, pts))
+      GST_DEBUG_OBJECT (self, "text buffer %" G_GUINT64_FORMAT " after the "
+          "end of the stream, dropped", index);
+    return;
+  }
+
+  if (self->cutter == NULL || self->cutter_how != (InworldSegmentation) how) {
+    inworld_sentence_cutter_free (self->cutter);
+    self->cutter = inworld_sentence_cutter_new (how, INWORLD_MAX_TEXT_CHARS);
+    self->cutter_how = how;
+  }
+  held = inworld_sentence_cutter_pending (self->cutter);
+  pieces = inworld_sentence_cutter_feed (self->cutter, text, -1);
+  for (guint i = 0; pieces[i]; i++) {
+    GstClockTime t = (i == 0 && held > 0) ? self->cutter_pts : pts;
+
+    GST_DEBUG_OBJECT (self, "utterance from %" GST_TIME_FORMAT
+        " (buffer %" G_GUINT64_FORMAT "): %s", GST_TIME_ARGS (t), index,
+        pieces[i]);
+    if (!speak (self, pieces[i], flush, t))
+      GST_DEBUG_OBJECT (self, "text after the end of the stream, dropped");
+  }
+  /* what is held now began in this buffer, unless nothing was cut */
+  if (pieces[0] || held == 0)
+    self->cutter_pts = pts;
+  g_strfreev (pieces);
 }
 
 static GstFlowReturn
@@ -373,8 +505,9 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (parent);
   GstClockTime pts = GST_CLOCK_TIME_NONE;
   GstMapInfo map;
+  const gchar *data;
+  gsize size, tail, carried, bad = 0;
   gchar *text = NULL;
-  gsize bad;
   guint64 index = ++self->sink_buffers;
   gboolean auto_mode;
 
@@ -382,29 +515,52 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
     goto done;
   if (map.size == 0)
     goto unmap;                 /* nothing at all */
-  if (!inworld_text_validate ((const gchar *) map.data, map.size, &bad)) {
+
+  g_mutex_lock (&self->sink_lock);
+  /* a character cut at the end of the buffer before begins this one */
+  carried = self->sink_tail->len;
+  if (carried > 0) {
+    g_string_append_len (self->sink_tail, (const gchar *) map.data, map.size);
+    data = self->sink_tail->str;
+    size = self->sink_tail->len;
+  } else {
+    data = (const gchar *) map.data;
+    size = map.size;
+  }
+  tail = inworld_text_incomplete_tail (data, size);
+  if (!inworld_text_validate (data, size - tail, &bad)) {
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Dropped text buffer %" G_GUINT64_FORMAT " (PTS %" GST_TIME_FORMAT
             "): it is not valid UTF-8 (bad byte at offset %" G_GSIZE_FORMAT
-            ").", index, GST_TIME_ARGS (GST_BUFFER_PTS (buf)), bad), (NULL));
-    goto unmap;
+            ").", index, GST_TIME_ARGS (GST_BUFFER_PTS (buf)),
+            bad > carried ? bad - carried : 0), (NULL));
+    g_string_truncate (self->sink_tail, 0);
+    goto unlock;
   }
   if (self->sink_markup) {
     GError *error = NULL;
 
-    text = inworld_text_strip_markup ((const gchar *) map.data, map.size,
-        &error);
+    text = inworld_text_strip_markup (data, size - tail, &error);
     if (text == NULL) {
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
           ("Dropped text buffer %" G_GUINT64_FORMAT " (PTS %" GST_TIME_FORMAT
               "): it is not valid Pango markup.", index,
               GST_TIME_ARGS (GST_BUFFER_PTS (buf))), ("%s", error->message));
       g_clear_error (&error);
-      goto unmap;
     }
   } else {
-    text = g_strndup ((const gchar *) map.data, map.size);
+    text = g_strndup (data, size - tail);
   }
+  /* keeps the cut character for the next buffer */
+  {
+    gchar cut[4];
+
+    memcpy (cut, data + size - tail, tail);
+    g_string_truncate (self->sink_tail, 0);
+    g_string_append_len (self->sink_tail, cut, tail);
+  }
+  if (text == NULL || size == tail)
+    goto unlock;                /* nothing but the cut character yet */
 
   if (GST_BUFFER_PTS_IS_VALID (buf))
     pts = gst_segment_to_running_time (&self->sink_segment,
@@ -412,20 +568,37 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
   GST_OBJECT_LOCK (self);
   auto_mode = self->auto_mode;
   GST_OBJECT_UNLOCK (self);
-  GST_DEBUG_OBJECT (self, "utterance %" G_GUINT64_FORMAT " from %"
-      GST_TIME_FORMAT ": %s", index, GST_TIME_ARGS (pts), text);
-  /* a cue with nothing to speak is an utterance too: it takes its place
-   * on the timeline and gets its flush-completed */
-  if (!speak (self, text, !auto_mode, pts))
-    GST_DEBUG_OBJECT (self, "text buffer %" G_GUINT64_FORMAT " after the "
-        "end of the stream, dropped", index);
-  g_free (text);
+  sink_text_speak (self, text, pts, index, !auto_mode);
 
+unlock:
+  g_mutex_unlock (&self->sink_lock);
+  g_free (text);
 unmap:
   gst_buffer_unmap (buf, &map);
 done:
   gst_buffer_unref (buf);
   return GST_FLOW_OK;
+}
+
+/* The text held goes (an interruption, a flush upstream). */
+static void
+sink_text_forget (GstInworldTtsSrc * self)
+{
+  g_mutex_lock (&self->sink_lock);
+  sink_text_reset (self);
+  g_mutex_unlock (&self->sink_lock);
+}
+
+/* Deactivated (a state change down, a release): the text in progress is
+ * forgotten. */
+static gboolean
+gst_inworld_tts_src_sink_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  sink_text_forget (GST_INWORLD_TTS_SRC (parent));
+  return TRUE;
 }
 
 static void interrupt (GstInworldTtsSrc * self, gboolean cancel_eos);
@@ -456,10 +629,12 @@ gst_inworld_tts_src_sink_event (GstPad * pad, GstObject * parent,
     case GST_EVENT_FLUSH_START:
       /* a flushing seek upstream: what was being said is out of date, and
        * upstream goes on after it */
+      sink_text_forget (self);
       interrupt (self, TRUE);
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->sink_segment, GST_FORMAT_TIME);
+      sink_text_forget (self);
       break;
     default:
       break;
@@ -481,6 +656,8 @@ gst_inworld_tts_src_request_new_pad (GstElement * element,
       GST_DEBUG_FUNCPTR (gst_inworld_tts_src_sink_chain));
   gst_pad_set_event_function (pad,
       GST_DEBUG_FUNCPTR (gst_inworld_tts_src_sink_event));
+  gst_pad_set_activatemode_function (pad,
+      GST_DEBUG_FUNCPTR (gst_inworld_tts_src_sink_activate_mode));
   GST_PAD_SET_PROXY_ALLOCATION (pad);
 
   GST_OBJECT_LOCK (self);
@@ -598,6 +775,8 @@ interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
 static void
 gst_inworld_tts_src_interrupt (GstInworldTtsSrc * self)
 {
+  /* the sink pad's sentence under way goes with the speech */
+  sink_text_forget (self);
   interrupt (self, FALSE);
 }
 
@@ -1111,6 +1290,11 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       self->max_buffer_delay = g_value_get_uint (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_TEXT_SEGMENTATION:
+      GST_OBJECT_LOCK (self);
+      self->text_segmentation = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1209,6 +1393,9 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
     case PROP_MAX_BUFFER_DELAY:
       g_value_set_uint (value, self->max_buffer_delay);
       break;
+    case PROP_TEXT_SEGMENTATION:
+      g_value_set_enum (value, self->text_segmentation);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1234,6 +1421,9 @@ gst_inworld_tts_src_finalize (GObject * object)
   if (self->st)
     inworld_soup_thread_release (self->st);
   inworld_session_stats_clear (&self->session_stats);
+  inworld_sentence_cutter_free (self->cutter);
+  g_string_free (self->sink_tail, TRUE);
+  g_mutex_clear (&self->sink_lock);
   g_mutex_clear (&self->control_lock);
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->qlock);
@@ -1280,7 +1470,11 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   self->auto_mode_strategy = DEFAULT_AUTO_MODE_STRATEGY;
   self->buffer_char_threshold = DEFAULT_BUFFER_CHAR_THRESHOLD;
   self->max_buffer_delay = DEFAULT_MAX_BUFFER_DELAY;
+  self->text_segmentation = DEFAULT_TEXT_SEGMENTATION;
 
+  g_mutex_init (&self->sink_lock);
+  self->sink_tail = g_string_new (NULL);
+  self->cutter_pts = GST_CLOCK_TIME_NONE;
   g_mutex_init (&self->control_lock);
   g_mutex_init (&self->lock);
   g_mutex_init (&self->qlock);
@@ -1773,6 +1967,31 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
+   * GstInworldTtsSrc:text-segmentation:
+   *
+   * How the buffers of the sink pad become utterances. `buffer`: each
+   * buffer is one, at its time (timed text: subtitles). `line`: the text
+   * is cut after each newline, across buffers. `sentence`: it is cut where
+   * a sentence ends (. ! ? … before whitespace; 。！？ with nothing
+   * after), across buffers, never inside a tag (`[say warmly]`,
+   * `<break time="1s"/>`, `<verbatim>…</verbatim>`); each utterance takes
+   * the time of the buffer it begins in. `auto`: buffers with a PTS are
+   * utterances, untimed text (a file, LLM tokens from an appsrc) is cut
+   * at sentences. Whatever is held at EOS, `end-of-stream` or `flush` is
+   * spoken then. A UTF-8 character cut at the end of a buffer is always
+   * completed by the next buffer.
+   *
+   * Since: 0.2
+   */
+  g_object_class_install_property (gobject_class, PROP_TEXT_SEGMENTATION,
+      g_param_spec_enum ("text-segmentation", "Text segmentation",
+          "How sink pad buffers become utterances: buffer (one each), line, "
+          "sentence (cut across buffers), or auto (timed buffers one each, "
+          "untimed text cut at sentences)",
+          GST_TYPE_INWORLD_TTS_TEXT_SEGMENTATION, DEFAULT_TEXT_SEGMENTATION,
+          rw_playing));
+
+  /**
    * GstInworldTtsSrc::push-text:
    * @src: the element
    * @text: UTF-8 text
@@ -1853,4 +2072,5 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_TEXT_NORMALIZATION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_DELIVERY_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_AUTO_MODE_STRATEGY, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_TEXT_SEGMENTATION, 0);
 }

@@ -22,7 +22,9 @@
  *   qlock         the output queue, its epoch, `playing`
  * and the object lock for the properties, which may be taken inside
  * control_lock (activation, the running time of an interrupt) but never
- * has another lock taken inside it. The task takes none of them while
+ * has another lock taken inside it. sink_lock (the sink pad's text in
+ * progress) may be taken inside control_lock and has lock and the object
+ * lock taken inside it; control_lock is never taken inside it. The task takes none of them while
  * pushing. */
 
 #pragma once
@@ -30,6 +32,7 @@
 #include "gstinworldttssrc.h"
 #include "inworldaudio.h"
 #include "inworldsession.h"
+#include "inworldtext.h"
 #include "inworldsoupthread.h"
 
 G_BEGIN_DECLS
@@ -85,6 +88,7 @@ struct _GstInworldTtsSrc
   gchar *ssl_ca_file;           /* NULL: the system's CAs */
   gchar *proxy;                 /* NULL: the environment's proxy */
   guint keepalive;
+  GstInworldTtsTextSegmentation text_segmentation;
 
   GMutex control_lock;
 
@@ -108,6 +112,12 @@ struct _GstInworldTtsSrc
   GstSegment sink_segment;
   gboolean sink_markup;         /* format=pango-markup */
   guint64 sink_buffers;
+  /* text from the sink pad not handed over yet, under sink_lock */
+  GMutex sink_lock;
+  GString *sink_tail;           /* a UTF-8 character cut at a buffer's end */
+  InworldSentenceCutter *cutter;        /* NULL until cutting */
+  InworldSegmentation cutter_how;
+  GstClockTime cutter_pts;      /* the time of what the cutter holds */
 
   /* the src task only (and activation, with the task stopped) */
   gboolean started;

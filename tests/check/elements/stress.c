@@ -74,6 +74,8 @@ tts_pipeline (const gchar * uri, GstElement ** tts)
   *tts = gst_element_factory_make ("inworldttssrc", NULL);
   fail_unless (*tts != NULL, "inworldttssrc not found");
   g_object_set (*tts, "uri", uri, "api-key", TEST_API_KEY, NULL);
+  /* each untimed line pushed upstream is one utterance, counted as such */
+  gst_util_set_object_arg (G_OBJECT (*tts), "text-segmentation", "buffer");
   g_object_set (filter, "caps", caps, NULL);
   gst_caps_unref (caps);
   g_object_set (sink, "sync", FALSE, NULL);

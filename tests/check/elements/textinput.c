@@ -570,6 +570,8 @@ GST_START_TEST (test_property_then_sink_pad)
   GArray *flushes;
 
   g_object_set (t->el, "text", property_text, NULL);
+  /* the untimed line is one utterance, spoken before EOS */
+  gst_util_set_object_arg (G_OBJECT (t->el), "text-segmentation", "buffer");
   t_play (t);
   t_text_start (t, "utf8", NULL);
   /* very likely queued before the task has even started */
@@ -752,6 +754,8 @@ GST_START_TEST (test_upstream_flush)
   const gchar *old_ctx;
   guint stop, n;
 
+  /* each untimed line is one utterance */
+  gst_util_set_object_arg (G_OBJECT (t->el), "text-segmentation", "buffer");
   t_play (t);
   t_text_start (t, "utf8", NULL);
   t_push_line (t, before_seek, GST_CLOCK_TIME_NONE);
@@ -1686,6 +1690,270 @@ GST_START_TEST (test_live_late_timings)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------
+ * Byte streams: UTF-8 cut between buffers, text-segmentation
+ * ------------------------------------------------------------------------ */
+
+/* The flushes of @rec are exactly @pieces (each its test signal, one
+ * flush each), the first starting at @first_start (unless NONE) */
+static void
+check_utterances (Rec * rec, gchar ** pieces, GstClockTime first_start)
+{
+  GArray *flushes = rec_flushes (rec, 0);
+
+  fail_unless_equals_int (flushes->len, g_strv_length (pieces));
+  for (guint i = 0; pieces[i]; i++)
+    check_flush (FLUSH_AT (flushes, i), pieces[i], i == 0 ? first_start :
+        GST_CLOCK_TIME_NONE);
+  g_array_unref (flushes);
+}
+
+/* About 13 KB of French in sentences, as a NULL-terminated array of its
+ * sentences, each with the space after it (the last one without). */
+static gchar **
+french_sentences (void)
+{
+  static const gchar *const templates[] = {
+    "Le café de l'élève numéro %u était déjà très chaud à midi.",
+    "Où êtes-vous allés pendant les vacances d'été, numéro %u ?",
+    "Quelle belle journée pour une promenade près du château %u !",
+    "Les œufs, le pâté et la crème brûlée coûtent %u euros… ",
+    "Ça m'étonnerait qu'il neige à Noël cette année, dit-elle %u fois.",
+  };
+  GPtrArray *sentences = g_ptr_array_new ();
+  gsize bytes = 0;
+
+  for (guint i = 0; bytes < 13 * 1024; i++) {
+    gchar *t = g_strdup_printf (templates[i % G_N_ELEMENTS (templates)], i);
+    /* each ends with one space (the ellipsis template has it already) */
+    gchar *sentence = g_str_has_suffix (t, " ") ? g_strdup (t) :
+        g_strconcat (t, " ", NULL);
+
+    g_free (t);
+    bytes += strlen (sentence);
+    g_ptr_array_add (sentences, sentence);
+  }
+  g_ptr_array_add (sentences, g_strdup ("Fin du texte."));
+  g_ptr_array_add (sentences, NULL);
+  return (gchar **) g_ptr_array_free (sentences, FALSE);
+}
+
+/* An untimed byte stream in 4096-byte blocks (as filesrc reads a file),
+ * blocks ending inside accented characters: every character is spoken,
+ * one utterance per sentence, none longer than a sentence */
+GST_START_TEST (test_byte_stream_sentences)
+{
+  InworldEmulator *emu = inworld_emulator_start ("--speed=0", NULL);
+  T *t = t_new (emu, TRUE);
+  gchar **sentences = french_sentences ();
+  gchar *text = g_strjoinv ("", sentences);
+  gsize len = strlen (text), cut_inside = 0;
+  GArray *flushes;
+  guint chars = 0;
+
+  /* blocks do end inside characters */
+  for (gsize at = 4096; at < len; at += 4096)
+    cut_inside += (text[at] & 0xC0) == 0x80;
+  fail_unless (cut_inside > 0, "no block ends inside a character");
+  fail_unless (len > 3 * 4096);
+
+  t_play (t);
+  t_text_start (t, "utf8", NULL);
+  for (gsize at = 0; at < len; at += 4096)
+    t_push_bytes (t, text + at, MIN (4096, len - at), GST_CLOCK_TIME_NONE);
+  fail_unless (gst_pad_push_event (t->text, gst_event_new_eos ()));
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1,
+          2 * WAIT), "EOS");
+  rec_fail_if_problem (&t->rec);
+  fail_unless_equals_int (t->rec.errors, 0);
+  fail_unless_equals_int (count_warnings (&t->rec, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FORMAT), 0);
+
+  /* every character reached the server and was spoken */
+  flushes = rec_flushes (&t->rec, 0);
+  for (guint i = 0; i < flushes->len; i++) {
+    guint n = 0;
+
+    fail_unless (FLUSH_AT (flushes, i)->done != NULL);
+    fail_unless (gst_structure_get_uint (FLUSH_AT (flushes, i)->done,
+            "characters", &n));
+    chars += n;
+  }
+  fail_unless_equals_int (chars, g_utf8_strlen (text, -1));
+  /* ... sentence by sentence */
+  check_utterances (&t->rec, sentences, 0);
+
+  g_array_unref (flushes);
+  g_strfreev (sentences);
+  g_free (text);
+  t_free (t);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
+/* LLM tokens from upstream, one per untimed buffer: an utterance per
+ * sentence, each spoken once its end shows (not at EOS); the flush
+ * signal speaks an unfinished one */
+GST_START_TEST (test_token_stream)
+{
+  static const gchar *const tokens[] = {
+    "Hello", " there", ",", " Dr", ".", " Smith", ".", " How", " are", " you",
+    " to", "day", "?", " I", " hope", " well", "!", " Bye", " now", NULL,
+  };
+  gchar *pieces[] = {
+    "Hello there, Dr. Smith. ", "How are you today? ", "I hope well! ",
+    "Bye now", NULL,
+  };
+  InworldEmulator *emu = inworld_emulator_start (NULL);
+  T *t = t_new (emu, TRUE);
+
+  t_play (t);
+  t_text_start (t, "utf8", NULL);
+  /* up to the token that shows the first sentence's end */
+  for (guint i = 0; i < 8; i++)
+    t_push_line (t, tokens[i], GST_CLOCK_TIME_NONE);
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 1,
+          WAIT), "the first sentence's flush-completed before the others");
+  for (guint i = 8; tokens[i]; i++)
+    t_push_line (t, tokens[i], GST_CLOCK_TIME_NONE);
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 3,
+          WAIT), "three flush-completed");
+  /* "Bye now" waits for more text, or a flush */
+  g_signal_emit_by_name (t->el, "flush");
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.flushes, 4,
+          WAIT), "the flush signal's flush-completed");
+  fail_unless_equals_int (t->rec.eos, 0);
+  fail_unless (gst_pad_push_event (t->text, gst_event_new_eos ()));
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  fail_unless_equals_int (t->rec.errors, 0);
+  check_utterances (&t->rec, pieces, 0);
+
+  t_free (t);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
+static const gchar *timed1 = "First cue. It has two sentences.";
+static const gchar *timed2 = "Second cue! Also two.";
+
+/* auto: timed buffers stay one utterance each, at their time; sentence:
+ * they are cut at sentence ends across buffers, each utterance at the
+ * time of the buffer it begins in; line: at newlines */
+GST_START_TEST (test_text_segmentation)
+{
+  InworldEmulator *emu = inworld_emulator_start (NULL);
+  T *t = t_new (emu, TRUE);
+  gchar *auto_pieces[] = { (gchar *) timed1, (gchar *) timed2, NULL };
+  gchar *sentence_pieces[] = { "First cue. ", "It has two sentences. ",
+    "Second cue! ", "Also two.", NULL
+  };
+  gint value = -1;
+
+  g_object_get (t->el, "text-segmentation", &value, NULL);
+  fail_unless_equals_int (value, 0);    /* auto */
+  t_play (t);
+  t_text_start (t, "utf8", NULL);
+  t_push_line (t, timed1, 0);
+  t_push_line (t, timed2, 10 * GST_SECOND);
+  fail_unless (gst_pad_push_event (t->text, gst_event_new_eos ()));
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  check_utterances (&t->rec, auto_pieces, 0);
+  {
+    GArray *flushes = rec_flushes (&t->rec, 0);
+
+    fail_unless_equals_uint64 (FLUSH_AT (flushes, 1)->first_pts,
+        10 * GST_SECOND);
+    g_array_unref (flushes);
+  }
+  t_free (t);
+
+  /* sentence: the second buffer's time for what begins in it */
+  t = t_new (emu, TRUE);
+  gst_util_set_object_arg (G_OBJECT (t->el), "text-segmentation", "sentence");
+  t_play (t);
+  t_text_start (t, "utf8", NULL);
+  t_push_line (t, "First cue. It has two sentences. ", 0);
+  t_push_line (t, "Second cue! Also two.", 10 * GST_SECOND);
+  fail_unless (gst_pad_push_event (t->text, gst_event_new_eos ()));
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  check_utterances (&t->rec, sentence_pieces, 0);
+  {
+    GArray *flushes = rec_flushes (&t->rec, 0);
+
+    fail_unless_equals_uint64 (FLUSH_AT (flushes, 2)->first_pts,
+        10 * GST_SECOND);
+    g_array_unref (flushes);
+  }
+  t_free (t);
+
+  /* line, untimed, across buffers */
+  t = t_new (emu, TRUE);
+  gst_util_set_object_arg (G_OBJECT (t->el), "text-segmentation", "line");
+  t_play (t);
+  t_text_start (t, "utf8", NULL);
+  t_push_line (t, "one line. And\nanother", GST_CLOCK_TIME_NONE);
+  t_push_line (t, " line\nlast", GST_CLOCK_TIME_NONE);
+  fail_unless (gst_pad_push_event (t->text, gst_event_new_eos ()));
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  {
+    gchar *line_pieces[] = { "one line. And\n", "another line\n", "last",
+      NULL
+    };
+
+    check_utterances (&t->rec, line_pieces, 0);
+  }
+  t_free (t);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
+/* A character cut between two timed buffers (subtitles read in blocks)
+ * is completed, not dropped; bytes that are not UTF-8 still are, with
+ * the warning */
+GST_START_TEST (test_utf8_carried)
+{
+  InworldEmulator *emu = inworld_emulator_start (NULL);
+  T *t = t_new (emu, TRUE);
+  /* "Café crème." cut inside the é of "crème" */
+  const gchar *whole = "Café crème.";
+  gsize cut = strlen ("Café cr") + 1;
+
+  gst_util_set_object_arg (G_OBJECT (t->el), "text-segmentation", "buffer");
+  t_play (t);
+  t_text_start (t, "utf8", NULL);
+  fail_unless_equals_int ((guchar) whole[cut - 1], 0xc3);
+  t_push_bytes (t, whole, cut, 0);
+  t_push_bytes (t, whole + cut, strlen (whole) - cut, GST_SECOND);
+  t_push_line (t, "bad \xff bytes", 2 * GST_SECOND);
+  t_push_line (t, "Encore.", 3 * GST_SECOND);
+  fail_unless (gst_pad_push_event (t->text, gst_event_new_eos ()));
+  rec_fail_unless_waited (&t->rec, rec_wait (&t->rec, &t->rec.eos, 1, WAIT),
+      "EOS");
+  fail_unless_equals_int (count_warnings (&t->rec, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FORMAT), 1);
+  /* the first buffer without its cut character, the second with it */
+  {
+    gchar *first = g_strndup (whole, cut - 1);
+    gchar *second = g_strdup (whole + cut - 1);
+    gchar *all[] = { first, second, (gchar *) "Encore.", NULL };
+
+    check_utterances (&t->rec, all, 0);
+    g_free (first);
+    g_free (second);
+  }
+  t_free (t);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
 static Suite *
 textinput_suite (void)
 {
@@ -1721,6 +1989,10 @@ textinput_suite (void)
   /* open bugs: these fail until the element is fixed */
   tcase_add_test (tc, test_interrupt_while_starting);
   tcase_add_test (tc, test_live_late_timings);
+  tcase_add_test (tc, test_byte_stream_sentences);
+  tcase_add_test (tc, test_token_stream);
+  tcase_add_test (tc, test_text_segmentation);
+  tcase_add_test (tc, test_utf8_carried);
   /* a flushing seek upstream after the element has sent EOS is not
    * supported (docs/inworldttssrc.md) */
   return s;
