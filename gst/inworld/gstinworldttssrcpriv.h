@@ -85,6 +85,10 @@ struct _GstInworldTtsSrc
   gboolean running;             /* the task has started the stream */
   gboolean finished;            /* the task stopped for good (EOS, error) */
   gboolean eos_requested;       /* the end was asked: text is refused */
+  GQueue pending;               /* InworldPendingText * pushed while not
+                                 * running (NULL, READY), spoken at the
+                                 * next activation */
+  gboolean pending_eos;         /* end-of-stream asked while not running */
 
   GMutex qlock;
   GCond qcond;
@@ -93,6 +97,14 @@ struct _GstInworldTtsSrc
                                  * reads outside qlock */
   gboolean qflushing;           /* the src pad is being deactivated */
   gboolean playing;
+
+  /* a seek forwarded upstream, under the object lock: the flush it
+   * causes restarts the output timeline at 0 */
+  gboolean seeking;
+  guint32 seek_seqnum;
+  GstClockTime seek_time;       /* stream time the seek goes to, or NONE */
+  GstClockTime pipeline_latency;        /* of the LATENCY event, or NONE;
+                                         * object lock */
 
   /* the sink pad's streaming thread */
   GstSegment sink_segment;
@@ -108,6 +120,7 @@ struct _GstInworldTtsSrc
   gint bitrate_in_use;
   gchar *uri_in_use;
   gboolean segment_sent;
+  GstClockTime segment_time;    /* stream time of the segment's start */
   gboolean live;
   gboolean error_posted;        /* our own error: no flow error on top */
   /* output timeline */

@@ -265,6 +265,7 @@ push_segment (GstInworldTtsSrc * self)
   GstSegment segment;
 
   gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.time = self->segment_time;
   gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
   self->segment_sent = TRUE;
 }
@@ -829,6 +830,7 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   g_clear_pointer (&self->utterance, inworld_utterance_unref);
   self->started = FALSE;
   self->segment_sent = FALSE;
+  self->segment_time = 0;
   self->error_posted = FALSE;
   self->synthesis = 0;
   self->position = 0;
