@@ -405,6 +405,17 @@ gst_inworld_tts_src_end_of_stream (GstInworldTtsSrc * self)
   g_mutex_unlock (&self->lock);
 }
 
+/* "PTS 0:00:01.000000000", or "no PTS" (GST_TIME_ARGS of NONE prints
+ * 99:99:99.999999999), for messages; @str holds at least 32 bytes. */
+static const gchar *
+pts_string (GstClockTime pts, gchar * str, gsize size)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    return "no PTS";
+  g_snprintf (str, size, "PTS %" GST_TIME_FORMAT, GST_TIME_ARGS (pts));
+  return str;
+}
+
 static GstFlowReturn
 gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
     GstBuffer * buf)
@@ -416,6 +427,7 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
   gsize bad;
   guint64 index = ++self->sink_buffers;
   gboolean auto_mode;
+  gchar when[32];
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     goto done;
@@ -423,9 +435,10 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
     goto unmap;                 /* nothing at all */
   if (!inworld_text_validate ((const gchar *) map.data, map.size, &bad)) {
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-        ("Dropped text buffer %" G_GUINT64_FORMAT " (PTS %" GST_TIME_FORMAT
-            "): it is not valid UTF-8 (bad byte at offset %" G_GSIZE_FORMAT
-            ").", index, GST_TIME_ARGS (GST_BUFFER_PTS (buf)), bad), (NULL));
+        ("Dropped text buffer %" G_GUINT64_FORMAT " (%s): it is not valid "
+            "UTF-8 (bad byte at offset %" G_GSIZE_FORMAT ").", index,
+            pts_string (GST_BUFFER_PTS (buf), when, sizeof (when)), bad),
+        (NULL));
     goto unmap;
   }
   if (self->sink_markup) {
@@ -435,9 +448,9 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
         &error);
     if (text == NULL) {
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-          ("Dropped text buffer %" G_GUINT64_FORMAT " (PTS %" GST_TIME_FORMAT
-              "): it is not valid Pango markup.", index,
-              GST_TIME_ARGS (GST_BUFFER_PTS (buf))), ("%s", error->message));
+          ("Dropped text buffer %" G_GUINT64_FORMAT " (%s): it is not "
+              "valid Pango markup.", index, pts_string (GST_BUFFER_PTS (buf),
+                  when, sizeof (when))), ("%s", error->message));
       g_clear_error (&error);
       goto unmap;
     }

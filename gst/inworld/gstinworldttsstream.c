@@ -29,6 +29,13 @@
 #include <string.h>
 
 #define DEFAULT_RATE 24000
+/* Live, how late audio may come and still keep its PTS. A GAP pushed
+ * at position P holds the task in a synchronizing sink until P plus the
+ * latency: the first speech placed at P (text pushed as the element
+ * started playing) goes out a moment after its deadline by design. Sinks
+ * render that in place (video sinks' max-lateness is 20 ms, audio sinks'
+ * alignment threshold 40 ms). */
+#define LATENESS_TOLERANCE (20 * GST_MSECOND)
 
 /* ------------------------------------------------------------------------
  * The output queue
@@ -464,17 +471,22 @@ synth_time (GstInworldTtsSrc * self, guint64 samples)
 }
 
 /* Live: audio that would reach the sink later than its PTS plus the
- * latency is moved to be just in time. */
+ * latency is moved to be just in time. The latency is the pipeline's
+ * (the LATENCY event: ours, what other elements add, the sinks'
+ * processing deadline), which is when sinks render; the latency property
+ * until that event came. */
 static void
 check_lateness (GstInworldTtsSrc * self, GstClockTime pts)
 {
   GstClockTime now, latency;
 
   GST_OBJECT_LOCK (self);
-  latency = self->latency;
+  latency = GST_CLOCK_TIME_IS_VALID (self->pipeline_latency) ?
+      self->pipeline_latency : self->latency;
   GST_OBJECT_UNLOCK (self);
   now = gst_element_get_current_running_time (GST_ELEMENT (self));
-  if (!GST_CLOCK_TIME_IS_VALID (now) || now <= pts + latency)
+  if (!GST_CLOCK_TIME_IS_VALID (now)
+      || now <= pts + latency + LATENESS_TOLERANCE)
     return;
 
   self->synth_base += now - latency - pts;
