@@ -1075,11 +1075,19 @@ gst_inworld_tts_src_change_state (GstElement * element,
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (element);
   GstStateChangeReturn ret;
   gboolean live = is_live (self);
+  gboolean no_text = FALSE;
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (!check_settings (self))
         return GST_STATE_CHANGE_FAILURE;
+      GST_OBJECT_LOCK (self);
+      no_text = (self->text == NULL || *self->text == '\0')
+          && self->sinkpad == NULL;
+      GST_OBJECT_UNLOCK (self);
+      g_mutex_lock (&self->lock);
+      no_text = no_text && self->pending.length == 0;
+      g_mutex_unlock (&self->lock);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       g_mutex_lock (&self->qlock);
@@ -1102,6 +1110,12 @@ gst_inworld_tts_src_change_state (GstElement * element,
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (live)
         ret = GST_STATE_CHANGE_NO_PREROLL;
+      else if (no_text)
+        /* not an error: the application may push text yet */
+        GST_WARNING_OBJECT (self, "no text to speak yet (no text property, "
+            "no sink pad, nothing pushed) and not live: the pipeline "
+            "prerolls only once push-text gives some; set text, link a text "
+            "source to the sink pad, or set is-live=true");
       break;
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
       g_mutex_lock (&self->qlock);
