@@ -909,18 +909,6 @@ gst_inworld_tts_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_SEEK:
       return forward_seek (self, event);
-    case GST_EVENT_LATENCY:{
-      GstClockTime latency;
-
-      /* the pipeline's latency: when sinks render what we push */
-      gst_event_parse_latency (event, &latency);
-      GST_OBJECT_LOCK (self);
-      self->pipeline_latency = latency;
-      GST_OBJECT_UNLOCK (self);
-      GST_DEBUG_OBJECT (self, "pipeline latency %" GST_TIME_FORMAT,
-          GST_TIME_ARGS (latency));
-      return gst_pad_event_default (pad, parent, event);
-    }
     default:
       return gst_pad_event_default (pad, parent, event);
   }
@@ -1452,7 +1440,6 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   g_cond_init (&self->qcond);
   g_queue_init (&self->outputs);
   g_queue_init (&self->pending);
-  self->pipeline_latency = GST_CLOCK_TIME_NONE;
   self->qflushing = TRUE;
   self->discont = TRUE;
   gst_segment_init (&self->sink_segment, GST_FORMAT_TIME);

@@ -103,8 +103,6 @@ struct _GstInworldTtsSrc
   gboolean seeking;
   guint32 seek_seqnum;
   GstClockTime seek_time;       /* stream time the seek goes to, or NONE */
-  GstClockTime pipeline_latency;        /* of the LATENCY event, or NONE;
-                                         * object lock */
 
   /* the sink pad's streaming thread */
   GstSegment sink_segment;

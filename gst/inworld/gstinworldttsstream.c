@@ -29,13 +29,6 @@
 #include <string.h>
 
 #define DEFAULT_RATE 24000
-/* Live, how late audio may come and still keep its PTS. A GAP pushed
- * at position P holds the task in a synchronizing sink until P plus the
- * latency: the first speech placed at P (text pushed as the element
- * started playing) goes out a moment after its deadline by design. Sinks
- * render that in place (video sinks' max-lateness is 20 ms, audio sinks'
- * alignment threshold 40 ms). */
-#define LATENESS_TOLERANCE (20 * GST_MSECOND)
 
 /* ------------------------------------------------------------------------
  * The output queue
@@ -46,6 +39,9 @@ gst_inworld_tts_src_queue_output (InworldOutput * output, gpointer user_data)
 {
   GstInworldTtsSrc *self = user_data;
 
+  /* live lateness is judged by when the audio came (check_lateness) */
+  output->received = gst_element_get_current_running_time (GST_ELEMENT
+      (self));
   g_mutex_lock (&self->qlock);
   /* what an interruption dropped may still come for a moment */
   if (self->qflushing || (gint) output->epoch != self->epoch) {
@@ -470,23 +466,25 @@ synth_time (GstInworldTtsSrc * self, guint64 samples)
       self->clock_rate);
 }
 
-/* Live: audio that would reach the sink later than its PTS plus the
- * latency is moved to be just in time. The latency is the pipeline's
- * (the LATENCY event: ours, what other elements add, the sinks'
- * processing deadline), which is when sinks render; the latency property
- * until that event came. */
+/* Live: audio that reached the element later than its PTS plus the
+ * latency is moved to be just in time. When it reached the element
+ * (@received, the running time the output was queued), not when the task
+ * pushes it: a synchronizing sink holds the task in a GAP until the GAP's
+ * time plus the pipeline's latency, so speech that came in time and
+ * waited behind the GAP (text pushed as the element starts playing) is
+ * not late. */
 static void
-check_lateness (GstInworldTtsSrc * self, GstClockTime pts)
+check_lateness (GstInworldTtsSrc * self, GstClockTime pts,
+    GstClockTime received)
 {
   GstClockTime now, latency;
 
   GST_OBJECT_LOCK (self);
-  latency = GST_CLOCK_TIME_IS_VALID (self->pipeline_latency) ?
-      self->pipeline_latency : self->latency;
+  latency = self->latency;
   GST_OBJECT_UNLOCK (self);
-  now = gst_element_get_current_running_time (GST_ELEMENT (self));
-  if (!GST_CLOCK_TIME_IS_VALID (now)
-      || now <= pts + latency + LATENESS_TOLERANCE)
+  now = GST_CLOCK_TIME_IS_VALID (received) ? received :
+      gst_element_get_current_running_time (GST_ELEMENT (self));
+  if (!GST_CLOCK_TIME_IS_VALID (now) || now <= pts + latency)
     return;
 
   self->synth_base += now - latency - pts;
@@ -508,7 +506,7 @@ check_lateness (GstInworldTtsSrc * self, GstClockTime pts)
 
 /* Pushes what the framer has ready. */
 static GstFlowReturn
-push_audio (GstInworldTtsSrc * self, gint epoch)
+push_audio (GstInworldTtsSrc * self, gint epoch, GstClockTime received)
 {
   GstBuffer *buf;
   guint64 n;
@@ -525,7 +523,7 @@ push_audio (GstInworldTtsSrc * self, gint epoch)
     }
     pts = synth_time (self, self->synth_samples);
     if (self->live && n > 0) {
-      check_lateness (self, pts);
+      check_lateness (self, pts, received);
       pts = synth_time (self, self->synth_samples);
     }
 
@@ -570,7 +568,7 @@ on_audio (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
     self->error_posted = TRUE;
     return GST_FLOW_ERROR;
   }
-  return push_audio (self, epoch);
+  return push_audio (self, epoch, output->received);
 }
 
 static void
@@ -612,7 +610,7 @@ on_synthesis_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
             "whole sample or frame.", left),
         ("%s audio of context %s", inworld_audio_media_type
             (self->wire_encoding), output->context_id));
-  ret = push_audio (self, epoch);
+  ret = push_audio (self, epoch, output->received);
   self->synthesis = 0;
   return ret;
 }
