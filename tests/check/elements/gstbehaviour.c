@@ -438,10 +438,10 @@ GST_END_TEST;
  * synchronizing sink, text pushed the moment the element plays. The
  * speech is on time (the server answers in milliseconds, the latency is
  * 1 s): no "Speech arrived ... later" warning. (The start GAP holds the
- * task in the sink until the latency has passed; the first speech came a
- * moment after, and was checked against the latency property rather than
- * the pipeline's, which the sink's processing deadline makes 20 ms
- * longer.) */
+ * task in the sink until the GAP's time plus the pipeline's latency, 20 ms
+ * more than the element's with the sink's processing deadline; the first
+ * speech, placed at the GAP's time, was pushed after that and reported
+ * late, when only its arrival from the server counts.) */
 GST_START_TEST (test_live_start_not_late)
 {
   InworldEmulator *emu = inworld_emulator_start (NULL);
