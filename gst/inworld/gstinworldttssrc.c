@@ -311,8 +311,26 @@ speech_start (GstInworldTtsSrc * self, GstClockTime pts)
   return GST_CLOCK_TIME_IS_VALID (start) ? start : INWORLD_SESSION_NO_TIME;
 }
 
-/* Hands @text to the session with the settings in force now; FALSE when
- * the stream has ended or the element is not running. */
+/* Text handed over while the element is not running (NULL, READY), with
+ * the settings in force then: spoken once it runs. */
+typedef struct
+{
+  gchar *text;
+  gboolean flush;
+  InworldSynthConfig *config;
+} InworldPendingText;
+
+static void
+pending_text_free (InworldPendingText * p)
+{
+  g_free (p->text);
+  inworld_synth_config_free (p->config);
+  g_free (p);
+}
+
+/* Hands @text to the session with the settings in force now, or keeps it
+ * for the next activation when the element is not running; FALSE when
+ * the stream has ended. */
 static gboolean
 speak (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
     GstClockTime pts)
@@ -322,11 +340,26 @@ speak (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
   gboolean accepted;
 
   g_mutex_lock (&self->lock);
-  accepted = self->session && !self->eos_requested && !self->finished;
-  if (accepted)
-    inworld_session_speak (self->session, text, flush, config, start);
+  if (self->session) {
+    accepted = !self->eos_requested && !self->finished;
+    if (accepted)
+      inworld_session_speak (self->session, text, flush, config, start);
+  } else {
+    accepted = !self->pending_eos;
+    if (accepted) {
+      InworldPendingText *p = g_new0 (InworldPendingText, 1);
+
+      p->text = g_strdup (text);
+      p->flush = flush;
+      p->config = g_steal_pointer (&config);
+      g_queue_push_tail (&self->pending, p);
+      GST_DEBUG_OBJECT (self, "not running: text kept for when it runs (%u "
+          "waiting)", self->pending.length);
+    }
+  }
   g_mutex_unlock (&self->lock);
-  inworld_synth_config_free (config);
+  if (config)
+    inworld_synth_config_free (config);
   return accepted;
 }
 
@@ -342,8 +375,8 @@ gst_inworld_tts_src_push_text (GstInworldTtsSrc * self, const gchar * text,
     return FALSE;
   }
   if (!speak (self, text, flush, GST_CLOCK_TIME_NONE)) {
-    GST_WARNING_OBJECT (self, "push-text: the stream has ended or the "
-        "element is not running; text refused");
+    GST_WARNING_OBJECT (self, "push-text: the stream has ended "
+        "(end-of-stream); text refused");
     return FALSE;
   }
   return TRUE;
@@ -358,8 +391,12 @@ gst_inworld_tts_src_flush (GstInworldTtsSrc * self)
   /* the sink pad's sentence under way ends here */
   sink_text_finish (self, FALSE);
   g_mutex_lock (&self->lock);
-  if (self->session && !self->eos_requested)
+  if (self->session && !self->eos_requested) {
     inworld_session_flush (self->session);
+  } else if (!self->session && self->pending.tail) {
+    /* not running: the text kept last is flushed when spoken */
+    ((InworldPendingText *) self->pending.tail->data)->flush = TRUE;
+  }
   g_mutex_unlock (&self->lock);
 }
 
@@ -372,6 +409,9 @@ gst_inworld_tts_src_end_of_stream (GstInworldTtsSrc * self)
   if (self->session && !self->eos_requested) {
     self->eos_requested = TRUE;
     inworld_session_end (self->session);
+  } else if (!self->session) {
+    /* not running: the stream ends after the kept text once it runs */
+    self->pending_eos = TRUE;
   }
   g_mutex_unlock (&self->lock);
 }
@@ -498,6 +538,17 @@ sink_text_speak (GstInworldTtsSrc * self, const gchar * text,
   g_strfreev (pieces);
 }
 
+/* "PTS 0:00:01.000000000", or "no PTS" (GST_TIME_ARGS of NONE prints
+ * 99:99:99.999999999), for messages; @str holds at least 32 bytes. */
+static const gchar *
+pts_string (GstClockTime pts, gchar * str, gsize size)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    return "no PTS";
+  g_snprintf (str, size, "PTS %" GST_TIME_FORMAT, GST_TIME_ARGS (pts));
+  return str;
+}
+
 static GstFlowReturn
 gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
     GstBuffer * buf)
@@ -510,6 +561,7 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
   gchar *text = NULL;
   guint64 index = ++self->sink_buffers;
   gboolean auto_mode;
+  gchar when[32];
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     goto done;
@@ -530,9 +582,9 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
   tail = inworld_text_incomplete_tail (data, size);
   if (!inworld_text_validate (data, size - tail, &bad)) {
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-        ("Dropped text buffer %" G_GUINT64_FORMAT " (PTS %" GST_TIME_FORMAT
-            "): it is not valid UTF-8 (bad byte at offset %" G_GSIZE_FORMAT
-            ").", index, GST_TIME_ARGS (GST_BUFFER_PTS (buf)),
+        ("Dropped text buffer %" G_GUINT64_FORMAT " (%s): it is not valid "
+            "UTF-8 (bad byte at offset %" G_GSIZE_FORMAT ").", index,
+            pts_string (GST_BUFFER_PTS (buf), when, sizeof (when)),
             bad > carried ? bad - carried : 0), (NULL));
     g_string_truncate (self->sink_tail, 0);
     goto unlock;
@@ -543,9 +595,9 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
     text = inworld_text_strip_markup (data, size - tail, &error);
     if (text == NULL) {
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-          ("Dropped text buffer %" G_GUINT64_FORMAT " (PTS %" GST_TIME_FORMAT
-              "): it is not valid Pango markup.", index,
-              GST_TIME_ARGS (GST_BUFFER_PTS (buf))), ("%s", error->message));
+          ("Dropped text buffer %" G_GUINT64_FORMAT " (%s): it is not "
+              "valid Pango markup.", index, pts_string (GST_BUFFER_PTS (buf),
+                  when, sizeof (when))), ("%s", error->message));
       g_clear_error (&error);
     }
   } else {
@@ -601,6 +653,15 @@ gst_inworld_tts_src_sink_activate_mode (GstPad * pad, GstObject * parent,
   return TRUE;
 }
 
+/* The flush of a seek forwarded upstream. */
+typedef struct
+{
+  guint32 seqnum;
+  GstClockTime time;            /* the stream time it goes to, or NONE */
+} SeekFlush;
+
+static void interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
+    const SeekFlush * seek);
 static void interrupt (GstInworldTtsSrc * self, gboolean cancel_eos);
 
 static gboolean
@@ -626,12 +687,25 @@ gst_inworld_tts_src_sink_event (GstPad * pad, GstObject * parent,
     case GST_EVENT_EOS:
       gst_inworld_tts_src_end_of_stream (self);
       break;
-    case GST_EVENT_FLUSH_START:
+    case GST_EVENT_FLUSH_START:{
+      SeekFlush seek = { 0 };
+      gboolean ours;
+
       /* a flushing seek upstream: what was being said is out of date, and
-       * upstream goes on after it */
+       * upstream goes on after it; our own seek's flush also restarts the
+       * output timeline, as a flushing seek does */
       sink_text_forget (self);
-      interrupt (self, TRUE);
+      GST_OBJECT_LOCK (self);
+      ours = self->seeking;
+      if (ours) {
+        seek.seqnum = self->seek_seqnum;
+        seek.time = self->seek_time;
+        self->seeking = FALSE;
+      }
+      GST_OBJECT_UNLOCK (self);
+      interrupt_full (self, TRUE, ours ? &seek : NULL);
       break;
+    }
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->sink_segment, GST_FORMAT_TIME);
       sink_text_forget (self);
@@ -700,15 +774,24 @@ gst_inworld_tts_src_release_pad (GstElement * element, GstPad * pad)
  * returns), the output queue flushed, the task paused, the session told
  * (it drops the text and the context, and tags what follows with a new
  * epoch), FLUSH_STOP, the task restarted. Serialized with pad activation
- * by control_lock, so a restart never sees half of it. */
+ * by control_lock, so a restart never sees half of it. With @seek, the
+ * flush is that seek's: its seqnum, the running time reset downstream, and
+ * the timeline starting again at 0 (at the seek's stream time). */
 static void
-interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
+interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
+    const SeekFlush * seek)
 {
   gboolean running;
   gint epoch;
+  GstEvent *event;
 
   g_mutex_lock (&self->control_lock);
   g_mutex_lock (&self->lock);
+  if (!self->active && self->pending.length) {
+    GST_INFO_OBJECT (self, "interrupted before the start: %u text(s) "
+        "dropped", self->pending.length);
+    g_queue_clear_full (&self->pending, (GDestroyNotify) pending_text_free);
+  }
   if (!self->active || self->finished) {
     g_mutex_unlock (&self->lock);
     g_mutex_unlock (&self->control_lock);
@@ -727,13 +810,19 @@ interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
     return;
   }
 
-  GST_INFO_OBJECT (self, "interrupting the speech");
-  gst_pad_push_event (self->srcpad, gst_event_new_flush_start ());
+  GST_INFO_OBJECT (self, "interrupting the speech%s", seek ? " (seek)" : "");
+  event = gst_event_new_flush_start ();
+  if (seek)
+    gst_event_set_seqnum (event, seek->seqnum);
+  gst_pad_push_event (self->srcpad, event);
   epoch = gst_inworld_tts_src_flush_outputs (self, TRUE, TRUE);
   gst_pad_pause_task (self->srcpad);
 
   inworld_session_interrupt (self->session, epoch, cancel_eos);
-  gst_pad_push_event (self->srcpad, gst_event_new_flush_stop (FALSE));
+  event = gst_event_new_flush_stop (seek != NULL);
+  if (seek)
+    gst_event_set_seqnum (event, seek->seqnum);
+  gst_pad_push_event (self->srcpad, event);
 
   /* the task is paused: its state is ours for a moment */
   g_mutex_lock (&self->lock);
@@ -749,11 +838,22 @@ interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
     GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
         (self));
 
+    if (seek) {
+      /* a new timeline, from running time 0 */
+      self->position = 0;
+      now = GST_CLOCK_TIME_NONE;
+      if (GST_CLOCK_TIME_IS_VALID (seek->time))
+        self->segment_time = seek->time;
+    }
     if (self->segment_sent) {
       GstSegment segment;
 
       gst_segment_init (&segment, GST_FORMAT_TIME);
-      gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+      segment.time = self->segment_time;
+      event = gst_event_new_segment (&segment);
+      if (seek)
+        gst_event_set_seqnum (event, seek->seqnum);
+      gst_pad_push_event (self->srcpad, event);
     }
     if (self->framer)
       inworld_audio_framer_reset (self->framer);
@@ -770,6 +870,12 @@ interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
   gst_pad_start_task (self->srcpad, (GstTaskFunction) gst_inworld_tts_src_loop,
       self->srcpad, NULL);
   g_mutex_unlock (&self->control_lock);
+}
+
+static void
+interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
+{
+  interrupt_full (self, cancel_eos, NULL);
 }
 
 static void
@@ -837,6 +943,9 @@ static void
 on_activate (GstInworldTtsSrc * self)
 {
   InworldSession *session;
+  InworldSynthConfig *config = NULL;
+  InworldPendingText *p;
+  guint64 start = INWORLD_SESSION_NO_TIME;
   gchar *text;
   gboolean has_sinkpad;
 
@@ -852,7 +961,12 @@ on_activate (GstInworldTtsSrc * self)
   text = g_strdup (self->text);
   has_sinkpad = self->sinkpad != NULL;
   GST_OBJECT_UNLOCK (self);
+  if (text && *text) {
+    config = gst_inworld_tts_src_read_config (self);
+    start = speech_start (self, GST_CLOCK_TIME_NONE);
+  }
 
+  /* under the lock all along: text pushed meanwhile comes after */
   g_mutex_lock (&self->lock);
   self->session = session;
   self->active = TRUE;
@@ -860,6 +974,21 @@ on_activate (GstInworldTtsSrc * self)
   self->finished = FALSE;
   self->eos_requested = FALSE;
   inworld_session_stats_clear (&self->session_stats);
+  /* the text property is the first utterance; alone, it is all there is */
+  if (config)
+    inworld_session_speak (session, text, TRUE, config, start);
+  /* then what was pushed before the element ran, in order */
+  while ((p = g_queue_pop_head (&self->pending))) {
+    GST_DEBUG_OBJECT (self, "speaking text pushed before the start");
+    inworld_session_speak (session, p->text, p->flush, p->config,
+        INWORLD_SESSION_NO_TIME);
+    pending_text_free (p);
+  }
+  if (self->pending_eos || (config && !has_sinkpad)) {
+    self->eos_requested = TRUE;
+    inworld_session_end (session);
+  }
+  self->pending_eos = FALSE;
   g_mutex_unlock (&self->lock);
   GST_OBJECT_LOCK (self);
   memset (&self->stats, 0, sizeof (self->stats));
@@ -867,12 +996,8 @@ on_activate (GstInworldTtsSrc * self)
   GST_OBJECT_UNLOCK (self);
   self->first_audio_index = 0;
 
-  /* the text property is the first utterance; alone, it is all there is */
-  if (text && *text) {
-    speak (self, text, TRUE, GST_CLOCK_TIME_NONE);
-    if (!has_sinkpad)
-      gst_inworld_tts_src_end_of_stream (self);
-  }
+  if (config)
+    inworld_synth_config_free (config);
   g_free (text);
 }
 
@@ -913,6 +1038,18 @@ gst_inworld_tts_src_activate_mode (GstPad * pad, GstObject * parent,
   return ok;
 }
 
+/* The request pad, with a reference, or NULL. */
+static GstPad *
+sink_pad (GstInworldTtsSrc * self)
+{
+  GstPad *pad;
+
+  GST_OBJECT_LOCK (self);
+  pad = self->sinkpad ? gst_object_ref (self->sinkpad) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  return pad;
+}
+
 static gboolean
 gst_inworld_tts_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
@@ -931,19 +1068,86 @@ gst_inworld_tts_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
           GST_CLOCK_TIME_NONE);
       return TRUE;
     }
+    case GST_QUERY_POSITION:
+    case GST_QUERY_DURATION:
+    case GST_QUERY_SEEKING:{
+      GstPad *sinkpad = sink_pad (self);
+      gboolean ret = FALSE;
+
+      /* where the text is, how long it lasts and whether it seeks: the
+       * text source knows */
+      if (sinkpad) {
+        ret = gst_pad_peer_query (sinkpad, query);
+        gst_object_unref (sinkpad);
+      }
+      if (!ret && GST_QUERY_TYPE (query) == GST_QUERY_SEEKING) {
+        GstFormat format;
+
+        /* no text source (or one that does not say): speech from the
+         * text property or push-text cannot seek */
+        gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
+        gst_query_set_seeking (query, format, FALSE, -1, -1);
+        ret = TRUE;
+      }
+      return ret;
+    }
     default:
       return gst_pad_query_default (pad, parent, query);
   }
 }
 
+/* A seek goes to the text source, which knows where its text is in time;
+ * the flush it causes comes back on the sink pad as an interruption that
+ * restarts the timeline (interrupt_full). Without a sink pad the speech
+ * cannot seek. */
+static gboolean
+forward_seek (GstInworldTtsSrc * self, GstEvent * event)
+{
+  GstPad *sinkpad = sink_pad (self);
+  GstFormat format;
+  GstSeekFlags flags;
+  GstSeekType start_type, stop_type;
+  gint64 start, stop;
+  gdouble rate;
+  gboolean ret;
+
+  if (sinkpad == NULL) {
+    GST_DEBUG_OBJECT (self, "seek refused: no sink pad, the speech of the "
+        "text property or push-text cannot seek");
+    gst_event_unref (event);
+    return FALSE;
+  }
+  gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
+      &stop_type, &stop);
+  GST_DEBUG_OBJECT (self, "seek to %" GST_TIME_FORMAT " (%s): forwarded to "
+      "the text source", GST_TIME_ARGS (start), gst_format_get_name (format));
+  GST_OBJECT_LOCK (self);
+  self->seeking = (flags & GST_SEEK_FLAG_FLUSH) != 0;
+  self->seek_seqnum = gst_event_get_seqnum (event);
+  self->seek_time = format == GST_FORMAT_TIME && rate > 0.0
+      && start_type == GST_SEEK_TYPE_SET ? (GstClockTime) start :
+      GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
+
+  ret = gst_pad_push_event (sinkpad, event);
+
+  GST_OBJECT_LOCK (self);
+  self->seeking = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  gst_object_unref (sinkpad);
+  if (!ret)
+    GST_DEBUG_OBJECT (self, "the text source refused the seek");
+  return ret;
+}
+
 static gboolean
 gst_inworld_tts_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
+  GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (parent);
+
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_SEEK:
-      GST_DEBUG_OBJECT (parent, "seeking is not supported");
-      gst_event_unref (event);
-      return FALSE;
+      return forward_seek (self, event);
     default:
       return gst_pad_event_default (pad, parent, event);
   }
@@ -965,7 +1169,8 @@ gst_inworld_tts_src_send_event (GstElement * element, GstEvent * event)
     g_mutex_unlock (&self->lock);
     GST_INFO_OBJECT (self, "EOS sent to the element: %s", running ?
         "ending the speech" : "not running, ignored");
-    gst_inworld_tts_src_end_of_stream (self);
+    if (running)
+      gst_inworld_tts_src_end_of_stream (self);
     gst_event_unref (event);
     return running;
   }
@@ -1097,11 +1302,19 @@ gst_inworld_tts_src_change_state (GstElement * element,
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (element);
   GstStateChangeReturn ret;
   gboolean live = is_live (self);
+  gboolean no_text = FALSE;
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (!check_settings (self))
         return GST_STATE_CHANGE_FAILURE;
+      GST_OBJECT_LOCK (self);
+      no_text = (self->text == NULL || *self->text == '\0')
+          && self->sinkpad == NULL;
+      GST_OBJECT_UNLOCK (self);
+      g_mutex_lock (&self->lock);
+      no_text = no_text && self->pending.length == 0;
+      g_mutex_unlock (&self->lock);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       g_mutex_lock (&self->qlock);
@@ -1124,6 +1337,12 @@ gst_inworld_tts_src_change_state (GstElement * element,
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (live)
         ret = GST_STATE_CHANGE_NO_PREROLL;
+      else if (no_text)
+        /* not an error: the application may push text yet */
+        GST_WARNING_OBJECT (self, "no text to speak yet (no text property, "
+            "no sink pad, nothing pushed) and not live: the pipeline "
+            "prerolls only once push-text gives some; set text, link a text "
+            "source to the sink pad, or set is-live=true");
       break;
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
       g_mutex_lock (&self->qlock);
@@ -1418,6 +1637,7 @@ gst_inworld_tts_src_finalize (GObject * object)
   g_free (self->region);
   g_free (self->ssl_ca_file);
   g_free (self->proxy);
+  g_queue_clear_full (&self->pending, (GDestroyNotify) pending_text_free);
   if (self->st)
     inworld_soup_thread_release (self->st);
   inworld_session_stats_clear (&self->session_stats);
@@ -1480,6 +1700,7 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   g_mutex_init (&self->qlock);
   g_cond_init (&self->qcond);
   g_queue_init (&self->outputs);
+  g_queue_init (&self->pending);
   self->qflushing = TRUE;
   self->discont = TRUE;
   self->stats.first_audio_last = GST_CLOCK_TIME_NONE;

@@ -99,6 +99,10 @@ struct _GstInworldTtsSrc
   gboolean running;             /* the task has started the stream */
   gboolean finished;            /* the task stopped for good (EOS, error) */
   gboolean eos_requested;       /* the end was asked: text is refused */
+  GQueue pending;               /* InworldPendingText * pushed while not
+                                 * running (NULL, READY), spoken at the
+                                 * next activation */
+  gboolean pending_eos;         /* end-of-stream asked while not running */
 
   GMutex qlock;
   GCond qcond;
@@ -107,6 +111,12 @@ struct _GstInworldTtsSrc
                                  * reads outside qlock */
   gboolean qflushing;           /* the src pad is being deactivated */
   gboolean playing;
+
+  /* a seek forwarded upstream, under the object lock: the flush it
+   * causes restarts the output timeline at 0 */
+  gboolean seeking;
+  guint32 seek_seqnum;
+  GstClockTime seek_time;       /* stream time the seek goes to, or NONE */
 
   /* the sink pad's streaming thread */
   GstSegment sink_segment;
@@ -128,6 +138,7 @@ struct _GstInworldTtsSrc
   gint bitrate_in_use;
   gchar *uri_in_use;
   gboolean segment_sent;
+  GstClockTime segment_time;    /* stream time of the segment's start */
   gboolean live;
   gboolean error_posted;        /* our own error: no flow error on top */
   /* output timeline */

@@ -39,6 +39,9 @@ gst_inworld_tts_src_queue_output (InworldOutput * output, gpointer user_data)
 {
   GstInworldTtsSrc *self = user_data;
 
+  /* live lateness is judged by when the audio came (check_lateness) */
+  output->received = gst_element_get_current_running_time (GST_ELEMENT
+      (self));
   g_mutex_lock (&self->qlock);
   /* what an interruption dropped may still come for a moment */
   if (self->qflushing || (gint) output->epoch != self->epoch) {
@@ -265,6 +268,7 @@ push_segment (GstInworldTtsSrc * self)
   GstSegment segment;
 
   gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.time = self->segment_time;
   gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
   self->segment_sent = TRUE;
 }
@@ -462,17 +466,24 @@ synth_time (GstInworldTtsSrc * self, guint64 samples)
       self->clock_rate);
 }
 
-/* Live: audio that would reach the sink later than its PTS plus the
- * latency is moved to be just in time. */
+/* Live: audio that reached the element later than its PTS plus the
+ * latency is moved to be just in time. When it reached the element
+ * (@received, the running time the output was queued), not when the task
+ * pushes it: a synchronizing sink holds the task in a GAP until the GAP's
+ * time plus the pipeline's latency, so speech that came in time and
+ * waited behind the GAP (text pushed as the element starts playing) is
+ * not late. */
 static void
-check_lateness (GstInworldTtsSrc * self, GstClockTime pts)
+check_lateness (GstInworldTtsSrc * self, GstClockTime pts,
+    GstClockTime received)
 {
   GstClockTime now, latency;
 
   GST_OBJECT_LOCK (self);
   latency = self->latency;
   GST_OBJECT_UNLOCK (self);
-  now = gst_element_get_current_running_time (GST_ELEMENT (self));
+  now = GST_CLOCK_TIME_IS_VALID (received) ? received :
+      gst_element_get_current_running_time (GST_ELEMENT (self));
   if (!GST_CLOCK_TIME_IS_VALID (now) || now <= pts + latency)
     return;
 
@@ -520,7 +531,7 @@ count_first_audio (GstInworldTtsSrc * self)
 
 /* Pushes what the framer has ready. */
 static GstFlowReturn
-push_audio (GstInworldTtsSrc * self, gint epoch)
+push_audio (GstInworldTtsSrc * self, gint epoch, GstClockTime received)
 {
   GstBuffer *buf;
   guint64 n;
@@ -537,7 +548,7 @@ push_audio (GstInworldTtsSrc * self, gint epoch)
     }
     pts = synth_time (self, self->synth_samples);
     if (self->live && n > 0) {
-      check_lateness (self, pts);
+      check_lateness (self, pts, received);
       pts = synth_time (self, self->synth_samples);
     }
 
@@ -584,7 +595,7 @@ on_audio (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
     self->error_posted = TRUE;
     return GST_FLOW_ERROR;
   }
-  return push_audio (self, epoch);
+  return push_audio (self, epoch, output->received);
 }
 
 static void
@@ -626,7 +637,7 @@ on_synthesis_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
             "whole sample or frame.", left),
         ("%s audio of context %s", inworld_audio_media_type
             (self->wire_encoding), output->context_id));
-  ret = push_audio (self, epoch);
+  ret = push_audio (self, epoch, output->received);
   self->synthesis = 0;
   return ret;
 }
@@ -859,6 +870,7 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   g_clear_pointer (&self->utterance, inworld_utterance_unref);
   self->started = FALSE;
   self->segment_sent = FALSE;
+  self->segment_time = 0;
   self->error_posted = FALSE;
   self->synthesis = 0;
   self->position = 0;

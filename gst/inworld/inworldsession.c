@@ -184,6 +184,7 @@ struct _InworldSession
 
   /* the session's context only, from here on */
   SessionState state;
+  gboolean ended;               /* DONE by END, not by an error */
   guint epoch;
   const InworldProtocol *proto;
   InworldConnectionParams *params;
@@ -1744,6 +1745,7 @@ check_end (InworldSession * session)
   GST_INFO ("%s: everything spoken (%" G_GUINT64_FORMAT " characters)",
       session->name, session->chars_spoken);
   session->state = SESSION_DONE;
+  session->ended = TRUE;
   clear_source (&session->watchdog);
   clear_source (&session->delay_source);
   clear_source (&session->part_source);
@@ -2005,6 +2007,10 @@ do_interrupt (InworldSession * session, Op * op)
 {
   guint dropped = g_queue_get_length (&session->syntheses)
       + (session->buffer ? 1 : 0);
+  /* the end came first, but the interrupt that cancels it was asked
+   * before: its END is of an earlier epoch, which the receiver drops */
+  gboolean end_dropped = op->cancel_end && session->state == SESSION_DONE
+      && session->ended && op->epoch > session->epoch;
 
   session->epoch = MAX (session->epoch, op->epoch);
   g_queue_clear_full (&session->work, (GDestroyNotify) work_free);
@@ -2021,6 +2027,12 @@ do_interrupt (InworldSession * session, Op * op)
   session->attempts = 0;
   if (op->cancel_end)
     session->ending = FALSE;
+  if (end_dropped) {
+    GST_INFO ("%s: the end is cancelled by an interrupt asked before it: "
+        "going on", session->name);
+    session->ended = FALSE;
+    session->state = SESSION_RUNNING;
+  }
   if (session->state != SESSION_RUNNING)
     return;
 

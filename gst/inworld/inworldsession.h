@@ -154,6 +154,8 @@ typedef struct
                                  * (the server's count when it gave one) */
   const gchar *context_id;      /* the context it came from */
   InworldProblem *problem;      /* WARNING, ERROR */
+  guint64 received;             /* the receiver's: 0 from the session (the
+                                 * element notes when it got it) */
 } InworldOutput;
 
 const gchar *inworld_output_type_name (InworldOutputType type);

@@ -1241,6 +1241,54 @@ GST_START_TEST (test_interrupt_end)
 
 GST_END_TEST;
 
+/* An interrupt that cancels the end, asked while the session was ending
+ * but carried out after the END it gave (a flushing seek upstream just as
+ * everything was spoken): that END is of the older epoch, which the
+ * element drops, so the session goes on with the text after it. An
+ * interrupt of no newer epoch leaves an ended session ended. */
+GST_START_TEST (test_interrupt_after_end)
+{
+  InworldProtocolKind kind = __i__ % 2;
+  gboolean newer = __i__ >= 2;
+  InworldSynthConfig a;
+  guint out0;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (kind, &a);
+  if (kind == INWORLD)
+    server_created ();
+  speak ("One.", TRUE, &a);
+  inworld_session_end (f->session);
+  settle ();
+  server_synthesis (-1);
+  if (kind == INWORLD)
+    server_closed ();
+  assert_outputs (0, "audio:1 synth-end:1 utt-end:1 end");
+  fail_unless_equals_int (last_output (INWORLD_OUTPUT_END)->epoch, 0);
+
+  out0 = f->outputs->len;
+  inworld_session_interrupt (f->session, newer ? 1 : 0, TRUE);
+  settle ();
+  speak ("Two.", TRUE, &a);
+  settle ();
+  if (!newer) {
+    fail_unless_equals_int (f->contexts->len, 1);
+    assert_outputs (out0, "");
+    return;
+  }
+  if (f->contexts->len == 2 && kind == INWORLD)
+    server_created ();
+  fail_unless_equals_int (f->contexts->len, 2);
+  server_synthesis (-1);
+  assert_outputs (out0, "audio:2 synth-end:2 utt-end:2");
+  for (guint i = out0; i < f->outputs->len; i++)
+    fail_unless_equals_int (output (i)->epoch, 1);
+  fail_unless_equals_string (output (out0 + 2)->utterance->text, "Two.");
+}
+
+GST_END_TEST;
+
 /* The end: what is pending is flushed and spoken, the context closed
  * (Inworld at once, answered after the audio; SLNG, whose close stops
  * the audio, only once it all came), then END. */
@@ -1754,6 +1802,7 @@ session_suite (void)
   tcase_add_test (tc, test_sequence);
   tcase_add_loop_test (tc, test_interrupt, INWORLD, SLNG + 1);
   tcase_add_loop_test (tc, test_interrupt_end, 0, 4);
+  tcase_add_loop_test (tc, test_interrupt_after_end, 0, 4);
   tcase_add_loop_test (tc, test_end, INWORLD, SLNG + 1);
   tcase_add_loop_test (tc, test_disconnect_resend, INWORLD, SLNG + 1);
   tcase_add_loop_test (tc, test_retry_budget, INWORLD, SLNG + 1);
