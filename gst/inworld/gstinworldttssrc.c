@@ -1148,6 +1148,11 @@ gst_inworld_tts_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_SEEK:
       return forward_seek (self, event);
+    case GST_EVENT_RECONFIGURE:
+      /* at once, in the thread that asked: text pushed after it (a
+       * capsfilter changed, then push-text) gets the new format */
+      gst_inworld_tts_src_renegotiate (GST_INWORLD_TTS_SRC (parent));
+      return gst_pad_event_default (pad, parent, event);
     default:
       return gst_pad_event_default (pad, parent, event);
   }
@@ -1176,6 +1181,7 @@ gst_inworld_tts_src_send_event (GstElement * element, GstEvent * event)
   }
   return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
 }
+
 /* ssl-ca-file and proxy, at once rather than at the first connection. */
 static gboolean
 check_net_settings (GstInworldTtsSrc * self)
@@ -1648,6 +1654,7 @@ gst_inworld_tts_src_finalize (GObject * object)
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->qlock);
   g_cond_clear (&self->qcond);
+  g_rec_mutex_clear (&self->format_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1699,6 +1706,7 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   g_mutex_init (&self->lock);
   g_mutex_init (&self->qlock);
   g_cond_init (&self->qcond);
+  g_rec_mutex_init (&self->format_lock);
   g_queue_init (&self->outputs);
   g_queue_init (&self->pending);
   self->qflushing = TRUE;

@@ -18,6 +18,7 @@
  * Locks, always taken in this order:
  *   control_lock  serializes pad activation and interruptions (held while
  *                 the task is paused and restarted)
+ *   format_lock   the format asked of the session (renegotiation)
  *   lock          the session pointer and the flags marked below
  *   qlock         the output queue, its epoch, `playing`
  * and the object lock for the properties, which may be taken inside
@@ -159,10 +160,23 @@ struct _GstInworldTtsSrc
   GstInworldTtsStats stats;
   guint first_audio_index;      /* task: the last utterance measured */
   InworldSessionStats session_stats;
+  /* the format asked of the session: set by the task when it starts the
+   * session, changed by renegotiation (the RECONFIGURE event's thread);
+   * under format_lock (recursive: a warning's bus handler may relink) */
+  GRecMutex format_lock;
+  gboolean negotiated;          /* the session has a format */
+  const InworldProtocol *proto;
+  InworldEncoding format_encoding;
+  gint format_rate;
+  gint format_bitrate;
 };
 
 /* The task (gstinworldttsstream.c). */
 void gst_inworld_tts_src_loop (GstPad * pad);
+/* Downstream asked for other caps (RECONFIGURE): picks the format for
+ * the next utterance (a new rate), or posts a warning when it cannot
+ * change (another encoding, a rate the protocol lacks). Any thread. */
+void gst_inworld_tts_src_renegotiate (GstInworldTtsSrc * self);
 /* The task's state back to a new stream's; the task must be stopped. */
 void gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self);
 /* The session's output callback: queues @output for the task. */

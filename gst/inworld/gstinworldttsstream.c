@@ -191,6 +191,9 @@ negotiate (GstInworldTtsSrc * self, const InworldProtocol * proto)
   forced = forced_encoding (encoding, wire);
   offered = restrict_rates (forced ? inworld_audio_template_caps (*wire)
       : gst_pad_get_pad_template_caps (self->srcpad), proto);
+  /* what downstream asks from now on is answered here; a RECONFIGURE
+   * after it, by renegotiation */
+  gst_pad_check_reconfigure (self->srcpad);
   peer = gst_pad_peer_query_caps (self->srcpad, NULL);
   GST_DEBUG_OBJECT (self, "downstream accepts %" GST_PTR_FORMAT, peer);
   caps = gst_caps_intersect_full (peer, offered, GST_CAPS_INTERSECT_FIRST);
@@ -300,6 +303,126 @@ update_caps (GstInworldTtsSrc * self)
   return GST_FLOW_OK;
 }
 
+/* The first rate of @caps, or 0. */
+static gint
+caps_rate (GstCaps * caps)
+{
+  gint rate = 0;
+
+  if (!gst_caps_is_empty (caps)) {
+    GstStructure *s;
+
+    caps = gst_caps_truncate (gst_caps_copy (caps));
+    s = gst_caps_get_structure (caps, 0);
+    gst_structure_fixate_field_nearest_int (s, "rate", DEFAULT_RATE);
+    gst_structure_get_int (s, "rate", &rate);
+    gst_caps_unref (caps);
+  }
+  return rate;
+}
+
+/* The format for the utterances to come when downstream asks for other
+ * caps: the encoding stays (a stream does not change its media type
+ * midway), the rate follows downstream (kept when it still fits). When
+ * downstream takes the encoding at no rate the protocol gives, a warning
+ * names the cause and the format stays. */
+void
+gst_inworld_tts_src_renegotiate (GstInworldTtsSrc * self)
+{
+  GstCaps *peer, *mine, *usable;
+  const gchar *media_type;
+  gint rate = 0;
+
+  g_rec_mutex_lock (&self->format_lock);
+  /* before the start, the start's negotiation sees the new caps */
+  if (!self->negotiated || !gst_pad_check_reconfigure (self->srcpad)) {
+    g_rec_mutex_unlock (&self->format_lock);
+    return;
+  }
+  media_type = inworld_audio_media_type (self->format_encoding);
+  peer = gst_pad_peer_query_caps (self->srcpad, NULL);
+  GST_DEBUG_OBJECT (self, "reconfigure: downstream accepts %" GST_PTR_FORMAT,
+      peer);
+  mine = inworld_audio_template_caps (self->format_encoding);
+  usable = gst_caps_intersect_full (peer, mine, GST_CAPS_INTERSECT_FIRST);
+  usable = restrict_rates (usable, self->proto);
+
+  if (!gst_caps_is_empty (usable)) {
+    GstStructure *s;
+
+    usable = gst_caps_truncate (usable);
+    usable = gst_caps_make_writable (usable);
+    s = gst_caps_get_structure (usable, 0);
+    gst_structure_fixate_field_nearest_int (s, "rate", self->format_rate);
+    gst_structure_get_int (s, "rate", &rate);
+  } else {
+    GstCaps *any_rate = gst_caps_intersect (peer, mine);
+    GstCaps *all = gst_pad_get_pad_template_caps (self->srcpad);
+    gint wanted = caps_rate (any_rate);
+
+    gst_caps_unref (usable);
+    usable = gst_caps_intersect_full (peer, all, GST_CAPS_INTERSECT_FIRST);
+    if (wanted && self->proto->sample_rates)
+      /* the encoding at a rate the API has, but not this protocol */
+      GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
+          ("Downstream asks for %s at %d Hz, a rate the %s protocol does "
+              "not have: the speech stays at %d Hz (add audioresample after "
+              "the element).", media_type, wanted, self->proto->name,
+              self->format_rate), ("downstream accepts %" GST_PTR_FORMAT,
+              peer));
+    else if (!gst_caps_is_empty (usable))
+      GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
+          ("Downstream asks for %s, but the speech is %s and cannot change "
+              "its encoding midway: it stays %s at %d Hz (convert after the "
+              "element, or set the caps before it starts).",
+              gst_structure_get_name (gst_caps_get_structure (usable, 0)),
+              media_type, media_type, self->format_rate),
+          ("downstream accepts %" GST_PTR_FORMAT, peer));
+    else
+      GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
+          ("Downstream accepts no format the element produces: the speech "
+              "stays %s at %d Hz.", media_type, self->format_rate),
+          ("downstream accepts %" GST_PTR_FORMAT, peer));
+    gst_caps_unref (any_rate);
+    gst_caps_unref (all);
+  }
+  gst_caps_unref (usable);
+  gst_caps_unref (mine);
+  gst_caps_unref (peer);
+
+  if (rate && rate != self->format_rate) {
+    GST_INFO_OBJECT (self, "renegotiated: %s at %d Hz from the next "
+        "utterance on", inworld_encoding_to_string (self->format_encoding),
+        rate);
+    self->format_rate = rate;
+    g_mutex_lock (&self->lock);
+    if (self->session)
+      inworld_session_set_format (self->session, self->format_encoding,
+          rate, self->format_bitrate);
+    g_mutex_unlock (&self->lock);
+  }
+  g_rec_mutex_unlock (&self->format_lock);
+}
+
+/* The task: the audio of @output comes in another format (renegotiated):
+ * a new framer, and its caps before that audio. */
+static GstFlowReturn
+change_format (GstInworldTtsSrc * self, const InworldOutput * output)
+{
+  GST_INFO_OBJECT (self, "audio now %s at %d Hz",
+      inworld_encoding_to_string (output->encoding), output->sample_rate);
+  g_clear_pointer (&self->framer, inworld_audio_framer_free);
+  self->wire_encoding = output->encoding;
+  self->rate = output->sample_rate;
+  self->framer = inworld_audio_framer_new (self->wire_encoding, self->rate);
+  /* offsets go on in the new rate's samples */
+  self->samples = gst_util_uint64_scale_int (self->samples,
+      inworld_audio_framer_get_clock_rate (self->framer), self->clock_rate);
+  self->clock_rate = inworld_audio_framer_get_clock_rate (self->framer);
+  self->discont = TRUE;
+  return update_caps (self);
+}
+
 /* ------------------------------------------------------------------------
  * The start of the stream
  * ------------------------------------------------------------------------ */
@@ -339,11 +462,21 @@ start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
   start.epoch = self->epoch;
   g_mutex_unlock (&self->qlock);
 
+  g_rec_mutex_lock (&self->format_lock);
+  self->proto = inworld_protocol_get (kind);
+  self->format_encoding = self->wire_encoding;
+  self->format_rate = self->rate;
+  self->format_bitrate = self->bitrate_in_use;
   /* NULL when the pad is being deactivated: the task is about to stop */
   g_mutex_lock (&self->lock);
   if (self->session)
     inworld_session_start (self->session, &start);
   g_mutex_unlock (&self->lock);
+  self->negotiated = TRUE;
+  g_rec_mutex_unlock (&self->format_lock);
+  /* downstream asked for other caps since negotiate() */
+  if (gst_pad_needs_reconfigure (self->srcpad))
+    gst_inworld_tts_src_renegotiate (self);
 
   inworld_secret_free (key);
   g_free (region);
@@ -374,6 +507,16 @@ start_stream (GstInworldTtsSrc * self)
    * PAUSED, so that the first text goes over an open socket */
   start_session (self, kind);
 
+  g_clear_pointer (&self->framer, inworld_audio_framer_free);
+  self->framer = inworld_audio_framer_new (self->wire_encoding, self->rate);
+  self->clock_rate = inworld_audio_framer_get_clock_rate (self->framer);
+  /* the caps now, in PAUSED, before any text, so that payloaders,
+   * muxers and webrtcbin negotiate at the start; Opus caps gain their
+   * streamheader, FLAC caps come, with the first audio */
+  ret = update_caps (self);
+  if (ret != GST_FLOW_OK)
+    return ret;
+
   GST_OBJECT_LOCK (self);
   self->live = self->is_live;
   GST_OBJECT_UNLOCK (self);
@@ -388,15 +531,6 @@ start_stream (GstInworldTtsSrc * self)
     if (!ok)
       return GST_FLOW_FLUSHING;
   }
-
-  g_clear_pointer (&self->framer, inworld_audio_framer_free);
-  self->framer = inworld_audio_framer_new (self->wire_encoding, self->rate);
-  self->clock_rate = inworld_audio_framer_get_clock_rate (self->framer);
-  /* raw, G.711 and MP3 caps are known now; Opus and FLAC caps (and the
-   * segment after them) come with the stream headers */
-  ret = update_caps (self);
-  if (ret != GST_FLOW_OK)
-    return ret;
 
   if (self->live) {
     GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
@@ -585,7 +719,14 @@ static GstFlowReturn
 on_audio (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
 {
   GError *error = NULL;
+  GstFlowReturn ret;
 
+  if (output->sample_rate != self->rate
+      || output->encoding != self->wire_encoding) {
+    ret = change_format (self, output);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
   begin_synthesis (self, output);
   if (!inworld_audio_framer_push (self->framer, output->audio, &error)) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
@@ -881,4 +1022,7 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   self->late_buffers = 0;
   self->late_total = 0;
   self->flushes_completed = 0;
+  g_rec_mutex_lock (&self->format_lock);
+  self->negotiated = FALSE;
+  g_rec_mutex_unlock (&self->format_lock);
 }

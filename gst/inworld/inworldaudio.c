@@ -162,13 +162,12 @@ initial_caps (InworldEncoding encoding, gint rate)
 {
   GstCaps *caps;
 
-  switch (encoding) {
-    case INWORLD_ENCODING_OGG_OPUS:
-    case INWORLD_ENCODING_FLAC:
-      return NULL;              /* known with the stream headers */
-    default:
-      break;
-  }
+  /* Opus caps need no header (rtpopuspay, webrtcbin, matroskamux and
+   * oggmux take them as they are): they gain their streamheader with the
+   * first stream's headers. FLAC caps come with the stream headers only:
+   * matroskamux refuses them without a streamheader. */
+  if (encoding == INWORLD_ENCODING_FLAC)
+    return NULL;
   caps = inworld_audio_template_caps (encoding);
   gst_caps_set_simple (caps, "rate", G_TYPE_INT, rate, NULL);
   if (encoding == INWORLD_ENCODING_MP3)

@@ -82,8 +82,9 @@ gboolean inworld_audio_framer_push (InworldAudioFramer * framer,
 gsize inworld_audio_framer_end_flush (InworldAudioFramer * framer);
 
 /* New output caps when they changed since the last call (transfer full),
- * else NULL. Raw, G.711 and MP3 caps are known at once; Opus and FLAC caps
- * carry the stream headers and come with the first flush's headers. */
+ * else NULL. Raw, G.711, MP3 and Opus caps are known at once; Opus caps
+ * gain a streamheader with the first flush's headers, FLAC caps (which
+ * carry it) come only then. */
 GstCaps *inworld_audio_framer_take_caps (InworldAudioFramer * framer);
 
 /* Next buffer ready to push, or NULL; @samples gets its sample count at

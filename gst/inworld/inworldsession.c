@@ -146,6 +146,7 @@ typedef enum
   OP_FLUSH,
   OP_END,
   OP_INTERRUPT,
+  OP_SET_FORMAT,
 } OpType;
 
 typedef struct
@@ -157,7 +158,7 @@ typedef struct
   guint64 start;
   guint epoch;
   gboolean cancel_end;
-  /* START */
+  /* START, SET_FORMAT */
   InworldConnectionParams *params;
   InworldEncoding encoding;
   gint sample_rate;
@@ -191,6 +192,11 @@ struct _InworldSession
   InworldEncoding encoding;
   gint sample_rate;
   gint bitrate;
+  /* a format set while an utterance was open: the next utterance's */
+  gboolean next_format;
+  InworldEncoding next_encoding;
+  gint next_sample_rate;
+  gint next_bitrate;
   guint timeout_s;
   gchar *name;
   InworldSynthConfig *last_config;      /* of the latest text */
@@ -405,6 +411,11 @@ output_new (InworldSession * session, InworldOutputType type,
       : NULL;
   output->synthesis = session->serial;
   output->context_id = g_strdup (session->ctx_id);
+  /* the audio is in its context's format */
+  output->encoding = session->ctx_config ? session->ctx_config->encoding
+      : session->encoding;
+  output->sample_rate = session->ctx_config ?
+      session->ctx_config->sample_rate : session->sample_rate;
   return output;
 }
 
@@ -656,6 +667,14 @@ same_settings (const InworldSynthConfig * a, const InworldSynthConfig * b)
   return same;
 }
 
+/* @a and @b ask for audio in the same format */
+static gboolean
+same_format (const InworldSynthConfig * a, const InworldSynthConfig * b)
+{
+  return a->encoding == b->encoding && a->sample_rate == b->sample_rate
+      && a->bitrate == b->bitrate;
+}
+
 static void
 set_context_state (InworldSession * session, ContextState state)
 {
@@ -800,6 +819,7 @@ ensure_context (InworldSession * session, const InworldSynthConfig * config)
   if (inworld_synth_config_equal (session->ctx_config, config))
     return TRUE;
   if (session->proto->build_update_config
+      && same_format (session->ctx_config, config)
       && g_strcmp0 (session->ctx_config->model, config->model) == 0
       && session->ctx_config->auto_mode == config->auto_mode
       && session->ctx_state != CONTEXT_CLOSING) {
@@ -814,8 +834,9 @@ ensure_context (InworldSession * session, const InworldSynthConfig * config)
     session->ctx_config = inworld_synth_config_dup (config);
     return TRUE;
   }
-  /* a model is a context's for good (and SLNG changes nothing): the old
-   * context finishes its audio, then a new one takes over */
+  /* a model and an audio format are a context's for good (and SLNG
+   * changes nothing): the old context finishes its audio, then a new one
+   * takes over */
   if (!session->auto_mode)
     flush_buffer (session, NULL);
   if (owes_syntheses (session) || session->auto_current) {
@@ -1897,6 +1918,42 @@ do_start (InworldSession * session, Op * op)
   pump (session);
 }
 
+/* The format set while an utterance was open, now that none is. */
+static void
+take_next_format (InworldSession * session)
+{
+  if (!session->next_format || (session->open && !session->auto_mode))
+    return;
+  session->next_format = FALSE;
+  if (session->encoding == session->next_encoding
+      && session->sample_rate == session->next_sample_rate
+      && session->bitrate == session->next_bitrate)
+    return;
+  GST_INFO ("%s: %s at %d Hz from utterance %u on", session->name,
+      inworld_encoding_to_string (session->next_encoding),
+      session->next_sample_rate, session->next_index + 1);
+  session->encoding = session->next_encoding;
+  session->sample_rate = session->next_sample_rate;
+  session->bitrate = session->next_bitrate;
+}
+
+static void
+do_set_format (InworldSession * session, Op * op)
+{
+  if (session->state == SESSION_DONE)
+    return;
+  if (session->state == SESSION_WAITING) {
+    /* start() brings the format */
+    GST_DEBUG ("%s: format set before the start: ignored", session->name);
+    return;
+  }
+  session->next_format = TRUE;
+  session->next_encoding = op->encoding;
+  session->next_sample_rate = op->sample_rate;
+  session->next_bitrate = op->bitrate;
+  take_next_format (session);
+}
+
 static void
 do_speak (InworldSession * session, Op * op)
 {
@@ -1913,6 +1970,8 @@ do_speak (InworldSession * session, Op * op)
    * not known yet: do_start() puts right what was assumed */
   if (session->state == SESSION_WAITING)
     session->auto_mode = op->config->auto_mode;
+  else
+    take_next_format (session);
 
   /* A flushed text longer than a message may hold is cut, and each
    * piece is flushed as its own utterance, with its own flush-completed
@@ -1953,6 +2012,7 @@ do_speak (InworldSession * session, Op * op)
     g_queue_push_tail (&session->work, work_new (WORK_END, session->open));
     g_clear_pointer (&session->open, utt_unref);
     g_clear_pointer (&session->open_config, inworld_synth_config_free);
+    take_next_format (session);
   }
   if (!session->auto_mode && session->open == NULL) {
     session->open = utterance_new (session, op->start);
@@ -2038,10 +2098,10 @@ do_interrupt (InworldSession * session, Op * op)
 
   GST_INFO ("%s: interrupted: %u synthesis(es) dropped", session->name,
       dropped);
+  take_next_format (session);
   /* its late frames carry the old id and are dropped from now on */
   if (session->ctx) {
-    InworldSynthConfig *config = inworld_synth_config_dup
-        (session->ctx_config);
+    InworldSynthConfig *config = with_format (session, session->ctx_config);
 
     close_context (session);
     drop_context (session);
@@ -2082,6 +2142,9 @@ run_ops (gpointer user_data)
         break;
       case OP_INTERRUPT:
         do_interrupt (session, op);
+        break;
+      case OP_SET_FORMAT:
+        do_set_format (session, op);
         break;
     }
     op_free (op);
@@ -2194,6 +2257,18 @@ inworld_session_interrupt (InworldSession * session, guint epoch,
 
   op->epoch = epoch;
   op->cancel_end = cancel_end;
+  submit (session, op);
+}
+
+void
+inworld_session_set_format (InworldSession * session, InworldEncoding encoding,
+    gint sample_rate, gint bitrate)
+{
+  Op *op = op_new (OP_SET_FORMAT);
+
+  op->encoding = encoding;
+  op->sample_rate = sample_rate;
+  op->bitrate = bitrate;
   submit (session, op);
 }
 

@@ -153,6 +153,8 @@ typedef struct
   guint characters;             /* UTTERANCE_END: characters synthesized
                                  * (the server's count when it gave one) */
   const gchar *context_id;      /* the context it came from */
+  InworldEncoding encoding;     /* AUDIO: its format (its context's) */
+  gint sample_rate;
   InworldProblem *problem;      /* WARNING, ERROR */
   guint64 received;             /* the receiver's: 0 from the session (the
                                  * element notes when it got it) */
@@ -168,7 +170,7 @@ typedef void (*InworldOutputFunc) (InworldOutput * output,
     gpointer user_data);
 
 /* What the session needs to start: where to connect and the audio format
- * (the same for every utterance). */
+ * (the same for every utterance until set_format()). */
 typedef struct
 {
   InworldConnectionParams connection;
@@ -211,6 +213,13 @@ void inworld_session_end (InworldSession * session);
  * end asked for before is forgotten (a flushing seek upstream). */
 void inworld_session_interrupt (InworldSession * session, guint epoch,
     gboolean cancel_end);
+/* A new audio format (downstream renegotiated) for the utterances that
+ * begin after this (the open one, if any, keeps its format); auto mode:
+ * for the text pushed after this. Text in another format goes to a new
+ * context, opened once the old one has given all its audio; each AUDIO
+ * output says its format. Ignored before start(). */
+void inworld_session_set_format (InworldSession * session,
+    InworldEncoding encoding, gint sample_rate, gint bitrate);
 
 /* What the session counted since it was made (the element's `stats`
  * property, docs/inworldttssrc.md). */

@@ -1094,6 +1094,57 @@ GST_START_TEST (test_model_switch)
 
 GST_END_TEST;
 
+static gint
+create_rate (guint i)
+{
+  JsonObject *create = json_object_get_object_member (frame (i), "create");
+
+  return json_object_get_int_member (json_object_get_object_member (create,
+          "audioConfig"), "sampleRateHertz");
+}
+
+/* A format set while an utterance is open applies from the next
+ * utterance on, on a new context once the old one has given its audio;
+ * each audio output says its format. */
+GST_START_TEST (test_set_format)
+{
+  InworldSynthConfig a;
+
+  config_init (&a, "A");
+  session_new ();
+  session_start (INWORLD, &a);
+  server_created ();
+  speak ("One", FALSE, &a);
+  inworld_session_set_format (f->session, INWORLD_ENCODING_LINEAR16, 24000,
+      0);
+  settle ();
+  speak (" more.", TRUE, &a);
+  speak ("Two.", TRUE, &a);
+  assert_log (0, "open1(A) text(One) text( more.)+flush");
+  fail_unless_equals_int (create_rate (0), 16000);
+  server_synthesis (-1);
+  assert_log (0, "open1(A) text(One) text( more.)+flush close1 free1 "
+      "open2(A) text(Two.)+flush");
+  fail_unless_equals_int (create_rate (3), 24000);
+  server_created ();
+  server_synthesis (-1);
+  assert_outputs (0, "audio:1 synth-end:1 utt-end:1 audio:2 synth-end:2 "
+      "utt-end:2");
+  fail_unless_equals_int (output (0)->sample_rate, 16000);
+  fail_unless_equals_int (output (3)->sample_rate, 24000);
+  fail_unless_equals_int (output (3)->encoding, INWORLD_ENCODING_LINEAR16);
+
+  /* the same format again changes nothing */
+  inworld_session_set_format (f->session, INWORLD_ENCODING_LINEAR16, 24000,
+      0);
+  settle ();
+  speak ("Three.", TRUE, &a);
+  assert_log (0, "open1(A) text(One) text( more.)+flush close1 free1 "
+      "open2(A) text(Two.)+flush text(Three.)+flush");
+}
+
+GST_END_TEST;
+
 /* SLNG numbers its audio chunks: a gap is one warning (not one per
  * chunk), the audio still goes out; numbering may restart with each
  * synthesis. Inworld's chunks carry no numbers. */
@@ -1799,6 +1850,7 @@ session_suite (void)
   tcase_add_test (tc, test_auto_mode_slng);
   tcase_add_loop_test (tc, test_settings_per_utterance, INWORLD, SLNG + 1);
   tcase_add_test (tc, test_model_switch);
+  tcase_add_test (tc, test_set_format);
   tcase_add_test (tc, test_sequence);
   tcase_add_loop_test (tc, test_interrupt, INWORLD, SLNG + 1);
   tcase_add_loop_test (tc, test_interrupt_end, 0, 4);
