@@ -36,7 +36,11 @@
  * (bufferCharThreshold, maxBufferDelayMs, update_config), and accounts
  * any synthesis the service still runs on its own (a part of a long
  * flush, a buffer delay that came first). In auto mode the server decides
- * where syntheses go: each one is an utterance of its own. */
+ * where syntheses go: each one is an utterance of its own.
+ *
+ * The audio format comes with start(); set_format() (downstream
+ * renegotiated) changes it for the utterances begun afterwards, on a new
+ * context. */
 
 #pragma once
 
