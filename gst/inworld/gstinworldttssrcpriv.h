@@ -25,8 +25,8 @@
  * control_lock (activation, the running time of an interrupt) but never
  * has another lock taken inside it. sink_lock (the sink pad's text in
  * progress) may be taken inside control_lock and has lock and the object
- * lock taken inside it; control_lock is never taken inside it. The task takes none of them while
- * pushing. */
+ * lock taken inside it; control_lock is never taken inside it. The task
+ * takes none of them while pushing. */
 
 #pragma once
 
