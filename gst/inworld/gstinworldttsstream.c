@@ -816,17 +816,6 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output)
   self->synthesis = 0;
 }
 
-static const gchar *
-problem_kind_name (InworldProblemKind kind)
-{
-  static const gchar *const names[] = {
-    "auth", "settings", "busy", "unreachable", "lost", "too-big", "timeout",
-    "server", "bad-frame", "bad-audio", "settings-ignored"
-  };
-
-  return (guint) kind < G_N_ELEMENTS (names) ? names[kind] : "?";
-}
-
 /* A warning or error of the session, with a details structure an
  * application reads without parsing text:
  * `inworld-problem` (string), `uri`, and when known `context-id`,
@@ -840,7 +829,7 @@ post_problem (GstInworldTtsSrc * self, const InworldProblem * p,
   GQuark domain = GST_RESOURCE_ERROR;
   gint code;
   GstStructure *details = gst_structure_new ("details",
-      "inworld-problem", G_TYPE_STRING, problem_kind_name (p->kind),
+      "inworld-problem", G_TYPE_STRING, inworld_problem_kind_name (p->kind),
       "uri", G_TYPE_STRING, p->uri, NULL);
 
   switch (p->kind) {

@@ -342,6 +342,19 @@ inworld_problem_free (InworldProblem * problem)
   g_free (problem);
 }
 
+/* The kind's name, as the element's error details give it
+ * ("inworld-problem"). */
+const gchar *
+inworld_problem_kind_name (InworldProblemKind kind)
+{
+  static const gchar *const names[] = {
+    "auth", "settings", "busy", "unreachable", "lost", "too-big", "timeout",
+    "server", "bad-frame", "bad-audio", "settings-ignored"
+  };
+
+  return (guint) kind < G_N_ELEMENTS (names) ? names[kind] : "?";
+}
+
 const gchar *
 inworld_output_type_name (InworldOutputType type)
 {

@@ -129,6 +129,7 @@ typedef struct
 } InworldProblem;
 
 void inworld_problem_free (InworldProblem * problem);
+const gchar *inworld_problem_kind_name (InworldProblemKind kind);
 
 typedef enum
 {

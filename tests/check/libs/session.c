@@ -377,17 +377,6 @@ log_since (guint from)
   g_free (_got);                                                      \
 } G_STMT_END
 
-static const gchar *
-kind_name (InworldProblemKind kind)
-{
-  static const gchar *const names[] = {
-    "auth", "settings", "busy", "unreachable", "lost", "too-big", "timeout",
-    "server", "bad-frame", "bad-audio", "settings-ignored"
-  };
-
-  return (guint) kind < G_N_ELEMENTS (names) ? names[kind] : "?";
-}
-
 static gchar *
 outputs_since (guint from)
 {
@@ -417,10 +406,10 @@ outputs_since (guint from)
         g_string_append (s, "restart");
         break;
       case INWORLD_OUTPUT_WARNING:
-        g_string_append_printf (s, "warning:%s", kind_name (o->problem->kind));
+        g_string_append_printf (s, "warning:%s", inworld_problem_kind_name (o->problem->kind));
         break;
       case INWORLD_OUTPUT_ERROR:
-        g_string_append_printf (s, "error:%s", kind_name (o->problem->kind));
+        g_string_append_printf (s, "error:%s", inworld_problem_kind_name (o->problem->kind));
         break;
       case INWORLD_OUTPUT_END:
         g_string_append (s, "end");
@@ -1572,8 +1561,8 @@ GST_START_TEST (test_server_errors)
   fail_unless_equals_int (errors, 1);
   o = output (f->outputs->len - 1);
   fail_unless_equals_int (o->type, INWORLD_OUTPUT_ERROR);
-  fail_unless_equals_string (kind_name (o->problem->kind),
-      kind_name (row->kind));
+  fail_unless_equals_string (inworld_problem_kind_name (o->problem->kind),
+      inworld_problem_kind_name (row->kind));
   fail_unless_equals_int (o->problem->grpc_code, row->grpc_code);
   fail_unless_equals_string (o->problem->code_name, row->expected_name);
   fail_unless_equals_int (o->problem->http_status, row->http_status);
