@@ -175,6 +175,31 @@ inworld_emulator_start_tls (const gchar * certificate, const gchar * first_arg,
   return emu;
 }
 
+/* The emulator writes each line (unbuffered) before it acts on it, so
+ * what a test has seen the emulator do is in the pipe; wait until the
+ * reader has taken in all of it: nothing left to read in the pipe, and no
+ * new line for 10 ms (the lines already in the data stream's buffer).
+ * Bounded to 2 s: a server that keeps logging does not hold a test. */
+static void
+catch_up_with_log (InworldEmulator * emu)
+{
+  GPollableInputStream *pipe =
+      G_POLLABLE_INPUT_STREAM (g_subprocess_get_stderr_pipe (emu->process));
+  guint before, after = 0;
+
+  for (guint i = 0; i < 200; i++) {
+    g_mutex_lock (&emu->log->lock);
+    before = emu->log->lines->len;
+    g_mutex_unlock (&emu->log->lock);
+    g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+    g_mutex_lock (&emu->log->lock);
+    after = emu->log->lines->len;
+    g_mutex_unlock (&emu->log->lock);
+    if (after == before && !g_pollable_input_stream_is_readable (pipe))
+      break;
+  }
+}
+
 gchar **
 inworld_emulator_log_lines (InworldEmulator * emu, const gchar * first_needle,
     ...)
@@ -182,6 +207,7 @@ inworld_emulator_log_lines (InworldEmulator * emu, const gchar * first_needle,
   GPtrArray *found = g_ptr_array_new ();
 
   g_assert (emu->log != NULL);
+  catch_up_with_log (emu);
   g_mutex_lock (&emu->log->lock);
   for (guint i = 0; i < emu->log->lines->len; i++) {
     const gchar *line = g_ptr_array_index (emu->log->lines, i);
