@@ -75,6 +75,8 @@
 #include "inworlddebug.h"
 #include "inworldpool.h"
 #include "inworldtext.h"
+#include "inworldspeakers.h"
+#include "gstinworldttsutterance.h"
 
 #include <gst/audio/audio.h>
 #include <string.h>
@@ -107,6 +109,7 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_PROXY NULL
 #define DEFAULT_KEEPALIVE 60
 #define DEFAULT_TEXT_SEGMENTATION GST_INWORLD_TTS_TEXT_SEGMENTATION_AUTO
+#define DEFAULT_VOICE_MAP NULL
 
 enum
 {
@@ -140,11 +143,13 @@ enum
   PROP_MAX_BUFFER_DELAY,
   PROP_STATS,
   PROP_TEXT_SEGMENTATION,
+  PROP_VOICE_MAP,
 };
 
 enum
 {
   SIGNAL_PUSH_TEXT,
+  SIGNAL_PUSH_UTTERANCE,
   SIGNAL_FLUSH,
   SIGNAL_END_OF_STREAM,
   SIGNAL_INTERRUPT,
@@ -318,6 +323,8 @@ typedef struct
   gchar *text;
   gboolean flush;
   InworldSynthConfig *config;
+  guint64 start;                /* push-utterance's start, or NO_TIME */
+  gchar *speaker;
 } InworldPendingText;
 
 static void
@@ -325,25 +332,26 @@ pending_text_free (InworldPendingText * p)
 {
   g_free (p->text);
   inworld_synth_config_free (p->config);
+  g_free (p->speaker);
   g_free (p);
 }
 
-/* Hands @text to the session with the settings in force now, or keeps it
- * for the next activation when the element is not running; FALSE when
- * the stream has ended. */
+/* Hands @text to the session with @config (taken), or keeps it for the
+ * next activation when the element is not running; FALSE when the
+ * stream has ended. @start: when its speech may start (NO_TIME: right
+ * after the previous speech); @speaker: who says it, or NULL. */
 static gboolean
-speak (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
-    GstClockTime pts)
+speak_full (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
+    InworldSynthConfig * config, guint64 start, const gchar * speaker)
 {
-  InworldSynthConfig *config = gst_inworld_tts_src_read_config (self);
-  guint64 start = speech_start (self, pts);
   gboolean accepted;
 
   g_mutex_lock (&self->lock);
   if (self->session) {
     accepted = !self->eos_requested && !self->finished;
     if (accepted)
-      inworld_session_speak (self->session, text, flush, config, start);
+      inworld_session_speak_as (self->session, text, flush, config, start,
+          speaker);
   } else {
     accepted = !self->pending_eos;
     if (accepted) {
@@ -352,6 +360,8 @@ speak (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
       p->text = g_strdup (text);
       p->flush = flush;
       p->config = g_steal_pointer (&config);
+      p->start = start;
+      p->speaker = g_strdup (speaker);
       g_queue_push_tail (&self->pending, p);
       GST_DEBUG_OBJECT (self, "not running: text kept for when it runs (%u "
           "waiting)", self->pending.length);
@@ -360,6 +370,82 @@ speak (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
   g_mutex_unlock (&self->lock);
   if (config)
     inworld_synth_config_free (config);
+  return accepted;
+}
+
+/* @config with the voice the voice-map gives @speaker; a speaker the map
+ * lacks keeps the voice of @config, with one warning per name until the
+ * voice-map changes. Takes the object lock. */
+static void
+resolve_speaker (GstInworldTtsSrc * self, InworldSynthConfig * config,
+    const gchar * speaker)
+{
+  const gchar *mapped;
+  gchar *voice = NULL;
+  gboolean warn = FALSE;
+
+  if (speaker == NULL)
+    return;
+  GST_OBJECT_LOCK (self);
+  mapped = inworld_voice_map_lookup (self->voice_map, speaker);
+  if (mapped)
+    voice = g_strdup (mapped);
+  else
+    warn = g_hash_table_add (self->unknown_speakers, g_strdup (speaker));
+  GST_OBJECT_UNLOCK (self);
+  if (voice) {
+    g_free ((gchar *) config->voice);
+    config->voice = voice;
+  } else if (warn) {
+    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, SETTINGS,
+        ("Speaker '%s' has no voice in voice-map: spoken with voice '%s'.",
+            speaker, config->voice), ("add '%s=VOICE' to the voice-map "
+            "property", speaker), ("speaker", G_TYPE_STRING, speaker,
+            NULL));
+  }
+}
+
+/* Hands text from a buffer timed @pts, the application or the text
+ * property over, with the settings in force now; with WebVTT voice tags
+ * in it, each turn is an utterance of its own, in order, with its
+ * speaker's voice: the first at @pts, the others right after it, all but
+ * the last flushed (the last as @flush says). @speaker: the voice span
+ * @text begins in, updated to the one it ends in (the sink pad's cut
+ * text), or NULL. FALSE when the stream has ended. */
+static gboolean
+speak_text (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
+    GstClockTime pts, gchar ** speaker)
+{
+  gchar *after = NULL;
+  GPtrArray *turns = inworld_speakers_split (text, speaker ? *speaker : NULL,
+      &after);
+  gboolean accepted = TRUE, auto_mode;
+
+  GST_OBJECT_LOCK (self);
+  auto_mode = self->auto_mode;
+  GST_OBJECT_UNLOCK (self);
+  for (guint i = 0; i < turns->len; i++) {
+    InworldTurn *turn = g_ptr_array_index (turns, i);
+    InworldSynthConfig *config = gst_inworld_tts_src_read_config (self);
+    guint64 start = speech_start (self, i == 0 ? pts : GST_CLOCK_TIME_NONE);
+    gboolean last = i + 1 == turns->len;
+
+    resolve_speaker (self, config, turn->speaker);
+    if (turns->len > 1)
+      GST_DEBUG_OBJECT (self, "turn %u of %u: %s (voice %s): %s", i + 1,
+          turns->len, turn->speaker, config->voice, turn->text);
+    /* in auto mode the server decides where syntheses go */
+    if (!speak_full (self, turn->text, last || auto_mode ? flush : TRUE,
+            config, start, turn->speaker))
+      accepted = FALSE;
+  }
+  g_ptr_array_unref (turns);
+  if (speaker) {
+    g_free (*speaker);
+    *speaker = after;
+  } else {
+    g_free (after);
+  }
   return accepted;
 }
 
@@ -374,12 +460,80 @@ gst_inworld_tts_src_push_text (GstInworldTtsSrc * self, const gchar * text,
         G_GSIZE_FORMAT "), ignored", text ? bad : 0);
     return FALSE;
   }
-  if (!speak (self, text, flush, GST_CLOCK_TIME_NONE)) {
+  if (!speak_text (self, text, flush, GST_CLOCK_TIME_NONE, NULL)) {
     GST_WARNING_OBJECT (self, "push-text: the stream has ended "
         "(end-of-stream); text refused");
     return FALSE;
   }
   return TRUE;
+}
+
+/* A warning about a push-utterance call, on the bus. */
+static void
+utterance_warning (GstInworldTtsSrc * self, const gchar * message)
+{
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS, ("%s", message),
+      ("push-utterance knows the fields %s",
+          gst_inworld_tts_utterance_settings_known ()));
+}
+
+static gboolean
+gst_inworld_tts_src_push_utterance (GstInworldTtsSrc * self,
+    const gchar * text, const GstStructure * settings)
+{
+  GstInworldTtsUtteranceSettings u;
+  InworldSynthConfig *config;
+  gchar *problem = NULL, *message;
+  guint64 start;
+  gsize bad;
+  gboolean accepted;
+
+  if (text == NULL || !inworld_text_validate (text, -1, &bad)) {
+    message = g_strdup_printf ("push-utterance: the text is not UTF-8 (bad "
+        "byte at offset %" G_GSIZE_FORMAT "); the utterance is refused.",
+        text ? bad : 0);
+    utterance_warning (self, message);
+    g_free (message);
+    return FALSE;
+  }
+  if (!gst_inworld_tts_utterance_settings_read (settings, &u, &problem)) {
+    message = g_strdup_printf ("push-utterance: %s; the utterance is "
+        "refused.", problem);
+    utterance_warning (self, message);
+    g_free (message);
+    g_free (problem);
+    gst_inworld_tts_utterance_settings_clear (&u);
+    return FALSE;
+  }
+  if (u.unknown) {
+    gchar *names;
+
+    g_ptr_array_add (u.unknown, NULL);
+    names = g_strjoinv (", ", (gchar **) u.unknown->pdata);
+    g_ptr_array_remove_index (u.unknown, u.unknown->len - 1);
+    message = g_strdup_printf ("push-utterance: unknown field(s) %s "
+        "ignored.", names);
+    utterance_warning (self, message);
+    g_free (message);
+    g_free (names);
+  }
+
+  /* the properties, the speaker's voice, then what the call gives */
+  config = gst_inworld_tts_src_read_config (self);
+  if (u.voice == NULL)
+    resolve_speaker (self, config, u.speaker);
+  gst_inworld_tts_utterance_settings_apply (&u, config);
+  start = GST_CLOCK_TIME_IS_VALID (u.start) ? u.start :
+      speech_start (self, GST_CLOCK_TIME_NONE);
+  GST_DEBUG_OBJECT (self, "push-utterance (voice %s, speaker %s, start %"
+      GST_TIME_FORMAT "): %s", config->voice, u.speaker,
+      GST_TIME_ARGS (u.start), text);
+  accepted = speak_full (self, text, u.flush, config, start, u.speaker);
+  if (!accepted)
+    GST_WARNING_OBJECT (self, "push-utterance: the stream has ended "
+        "(end-of-stream); text refused");
+  gst_inworld_tts_utterance_settings_clear (&u);
+  return accepted;
 }
 
 static void sink_text_finish (GstInworldTtsSrc * self, gboolean at_end);
@@ -424,6 +578,7 @@ sink_text_reset (GstInworldTtsSrc * self)
   if (self->cutter)
     inworld_sentence_cutter_reset (self->cutter);
   self->cutter_pts = GST_CLOCK_TIME_NONE;
+  g_clear_pointer (&self->sink_speaker, g_free);
 }
 
 /* Speaks what the cutter holds (EOS, the flush signal, a change of
@@ -438,7 +593,8 @@ sink_text_drain (GstInworldTtsSrc * self, gboolean flush, gboolean at_end)
   if (rest && inworld_text_has_speech (rest)) {
     GST_DEBUG_OBJECT (self, "utterance from %" GST_TIME_FORMAT
         " (the end of the text): %s", GST_TIME_ARGS (self->cutter_pts), rest);
-    if (!speak (self, rest, flush, self->cutter_pts))
+    if (!speak_text (self, rest, flush, self->cutter_pts,
+            &self->sink_speaker))
       GST_DEBUG_OBJECT (self, "text after the end of the stream, dropped");
   } else if (rest) {
     GST_DEBUG_OBJECT (self, "nothing to speak at the end of the text");
@@ -510,7 +666,7 @@ sink_text_speak (GstInworldTtsSrc * self, const gchar * text,
         GST_TIME_FORMAT ": %s", index, GST_TIME_ARGS (pts), text);
     /* a cue with nothing to speak is an utterance too: it takes its place
      * on the timeline and gets its flush-completed */
-    if (!speak (self, text, flush, pts))
+    if (!speak_text (self, text, flush, pts, NULL))
       GST_DEBUG_OBJECT (self, "text buffer %" G_GUINT64_FORMAT " after the "
           "end of the stream, dropped", index);
     return;
@@ -529,7 +685,7 @@ sink_text_speak (GstInworldTtsSrc * self, const gchar * text,
     GST_DEBUG_OBJECT (self, "utterance from %" GST_TIME_FORMAT
         " (buffer %" G_GUINT64_FORMAT "): %s", GST_TIME_ARGS (t), index,
         pieces[i]);
-    if (!speak (self, pieces[i], flush, t))
+    if (!speak_text (self, pieces[i], flush, t, &self->sink_speaker))
       GST_DEBUG_OBJECT (self, "text after the end of the stream, dropped");
   }
   /* what is held now began in this buffer, unless nothing was cut */
@@ -592,7 +748,9 @@ gst_inworld_tts_src_sink_chain (GstPad * pad, GstObject * parent,
   if (self->sink_markup) {
     GError *error = NULL;
 
-    text = inworld_text_strip_markup (data, size - tail, &error);
+    /* WebVTT voice tags (subparse passes them on) are kept for
+     * speak_text() */
+    text = inworld_speakers_strip_markup (data, size - tail, &error);
     if (text == NULL) {
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
           ("Dropped text buffer %" G_GUINT64_FORMAT " (%s): it is not "
@@ -943,7 +1101,7 @@ static void
 on_activate (GstInworldTtsSrc * self)
 {
   InworldSession *session;
-  InworldSynthConfig *config = NULL;
+  GPtrArray *turns = NULL, *configs = NULL;
   InworldPendingText *p;
   guint64 start = INWORLD_SESSION_NO_TIME;
   gchar *text;
@@ -962,7 +1120,17 @@ on_activate (GstInworldTtsSrc * self)
   has_sinkpad = self->sinkpad != NULL;
   GST_OBJECT_UNLOCK (self);
   if (text && *text) {
-    config = gst_inworld_tts_src_read_config (self);
+    /* its voice tags make it a dialogue: an utterance per turn */
+    turns = inworld_speakers_split (text, NULL, NULL);
+    configs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        inworld_synth_config_free);
+    for (guint i = 0; i < turns->len; i++) {
+      InworldTurn *turn = g_ptr_array_index (turns, i);
+      InworldSynthConfig *config = gst_inworld_tts_src_read_config (self);
+
+      resolve_speaker (self, config, turn->speaker);
+      g_ptr_array_add (configs, config);
+    }
     start = speech_start (self, GST_CLOCK_TIME_NONE);
   }
 
@@ -974,17 +1142,23 @@ on_activate (GstInworldTtsSrc * self)
   self->finished = FALSE;
   self->eos_requested = FALSE;
   inworld_session_stats_clear (&self->session_stats);
-  /* the text property is the first utterance; alone, it is all there is */
-  if (config)
-    inworld_session_speak (session, text, TRUE, config, start);
+  /* the text property is the first utterance (or its turns); alone, it
+   * is all there is */
+  for (guint i = 0; turns && i < turns->len; i++) {
+    InworldTurn *turn = g_ptr_array_index (turns, i);
+
+    inworld_session_speak_as (session, turn->text, TRUE,
+        g_ptr_array_index (configs, i), i == 0 ? start :
+        INWORLD_SESSION_NO_TIME, turn->speaker);
+  }
   /* then what was pushed before the element ran, in order */
   while ((p = g_queue_pop_head (&self->pending))) {
     GST_DEBUG_OBJECT (self, "speaking text pushed before the start");
-    inworld_session_speak (session, p->text, p->flush, p->config,
-        INWORLD_SESSION_NO_TIME);
+    inworld_session_speak_as (session, p->text, p->flush, p->config,
+        p->start, p->speaker);
     pending_text_free (p);
   }
-  if (self->pending_eos || (config && !has_sinkpad)) {
+  if (self->pending_eos || (turns && !has_sinkpad)) {
     self->eos_requested = TRUE;
     inworld_session_end (session);
   }
@@ -996,8 +1170,10 @@ on_activate (GstInworldTtsSrc * self)
   GST_OBJECT_UNLOCK (self);
   self->first_audio_index = 0;
 
-  if (config)
-    inworld_synth_config_free (config);
+  if (turns)
+    g_ptr_array_unref (turns);
+  if (configs)
+    g_ptr_array_unref (configs);
   g_free (text);
 }
 
@@ -1388,6 +1564,34 @@ set_path (GstInworldTtsSrc * self, gchar ** field, const GValue * value)
   GST_OBJECT_UNLOCK (self);
 }
 
+/* A new voice-map, for the text handed over from now on; a malformed one
+ * is refused with a warning and the one in force is kept. */
+static void
+set_voice_map (GstInworldTtsSrc * self, const gchar * str)
+{
+  GError *error = NULL;
+  InworldVoiceMap *map = inworld_voice_map_parse (str, &error);
+
+  if (map == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Ignored voice-map '%s': %s. The voice-map in force is kept.", str,
+            error->message), ("the syntax is NAME=VOICE,NAME=VOICE; "
+            "\\, \\= and \\\\ escape , = and \\"));
+    g_error_free (error);
+    return;
+  }
+  GST_OBJECT_LOCK (self);
+  inworld_voice_map_free (self->voice_map);
+  self->voice_map = map;
+  g_free (self->voice_map_string);
+  self->voice_map_string = g_strdup (str);
+  /* the speakers it still lacks get their warning again */
+  g_hash_table_remove_all (self->unknown_speakers);
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "voice-map of %u speakers: %s",
+      inworld_voice_map_size (map), str);
+}
+
 static void
 gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -1520,6 +1724,9 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       self->text_segmentation = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_VOICE_MAP:
+      set_voice_map (self, g_value_get_string (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1621,6 +1828,9 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
     case PROP_TEXT_SEGMENTATION:
       g_value_set_enum (value, self->text_segmentation);
       break;
+    case PROP_VOICE_MAP:
+      g_value_set_string (value, self->voice_map_string);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1643,6 +1853,10 @@ gst_inworld_tts_src_finalize (GObject * object)
   g_free (self->region);
   g_free (self->ssl_ca_file);
   g_free (self->proxy);
+  g_free (self->voice_map_string);
+  inworld_voice_map_free (self->voice_map);
+  g_hash_table_unref (self->unknown_speakers);
+  g_free (self->sink_speaker);
   g_queue_clear_full (&self->pending, (GDestroyNotify) pending_text_free);
   if (self->st)
     inworld_soup_thread_release (self->st);
@@ -1698,6 +1912,9 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   self->buffer_char_threshold = DEFAULT_BUFFER_CHAR_THRESHOLD;
   self->max_buffer_delay = DEFAULT_MAX_BUFFER_DELAY;
   self->text_segmentation = DEFAULT_TEXT_SEGMENTATION;
+  self->voice_map = inworld_voice_map_parse (DEFAULT_VOICE_MAP, NULL);
+  self->unknown_speakers = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
 
   g_mutex_init (&self->sink_lock);
   self->sink_tail = g_string_new (NULL);
@@ -2221,6 +2438,32 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           rw_playing));
 
   /**
+   * GstInworldTtsSrc:voice-map:
+   *
+   * The voice of each speaker named in the text, as
+   * `NAME=VOICE,NAME=VOICE` (`Alice=Ashley,Bob=Dennis`). Speakers are
+   * named by WebVTT voice spans (`<v Alice>Hello</v>`, `<v.loud Bob>`),
+   * as subparse passes them on from a WebVTT file, or in the text of
+   * the sink pad, `push-text` and the text property, and by the
+   * `speaker` field of #GstInworldTtsSrc::push-utterance; each speaker's
+   * text is an utterance of its own, spoken with the voice mapped here.
+   * Names and voices are trimmed, a name's runs of whitespace are one
+   * space, and names match exactly (case counts); `\,`, `\=` and
+   * `\\` put those characters in a name. A speaker without a voice here
+   * keeps the #GstInworldTtsSrc:voice property's, with one warning per
+   * name. A malformed map is refused with a warning and the map in force
+   * is kept. A change applies to the text handed over afterwards, in any
+   * state. See docs/scripts.md.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_VOICE_MAP,
+      g_param_spec_string ("voice-map", "Voice map",
+          "Voices of the speakers named in the text (WebVTT <v Name> "
+          "spans, push-utterance's speaker): Name=Voice,Name=Voice",
+          DEFAULT_VOICE_MAP, rw_playing));
+
+  /**
    * GstInworldTtsSrc::push-text:
    * @src: the element
    * @text: UTF-8 text
@@ -2240,6 +2483,35 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
       G_CALLBACK (gst_inworld_tts_src_push_text), NULL, NULL, NULL,
       G_TYPE_BOOLEAN, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
+
+  /**
+   * GstInworldTtsSrc::push-utterance:
+   * @src: the element
+   * @text: UTF-8 text, spoken as it is (voice tags are not read)
+   * @settings: (nullable): the utterance's own settings, any structure
+   *   name: `voice`, `model`, `language` (strings), `speaking-rate`
+   *   (0.5–1.5), `temperature` (0–2), `speaker` (a name of the
+   *   #GstInworldTtsSrc:voice-map; `voice` wins over it), `flush`
+   *   (boolean, default %TRUE), `start` (guint64: the running time its
+   *   speech may start at)
+   *
+   * Queues one utterance with the settings in force now, changed by
+   * @settings for this utterance only: the properties stay as they are,
+   * so an application voices a script without racing property changes.
+   * Works in every state, as push-text does. A field it does not know is
+   * ignored with a warning; a value of a wrong type or out of range
+   * refuses the utterance with a warning.
+   *
+   * Returns: %FALSE when the utterance is refused: @text is not UTF-8, a
+   * setting is wrong, or the stream has ended.
+   *
+   * Since: 0.3
+   */
+  signals[SIGNAL_PUSH_UTTERANCE] = g_signal_new_class_handler
+      ("push-utterance", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_inworld_tts_src_push_utterance), NULL, NULL, NULL,
+      G_TYPE_BOOLEAN, 2, G_TYPE_STRING, GST_TYPE_STRUCTURE);
 
   /**
    * GstInworldTtsSrc::flush:

@@ -34,6 +34,7 @@
 #include "inworldaudio.h"
 #include "inworldsession.h"
 #include "inworldtext.h"
+#include "inworldspeakers.h"
 #include "inworldsoupthread.h"
 
 G_BEGIN_DECLS
@@ -90,6 +91,10 @@ struct _GstInworldTtsSrc
   gchar *proxy;                 /* NULL: the environment's proxy */
   guint keepalive;
   GstInworldTtsTextSegmentation text_segmentation;
+  gchar *voice_map_string;      /* as set, or NULL */
+  InworldVoiceMap *voice_map;   /* never NULL */
+  GHashTable *unknown_speakers; /* names warned about since the voice-map
+                                 * was set */
 
   GMutex control_lock;
 
@@ -129,6 +134,7 @@ struct _GstInworldTtsSrc
   InworldSentenceCutter *cutter;        /* NULL until cutting */
   InworldSegmentation cutter_how;
   GstClockTime cutter_pts;      /* the time of what the cutter holds */
+  gchar *sink_speaker;          /* the voice span the cut text is in */
 
   /* the src task only (and activation, with the task stopped) */
   gboolean started;

@@ -802,6 +802,10 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output)
       "flush-index", G_TYPE_UINT, output->utterance->index,
       "timestamp", GST_TYPE_CLOCK_TIME, end,
       "characters", G_TYPE_UINT, output->characters, NULL);
+  /* who spoke it, when the text said so (docs/scripts.md) */
+  if (output->utterance->speaker)
+    gst_structure_set (s, "speaker", G_TYPE_STRING,
+        output->utterance->speaker, NULL);
   GST_DEBUG_OBJECT (self, "flush completed: %" GST_PTR_FORMAT, s);
 
   msg = gst_message_new_element (GST_OBJECT (self), gst_structure_copy (s));

@@ -166,6 +166,7 @@ typedef struct
   guint timeout_s;
   gchar *name;
   gint64 handed_over;           /* SPEAK: when it was called */
+  gchar *speaker;               /* SPEAK: who speaks it, or NULL */
 } Op;
 
 struct _InworldSession
@@ -276,6 +277,7 @@ inworld_utterance_unref (InworldUtterance * utterance)
   if (utterance == NULL || !g_atomic_int_dec_and_test (&utterance->refcount))
     return;
   g_free (utterance->text);
+  g_free (utterance->speaker);
   if (u->text)
     g_string_free (u->text, TRUE);
   g_free (u);
@@ -1852,6 +1854,7 @@ op_free (Op * op)
   inworld_synth_config_free (op->config);
   inworld_connection_params_free (op->params);
   g_free (op->name);
+  g_free (op->speaker);
   g_free (op);
 }
 
@@ -1998,6 +2001,7 @@ do_speak (InworldSession * session, Op * op)
           INWORLD_SESSION_NO_TIME);
 
       u->pub.handed_over = op->handed_over;
+      u->pub.speaker = g_strdup (op->speaker);
       work = work_new (WORK_TEXT, u);
       work->text = g_strdup (g_ptr_array_index (pieces, i));
       work->start = u->pub.start;
@@ -2017,9 +2021,11 @@ do_speak (InworldSession * session, Op * op)
   }
 
   /* settings belong to utterances: text with other settings than the
-   * open utterance's ends it (the element flushes it, as documented) */
+   * open utterance's ends it (the element flushes it, as documented);
+   * so does another speaker's text, whose utterance carries its name */
   if (!session->auto_mode && session->open && session->open_config
-      && !same_settings (session->open_config, op->config)) {
+      && (!same_settings (session->open_config, op->config)
+          || g_strcmp0 (session->open->pub.speaker, op->speaker) != 0)) {
     GST_DEBUG ("%s: new settings end utterance %u", session->name,
         session->open->pub.index);
     g_queue_push_tail (&session->work, work_new (WORK_END, session->open));
@@ -2030,6 +2036,7 @@ do_speak (InworldSession * session, Op * op)
   if (!session->auto_mode && session->open == NULL) {
     session->open = utterance_new (session, op->start);
     session->open->pub.handed_over = op->handed_over;
+    session->open->pub.speaker = g_strdup (op->speaker);
     g_clear_pointer (&session->open_config, inworld_synth_config_free);
     session->open_config = inworld_synth_config_dup (op->config);
   }
@@ -2240,6 +2247,14 @@ void
 inworld_session_speak (InworldSession * session, const gchar * text,
     gboolean flush, const InworldSynthConfig * config, guint64 start)
 {
+  inworld_session_speak_as (session, text, flush, config, start, NULL);
+}
+
+void
+inworld_session_speak_as (InworldSession * session, const gchar * text,
+    gboolean flush, const InworldSynthConfig * config, guint64 start,
+    const gchar * speaker)
+{
   Op *op = op_new (OP_SPEAK);
 
   op->text = g_strdup (text);
@@ -2247,6 +2262,7 @@ inworld_session_speak (InworldSession * session, const gchar * text,
   op->config = inworld_synth_config_dup (config);
   op->start = start;
   op->handed_over = g_get_monotonic_time ();
+  op->speaker = g_strdup (speaker);
   submit (session, op);
 }
 

@@ -86,6 +86,8 @@ typedef struct
   gint64 handed_over;           /* when its first text was handed to
                                  * inworld_session_speak() (monotonic
                                  * time, us), or 0 */
+  gchar *speaker;               /* who speaks it (a name of the text,
+                                 * inworld_session_speak_as()), or NULL */
 } InworldUtterance;
 
 InworldUtterance *inworld_utterance_ref (InworldUtterance * utterance);
@@ -209,6 +211,12 @@ void inworld_session_start (InworldSession * session,
  * INWORLD_SESSION_NO_TIME. */
 void inworld_session_speak (InworldSession * session, const gchar * text,
     gboolean flush, const InworldSynthConfig * config, guint64 start);
+/* As inworld_session_speak(), for text a speaker says: its utterance
+ * carries @speaker (NULL: none), and text of another speaker ends the
+ * open utterance, as other settings do. */
+void inworld_session_speak_as (InworldSession * session, const gchar * text,
+    gboolean flush, const InworldSynthConfig * config, guint64 start,
+    const gchar * speaker);
 /* Ends the utterance under way (nothing when none is). */
 void inworld_session_flush (InworldSession * session);
 /* Speaks what is pending, closes the context, then END. */
