@@ -819,6 +819,20 @@ flush_buffer (InworldSession * session, Utterance * ends)
   buffer_flushed (session, ends);
 }
 
+/* Whether @to leaves unset a setting that @from sets: update_config only
+ * overlays the fields it sends (a speaking rate, temperature or language
+ * left out keeps the old value on the server), so going back to the
+ * service's default takes a new context. */
+static gboolean
+unsets_settings (const InworldSynthConfig * from,
+    const InworldSynthConfig * to)
+{
+  return (from->speaking_rate > 0 && !(to->speaking_rate > 0))
+      || (from->temperature > 0 && !(to->temperature > 0))
+      || ((from->language && *from->language) && !(to->language
+              && *to->language));
+}
+
 /* A context that can take text with @config: the current one, updated,
  * or a new one. FALSE while the current one still owes audio with other
  * settings it cannot change. */
@@ -837,6 +851,7 @@ ensure_context (InworldSession * session, const InworldSynthConfig * config)
       && same_format (session->ctx_config, config)
       && g_strcmp0 (session->ctx_config->model, config->model) == 0
       && session->ctx_config->auto_mode == config->auto_mode
+      && !unsets_settings (session->ctx_config, config)
       && session->ctx_state != CONTEXT_CLOSING) {
     /* what is buffered keeps the settings it was sent with */
     if (!session->auto_mode)
