@@ -90,12 +90,15 @@ struct _GstInworldTtsSrc
   gchar *proxy;                 /* NULL: the environment's proxy */
   guint keepalive;
   GstInworldTtsTextSegmentation text_segmentation;
+  gchar *cache_dir;             /* NULL: no cache */
+  guint64 cache_size;           /* bytes, 0: no limit */
 
   GMutex control_lock;
 
   GMutex lock;
   InworldSoupThread *st;
   InworldSession *session;      /* while the src pad is active */
+  InworldCache *cache;          /* the session's cache, while it runs */
   gboolean active;
   gboolean running;             /* the task has started the stream */
   gboolean finished;            /* the task stopped for good (EOS, error) */
