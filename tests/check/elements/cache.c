@@ -286,13 +286,33 @@ GST_START_TEST (test_replay_without_server)
   gsize decoded_len;
   T *t;
 
+  guint port = emu->port;
+  GSocket *listener;
+  GSocketAddress *addr;
+  GInetAddress *loopback;
+  GError *error = NULL;
+
   first = render_to_cache (emu);
   inworld_emulator_stop (emu);
 
-  /* nothing listens any more: the same utterances come from the cache */
+  /* In the emulator's place, a socket that listens and never accepts: a
+   * connection attempt would wait in its backlog. */
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  addr = g_inet_socket_address_new (loopback, port);
+  fail_unless (g_socket_bind (listener, addr, TRUE, NULL));
+  fail_unless (g_socket_listen (listener, NULL));
+  g_socket_set_blocking (listener, FALSE);
+
+  /* the same utterances come from the cache */
   t = t_new (uri);
   speak (t, text1, text2, NULL);
   rec_fail_if_problem (&t->rec);
+  fail_if (g_socket_accept (listener, NULL, &error) != NULL,
+      "the element connected");
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK));
+  g_clear_error (&error);
   second = summary (&t->rec);
   fail_unless_equals_string (second, first);
   fail_unless_equals_int (stat_u64 (t, "cache-hits"), 2);
@@ -312,6 +332,9 @@ GST_START_TEST (test_replay_without_server)
   g_free (first);
   g_free (second);
   g_free (uri);
+  g_object_unref (listener);
+  g_object_unref (addr);
+  g_object_unref (loopback);
 }
 
 GST_END_TEST;
