@@ -173,8 +173,7 @@ G_DEFINE_TYPE (GstInworldTtsSrc, gst_inworld_tts_src, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (inworldttssrc, "inworldttssrc",
     GST_RANK_NONE, GST_TYPE_INWORLD_TTS_SRC,
     GST_DEBUG_CATEGORY_INIT (gst_inworld_tts_src_debug, "inworldttssrc", 0,
-        "Inworld text-to-speech source");
-    inworld_debug_init ());
+        "Inworld text-to-speech source"); inworld_debug_init ());
 
 /* ------------------------------------------------------------------------
  * Settings
@@ -246,8 +245,7 @@ gst_inworld_tts_src_read_config (GstInworldTtsSrc * self)
         INWORLD_TIMESTAMP_TRANSPORT_ASYNC,
   };
   static const InworldTextNormalization normalizations[] = {
-    [GST_INWORLD_TTS_TEXT_NORMALIZATION_AUTO] =
-        INWORLD_TEXT_NORMALIZATION_AUTO,
+    [GST_INWORLD_TTS_TEXT_NORMALIZATION_AUTO] = INWORLD_TEXT_NORMALIZATION_AUTO,
     [GST_INWORLD_TTS_TEXT_NORMALIZATION_ON] = INWORLD_TEXT_NORMALIZATION_ON,
     [GST_INWORLD_TTS_TEXT_NORMALIZATION_OFF] = INWORLD_TEXT_NORMALIZATION_OFF,
   };
@@ -959,8 +957,7 @@ on_activate (GstInworldTtsSrc * self)
   if (self->st == NULL)
     self->st = inworld_soup_thread_acquire ();
   session = inworld_session_new (inworld_soup_thread_get_context (self->st),
-      inworld_pool_transport (), NULL, gst_inworld_tts_src_queue_output,
-      self);
+      inworld_pool_transport (), NULL, gst_inworld_tts_src_queue_output, self);
   gst_inworld_tts_src_flush_outputs (self, FALSE, FALSE);
 
   GST_OBJECT_LOCK (self);
@@ -2132,8 +2129,7 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_REGION,
       g_param_spec_string ("region", "Region",
           "SLNG: region to run in, sent as X-Region-Override (us-east-1 for "
-          "Inworld Max 1.5); NULL lets SLNG choose", DEFAULT_REGION,
-          rw_ready));
+          "Inworld Max 1.5); NULL lets SLNG choose", DEFAULT_REGION, rw_ready));
 
   /**
    * GstInworldTtsSrc:ssl-strict:
@@ -2204,21 +2200,6 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           DEFAULT_KEEPALIVE, rw_ready));
 
   /**
-   * GstInworldTtsSrc:stats:
-   *
-   * How the element is doing, counted since it last started (READY to
-   * PAUSED) and kept once it stops: an `application/x-inworld-tts-stats`
-   * structure with `characters-sent`, `utterances-completed`,
-   * `time-to-first-audio-last` and `time-to-first-audio-mean` (from a
-   * text handed over to its first audio buffer pushed, in nanoseconds;
-   * GST_CLOCK_TIME_NONE until the first), `reconnections`,
-   * `late-buffers`, `bytes-received`, the connection it is on, `uri`
-   * and `connection-id`, and `cache-hits` and `cache-misses` (since 0.3;
-   * docs/cache.md). docs/inworldttssrc.md describes every field.
-   *
-   * Since: 0.2
-   */
-  /**
    * GstInworldTtsSrc:cache-dir:
    *
    * A directory where the audio and word timings of each utterance are
@@ -2251,13 +2232,27 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "go first; 0 = no limit", 0, G_MAXUINT64, DEFAULT_CACHE_SIZE,
           rw_ready));
 
+  /**
+   * GstInworldTtsSrc:stats:
+   *
+   * How the element is doing, counted since it last started (READY to
+   * PAUSED) and kept once it stops: an `application/x-inworld-tts-stats`
+   * structure with `characters-sent`, `utterances-completed`,
+   * `time-to-first-audio-last` and `time-to-first-audio-mean` (from a
+   * text handed over to its first audio buffer pushed, in nanoseconds;
+   * GST_CLOCK_TIME_NONE until the first), `reconnections`,
+   * `late-buffers`, `bytes-received`, the connection it is on, `uri`
+   * and `connection-id`, and `cache-hits` and `cache-misses` (since 0.3;
+   * docs/cache.md). docs/inworldttssrc.md describes every field.
+   *
+   * Since: 0.2
+   */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Characters sent, utterances completed, time to first audio, "
           "reconnections, late buffers, bytes received, the connection "
           "in use and cache hits and misses, since the element last started",
-          GST_TYPE_STRUCTURE,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstInworldTtsSrc:text-segmentation:
@@ -2313,8 +2308,7 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    */
   signals[SIGNAL_FLUSH] = g_signal_new_class_handler ("flush",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
-      G_CALLBACK (gst_inworld_tts_src_flush), NULL, NULL, NULL,
-      G_TYPE_NONE, 0);
+      G_CALLBACK (gst_inworld_tts_src_flush), NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   /**
    * GstInworldTtsSrc::end-of-stream:
