@@ -173,7 +173,8 @@ G_DEFINE_TYPE (GstInworldTtsSrc, gst_inworld_tts_src, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (inworldttssrc, "inworldttssrc",
     GST_RANK_NONE, GST_TYPE_INWORLD_TTS_SRC,
     GST_DEBUG_CATEGORY_INIT (gst_inworld_tts_src_debug, "inworldttssrc", 0,
-        "Inworld text-to-speech source"); inworld_debug_init ());
+        "Inworld text-to-speech source");
+    inworld_debug_init ());
 
 /* ------------------------------------------------------------------------
  * Settings
@@ -245,7 +246,8 @@ gst_inworld_tts_src_read_config (GstInworldTtsSrc * self)
         INWORLD_TIMESTAMP_TRANSPORT_ASYNC,
   };
   static const InworldTextNormalization normalizations[] = {
-    [GST_INWORLD_TTS_TEXT_NORMALIZATION_AUTO] = INWORLD_TEXT_NORMALIZATION_AUTO,
+    [GST_INWORLD_TTS_TEXT_NORMALIZATION_AUTO] =
+        INWORLD_TEXT_NORMALIZATION_AUTO,
     [GST_INWORLD_TTS_TEXT_NORMALIZATION_ON] = INWORLD_TEXT_NORMALIZATION_ON,
     [GST_INWORLD_TTS_TEXT_NORMALIZATION_OFF] = INWORLD_TEXT_NORMALIZATION_OFF,
   };
@@ -957,7 +959,8 @@ on_activate (GstInworldTtsSrc * self)
   if (self->st == NULL)
     self->st = inworld_soup_thread_acquire ();
   session = inworld_session_new (inworld_soup_thread_get_context (self->st),
-      inworld_pool_transport (), NULL, gst_inworld_tts_src_queue_output, self);
+      inworld_pool_transport (), NULL, gst_inworld_tts_src_queue_output,
+      self);
   gst_inworld_tts_src_flush_outputs (self, FALSE, FALSE);
 
   GST_OBJECT_LOCK (self);
@@ -2129,7 +2132,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_REGION,
       g_param_spec_string ("region", "Region",
           "SLNG: region to run in, sent as X-Region-Override (us-east-1 for "
-          "Inworld Max 1.5); NULL lets SLNG choose", DEFAULT_REGION, rw_ready));
+          "Inworld Max 1.5); NULL lets SLNG choose", DEFAULT_REGION,
+          rw_ready));
 
   /**
    * GstInworldTtsSrc:ssl-strict:
@@ -2252,7 +2256,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "Characters sent, utterances completed, time to first audio, "
           "reconnections, late buffers, bytes received, the connection "
           "in use and cache hits and misses, since the element last started",
-          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstInworldTtsSrc:text-segmentation:
@@ -2308,7 +2313,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    */
   signals[SIGNAL_FLUSH] = g_signal_new_class_handler ("flush",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
-      G_CALLBACK (gst_inworld_tts_src_flush), NULL, NULL, NULL, G_TYPE_NONE, 0);
+      G_CALLBACK (gst_inworld_tts_src_flush), NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
 
   /**
    * GstInworldTtsSrc::end-of-stream:

@@ -36,7 +36,9 @@
 #include "inworldtext.h"
 #include "inworldsoupthread.h"
 
-G_BEGIN_DECLS GST_DEBUG_CATEGORY_EXTERN (gst_inworld_tts_src_debug);
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (gst_inworld_tts_src_debug);
 #define GST_CAT_DEFAULT gst_inworld_tts_src_debug
 
 #define DEFAULT_URI "wss://api.inworld.ai/tts/v1/voice:streamBidirectional"
@@ -198,6 +200,7 @@ InworldProtocolKind gst_inworld_tts_src_resolve_target (GstInworldTtsSrc *
 gchar *gst_inworld_tts_src_resolve_api_key (GstInworldTtsSrc * self,
     InworldProtocolKind kind);
 /* The synthesis settings of the properties now (owned strings). */
-InworldSynthConfig *gst_inworld_tts_src_read_config (GstInworldTtsSrc * self);
+InworldSynthConfig *gst_inworld_tts_src_read_config (GstInworldTtsSrc *
+    self);
 
 G_END_DECLS

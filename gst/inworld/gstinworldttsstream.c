@@ -40,7 +40,8 @@ gst_inworld_tts_src_queue_output (InworldOutput * output, gpointer user_data)
   GstInworldTtsSrc *self = user_data;
 
   /* live lateness is judged by when the audio came (check_lateness) */
-  output->received = gst_element_get_current_running_time (GST_ELEMENT (self));
+  output->received = gst_element_get_current_running_time (GST_ELEMENT
+      (self));
   g_mutex_lock (&self->qlock);
   /* what an interruption dropped may still come for a moment */
   if (self->qflushing || (gint) output->epoch != self->epoch) {
@@ -573,7 +574,8 @@ start_stream (GstInworldTtsSrc * self)
     /* sinks and mixers complete their change to PLAYING on data: with
      * nothing to say yet, a gap lets them */
     if (self->segment_sent)
-      gst_pad_push_event (self->srcpad, gst_event_new_gap (self->position, 0));
+      gst_pad_push_event (self->srcpad, gst_event_new_gap (self->position,
+              0));
   }
 
   self->started = TRUE;
@@ -792,7 +794,8 @@ post_timings (GstInworldTtsSrc * self, InworldOutput * output)
                 "end", GST_TYPE_CLOCK_TIME, MAX (start, end),
                 "context-id", G_TYPE_STRING, output->context_id,
                 "flush-index", G_TYPE_UINT, output->utterance ?
-                output->utterance->index : self->flushes_completed + 1, NULL)));
+                output->utterance->index : self->flushes_completed + 1,
+                NULL)));
   }
 }
 
@@ -901,12 +904,14 @@ post_problem (GstInworldTtsSrc * self, const InworldProblem * p,
   if (p->grpc_code >= 0)
     gst_structure_set (details, "grpc-code", G_TYPE_INT, p->grpc_code, NULL);
   if (p->code_name)
-    gst_structure_set (details, "code-name", G_TYPE_STRING, p->code_name, NULL);
+    gst_structure_set (details, "code-name", G_TYPE_STRING, p->code_name,
+        NULL);
   if (p->http_status)
     gst_structure_set (details, "http-status", G_TYPE_UINT, p->http_status,
         NULL);
   if (p->close_code)
-    gst_structure_set (details, "close-code", G_TYPE_UINT, p->close_code, NULL);
+    gst_structure_set (details, "close-code", G_TYPE_UINT, p->close_code,
+        NULL);
   if (p->kind != INWORLD_PROBLEM_BAD_FRAME
       && p->kind != INWORLD_PROBLEM_SETTINGS_IGNORED)
     gst_structure_set (details,

@@ -65,7 +65,7 @@ typedef struct
   InworldCacheEntry *entry;
 } Job;
 
-G_DEFINE_QUARK (inworld - cache - error - quark, inworld_cache_error);
+G_DEFINE_QUARK (inworld-cache-error-quark, inworld_cache_error);
 
 /* ------------------------------------------------------------------------
  * Entries
@@ -381,7 +381,8 @@ inworld_cache_write (InworldCache * cache, const gchar * key,
     g_unlink (tmp);
     goto out;
   }
-  GST_DEBUG ("stored %s (%" G_GSIZE_FORMAT " bytes)", path, size + HEADER_SIZE);
+  GST_DEBUG ("stored %s (%" G_GSIZE_FORMAT " bytes)", path,
+      size + HEADER_SIZE);
   ok = TRUE;
 out:
   g_variant_unref (payload);
@@ -466,7 +467,8 @@ out:
 }
 
 InworldCacheEntry *
-inworld_cache_lookup (InworldCache * cache, const gchar * key, GError ** error)
+inworld_cache_lookup (InworldCache * cache, const gchar * key,
+    GError ** error)
 {
   InworldCacheEntry *entry;
 
@@ -624,7 +626,8 @@ inworld_cache_new (const gchar * dir, guint64 max_size, GError ** error)
       (GDestroyNotify) inworld_cache_entry_unref);
   /* one writer: stores of one cache are written in order */
   cache->writer = g_thread_pool_new (run_job, cache, 1, FALSE, NULL);
-  GST_INFO ("cache in %s, at most %" G_GUINT64_FORMAT " bytes", dir, max_size);
+  GST_INFO ("cache in %s, at most %" G_GUINT64_FORMAT " bytes", dir,
+      max_size);
   return cache;
 }
 

@@ -36,7 +36,9 @@
 
 #include "inworldprotocol.h"
 
-G_BEGIN_DECLS typedef struct _InworldCache InworldCache;
+G_BEGIN_DECLS
+
+typedef struct _InworldCache InworldCache;
 
 typedef enum
 {

@@ -24,7 +24,9 @@
 
 #include <gst/gst.h>
 
-G_BEGIN_DECLS GST_DEBUG_CATEGORY_EXTERN (inworld_connection_debug);
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (inworld_connection_debug);
 GST_DEBUG_CATEGORY_EXTERN (inworld_audio_debug);
 GST_DEBUG_CATEGORY_EXTERN (inworld_pool_debug);
 GST_DEBUG_CATEGORY_EXTERN (inworld_session_debug);

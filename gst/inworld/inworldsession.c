@@ -466,7 +466,8 @@ emit (InworldSession * session, InworldOutput * output)
 }
 
 static InworldProblem *
-problem_new (InworldSession * session, InworldProblemKind kind, gchar * message)
+problem_new (InworldSession * session, InworldProblemKind kind,
+    gchar * message)
 {
   InworldProblem *problem = g_new0 (InworldProblem, 1);
 
@@ -1275,7 +1276,8 @@ pump (InworldSession * session)
       if (!ensure_context (session, work->config))
         break;
       end = g_queue_peek_nth (&session->work, 1);
-      if (end && !(end->type == WORK_END && end->utterance == work->utterance))
+      if (end && !(end->type == WORK_END && end->utterance ==
+              work->utterance))
         end = NULL;
       g_queue_pop_head (&session->work);
       send_text (session, work, end);
@@ -1296,7 +1298,8 @@ pump (InworldSession * session)
           && session->ctx_state != CONTEXT_CLOSING)
         send_frame (session, session->proto->build_flush (session->ctx_id));
     } else if (session->buffer) {
-      flush_buffer (session, work->type == WORK_END ? work->utterance : NULL);
+      flush_buffer (session, work->type == WORK_END ? work->utterance :
+          NULL);
     } else if (work->type == WORK_END && work->utterance) {
       g_queue_push_tail (&session->syntheses,
           synthesis_new_local (work->utterance));
@@ -1399,7 +1402,8 @@ unasked_synthesis (InworldSession * session)
     session->buffer = NULL;
     clear_source (&session->delay_source);
   } else {
-    GST_INFO ("%s: audio of a synthesis that was not asked for", session->name);
+    GST_INFO ("%s: audio of a synthesis that was not asked for",
+        session->name);
     s = synthesis_new (session->open, NULL);
   }
   g_queue_push_head (&session->syntheses, s);
@@ -1611,7 +1615,8 @@ on_flush_completed (InworldSession * session)
         "characters: waiting for its next part", session->name,
         s->processed, s->speech_chars);
     s->partial = TRUE;
-    session->part_source = add_timeout (session, PART_WAIT_MS, on_part_wait);
+    session->part_source = add_timeout (session, PART_WAIT_MS,
+        on_part_wait);
     return;
   }
   finish_head (session);
@@ -2182,7 +2187,8 @@ do_start (InworldSession * session, Op * op)
    * the first text goes over an open socket; not with a cache, where the
    * first utterances may need no server at all */
   if (session->cache == NULL && (g_queue_is_empty (&session->work)
-          || ((Work *) g_queue_peek_head (&session->work))->type != WORK_TEXT))
+          || ((Work *) g_queue_peek_head (&session->work))->type !=
+          WORK_TEXT))
     open_context (session, warm);
   inworld_synth_config_free (warm);
   pump (session);
@@ -2232,7 +2238,8 @@ do_speak (InworldSession * session, Op * op)
   if (session->state == SESSION_DONE)
     return;
   if (session->ending) {
-    GST_WARNING ("%s: text after the end of the stream dropped", session->name);
+    GST_WARNING ("%s: text after the end of the stream dropped",
+        session->name);
     return;
   }
   /* before the start, the protocol (and whether it has auto mode) is

@@ -53,7 +53,9 @@
 #include "inworldconnection.h"
 #include "inworldcache.h"
 
-G_BEGIN_DECLS typedef struct _InworldSession InworldSession;
+G_BEGIN_DECLS
+
+typedef struct _InworldSession InworldSession;
 
 /* How the session reaches the server: one context of a protocol at a
  * time, on the session's GMainContext. Events are handed to @func on that
@@ -69,7 +71,7 @@ typedef struct
   void (*free) (gpointer context);
   /* optional: an id of the connection @context is on (the pool's
    * serial, from 1), 0 when it has none */
-    guint (*connection_id) (gpointer context);
+  guint (*connection_id) (gpointer context);
 } InworldTransport;
 
 /* The connection pool (inworldpool.h): the transport of the element. */
@@ -177,7 +179,8 @@ void inworld_output_free (InworldOutput * output);
 /* Called on the session's context with no lock of the session's held;
  * takes @output. Never called again once inworld_session_free() has
  * returned. */
-typedef void (*InworldOutputFunc) (InworldOutput * output, gpointer user_data);
+typedef void (*InworldOutputFunc) (InworldOutput * output,
+    gpointer user_data);
 
 /* What the session needs to start: where to connect and the audio format
  * (the same for every utterance until set_format()). */

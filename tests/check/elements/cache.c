@@ -148,7 +148,8 @@ summary (Rec * rec)
       gchar *sum;
 
       gst_buffer_map (b, &map, GST_MAP_READ);
-      sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, map.data, map.size);
+      sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, map.data,
+          map.size);
       g_string_append_printf (out, "buffer %" GST_TIME_FORMAT " +%"
           GST_TIME_FORMAT " offsets %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
           " %" G_GSIZE_FORMAT " bytes %s\n",

@@ -108,7 +108,8 @@ assert_same_entry (const InworldCacheEntry * a, const InworldCacheEntry * b)
     fail_unless_equals_int (x->timings != NULL, y->timings != NULL);
     if (x->timings) {
       fail_unless_equals_int (x->timings->n, y->timings->n);
-      fail_unless_equals_int (x->timings->characters, y->timings->characters);
+      fail_unless_equals_int (x->timings->characters,
+          y->timings->characters);
       for (guint t = 0; t < x->timings->n; t++) {
         fail_unless_equals_string (x->timings->tokens[t],
             y->timings->tokens[t]);
