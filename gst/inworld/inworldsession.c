@@ -2185,8 +2185,10 @@ do_start (InworldSession * session, Op * op)
   }
   /* a warm start: the connection and the context are made now, so that
    * the first text goes over an open socket; not with a cache, where the
-   * first utterances may need no server at all */
-  if (session->cache == NULL && (g_queue_is_empty (&session->work)
+   * first utterances may need no server at all (auto mode is never
+   * cached) */
+  if ((session->cache == NULL || session->auto_mode)
+      && (g_queue_is_empty (&session->work)
           || ((Work *) g_queue_peek_head (&session->work))->type !=
           WORK_TEXT))
     open_context (session, warm);
