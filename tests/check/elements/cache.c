@@ -586,6 +586,37 @@ GST_START_TEST (test_size_limit)
 
 GST_END_TEST;
 
+/* A cache directory that cannot be made: a warning, and speech without a
+ * cache. */
+GST_START_TEST (test_unusable_dir)
+{
+  InworldEmulator *emu = inworld_emulator_start (NULL);
+  gchar *file = g_build_filename (dir, "a-file", NULL);
+  gchar *below = g_build_filename (file, "cache", NULL);
+  gchar *summ;
+  T *t;
+
+  fail_unless (g_file_set_contents (file, "x", 1, NULL));
+  t = t_new (emu->uri);
+  g_object_set (t->el, "cache-dir", below, NULL);
+  speak (t, text1, NULL);
+  fail_unless_equals_int (t->rec.errors, 0);
+  fail_unless_equals_int (t->rec.warnings, 1);
+  fail_unless_equals_int (t->rec.flushes, 1);
+  summ = summary (&t->rec);
+  fail_unless (strstr (summ, "The cache directory cannot be used") != NULL,
+      "%s", summ);
+  fail_unless_equals_int (stat_u64 (t, "cache-misses"), 0);
+  t_free (t);
+
+  g_free (summ);
+  g_free (below);
+  g_free (file);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
 static Suite *
 cache_suite (void)
 {
@@ -601,6 +632,7 @@ cache_suite (void)
   tcase_add_test (tc, test_interrupted_not_stored);
   tcase_add_test (tc, test_damaged_entry_goes_to_server);
   tcase_add_test (tc, test_size_limit);
+  tcase_add_test (tc, test_unusable_dir);
   suite_add_tcase (s, tc);
   return s;
 }
