@@ -110,6 +110,8 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_KEEPALIVE 60
 #define DEFAULT_TEXT_SEGMENTATION GST_INWORLD_TTS_TEXT_SEGMENTATION_AUTO
 #define DEFAULT_VOICE_MAP NULL
+#define DEFAULT_CACHE_DIR NULL
+#define DEFAULT_CACHE_SIZE (G_GUINT64_CONSTANT (100) * 1024 * 1024)
 
 enum
 {
@@ -144,6 +146,8 @@ enum
   PROP_STATS,
   PROP_TEXT_SEGMENTATION,
   PROP_VOICE_MAP,
+  PROP_CACHE_DIR,
+  PROP_CACHE_SIZE,
 };
 
 enum
@@ -1092,7 +1096,9 @@ gst_inworld_tts_src_create_stats (GstInworldTtsSrc * self)
       "late-buffers", G_TYPE_UINT64, stats.late_buffers,
       "bytes-received", G_TYPE_UINT64, session_stats.bytes_received,
       "uri", G_TYPE_STRING, session_stats.uri,
-      "connection-id", G_TYPE_UINT, session_stats.connection_id, NULL);
+      "connection-id", G_TYPE_UINT, session_stats.connection_id,
+      "cache-hits", G_TYPE_UINT64, session_stats.cache_hits,
+      "cache-misses", G_TYPE_UINT64, session_stats.cache_misses, NULL);
   inworld_session_stats_clear (&session_stats);
   return s;
 }
@@ -1208,6 +1214,12 @@ gst_inworld_tts_src_activate_mode (GstPad * pad, GstObject * parent,
     /* no output comes once it returns */
     inworld_session_free (session);
     gst_inworld_tts_src_flush_outputs (self, TRUE, FALSE);
+    /* what was spoken is on the disk once the element has stopped, for
+     * the next run or another process */
+    if (self->cache) {
+      inworld_cache_sync (self->cache);
+      g_clear_pointer (&self->cache, inworld_cache_unref);
+    }
     gst_inworld_tts_src_reset_stream (self);
   }
   g_mutex_unlock (&self->control_lock);
@@ -1678,6 +1690,14 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
     case PROP_REGION:
       set_string (self, &self->region, value);
       break;
+    case PROP_CACHE_DIR:
+      set_string (self, &self->cache_dir, value);
+      break;
+    case PROP_CACHE_SIZE:
+      GST_OBJECT_LOCK (self);
+      self->cache_size = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     case PROP_SSL_STRICT:
       GST_OBJECT_LOCK (self);
       self->ssl_strict = g_value_get_boolean (value);
@@ -1795,6 +1815,12 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
     case PROP_REGION:
       g_value_set_string (value, self->region);
       break;
+    case PROP_CACHE_DIR:
+      g_value_set_string (value, self->cache_dir);
+      break;
+    case PROP_CACHE_SIZE:
+      g_value_set_uint64 (value, self->cache_size);
+      break;
     case PROP_KEEPALIVE:
       g_value_set_uint (value, self->keepalive);
       break;
@@ -1851,6 +1877,7 @@ gst_inworld_tts_src_finalize (GObject * object)
   g_free (self->model);
   g_free (self->language);
   g_free (self->region);
+  g_free (self->cache_dir);
   g_free (self->ssl_ca_file);
   g_free (self->proxy);
   g_free (self->voice_map_string);
@@ -1902,6 +1929,8 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   self->protocol = DEFAULT_PROTOCOL;
   self->region = g_strdup (DEFAULT_REGION);
   self->keepalive = DEFAULT_KEEPALIVE;
+  self->cache_dir = g_strdup (DEFAULT_CACHE_DIR);
+  self->cache_size = DEFAULT_CACHE_SIZE;
   self->ssl_strict = DEFAULT_SSL_STRICT;
   self->ssl_ca_file = g_strdup (DEFAULT_SSL_CA_FILE);
   self->proxy = g_strdup (DEFAULT_PROXY);
@@ -2392,6 +2421,39 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           DEFAULT_KEEPALIVE, rw_ready));
 
   /**
+   * GstInworldTtsSrc:cache-dir:
+   *
+   * A directory where the audio and word timings of each utterance are
+   * kept, so that the same utterance spoken again with the same settings
+   * is replayed from the disk, sample for sample, without the server
+   * (station idents, prompts, re-rendering). Made when missing; may be
+   * shared by elements and processes. NULL: no cache. What the key holds,
+   * what is never stored and the file format are in docs/cache.md.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_CACHE_DIR,
+      g_param_spec_string ("cache-dir", "Cache directory",
+          "Directory of the synthesis cache: utterances spoken before with "
+          "the same settings are replayed from it without the server; "
+          "NULL = no cache", DEFAULT_CACHE_DIR, rw_ready));
+
+  /**
+   * GstInworldTtsSrc:cache-size:
+   *
+   * The most bytes the entries of #GstInworldTtsSrc:cache-dir may take:
+   * after each store, the least recently used entries (a replay makes an
+   * entry recent) are deleted until they fit. 0: no limit.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_CACHE_SIZE,
+      g_param_spec_uint64 ("cache-size", "Cache size",
+          "Bytes the entries in cache-dir may take; the least recently used "
+          "go first; 0 = no limit", 0, G_MAXUINT64, DEFAULT_CACHE_SIZE,
+          rw_ready));
+
+  /**
    * GstInworldTtsSrc:stats:
    *
    * How the element is doing, counted since it last started (READY to
@@ -2400,16 +2462,18 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * `time-to-first-audio-last` and `time-to-first-audio-mean` (from a
    * text handed over to its first audio buffer pushed, in nanoseconds;
    * GST_CLOCK_TIME_NONE until the first), `reconnections`,
-   * `late-buffers`, `bytes-received`, and the connection it is on, `uri`
-   * and `connection-id`. docs/inworldttssrc.md describes every field.
+   * `late-buffers`, `bytes-received`, the connection it is on, `uri`
+   * and `connection-id`, and `cache-hits` and `cache-misses` (since 0.3;
+   * docs/cache.md). docs/inworldttssrc.md describes every field.
    *
    * Since: 0.2
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Characters sent, utterances completed, time to first audio, "
-          "reconnections, late buffers, bytes received and the connection "
-          "in use, since the element last started", GST_TYPE_STRUCTURE,
+          "reconnections, late buffers, bytes received, the connection "
+          "in use and cache hits and misses, since the element last started",
+          GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**

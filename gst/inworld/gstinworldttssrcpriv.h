@@ -95,12 +95,15 @@ struct _GstInworldTtsSrc
   InworldVoiceMap *voice_map;   /* never NULL */
   GHashTable *unknown_speakers; /* names warned about since the voice-map
                                  * was set */
+  gchar *cache_dir;             /* NULL: no cache */
+  guint64 cache_size;           /* bytes, 0: no limit */
 
   GMutex control_lock;
 
   GMutex lock;
   InworldSoupThread *st;
   InworldSession *session;      /* while the src pad is active */
+  InworldCache *cache;          /* the session's cache, while it runs */
   gboolean active;
   gboolean running;             /* the task has started the stream */
   gboolean finished;            /* the task stopped for good (EOS, error) */

@@ -427,6 +427,35 @@ change_format (GstInworldTtsSrc * self, const InworldOutput * output)
  * The start of the stream
  * ------------------------------------------------------------------------ */
 
+/* The cache of the cache-dir property, or NULL (none, or the directory
+ * cannot be made: a warning says so and speech goes on without it). */
+static InworldCache *
+open_cache (GstInworldTtsSrc * self)
+{
+  InworldCache *cache;
+  GError *error = NULL;
+  gchar *dir;
+  guint64 size;
+
+  GST_OBJECT_LOCK (self);
+  dir = g_strdup (self->cache_dir);
+  size = self->cache_size;
+  GST_OBJECT_UNLOCK (self);
+  if (dir == NULL || *dir == '\0') {
+    g_free (dir);
+    return NULL;
+  }
+  cache = inworld_cache_new (dir, size, &error);
+  if (cache == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_WRITE,
+        ("The cache directory cannot be used; speaking without a cache: %s",
+            error->message), ("cache-dir %s", dir));
+    g_clear_error (&error);
+  }
+  g_free (dir);
+  return cache;
+}
+
 /* Hands the session what it needs to talk to the server: where, with
  * which key, in which format. */
 static void
@@ -458,6 +487,7 @@ start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
   start.bitrate = self->bitrate_in_use;
   start.name = GST_OBJECT_NAME (self);
   start.config = config;
+  start.cache = open_cache (self);
   g_mutex_lock (&self->qlock);
   start.epoch = self->epoch;
   g_mutex_unlock (&self->qlock);
@@ -471,7 +501,12 @@ start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
   g_mutex_lock (&self->lock);
   if (self->session)
     inworld_session_start (self->session, &start);
+  /* kept to wait for its writes when the element stops */
+  if (self->session && start.cache && self->cache == NULL)
+    self->cache = inworld_cache_ref (start.cache);
   g_mutex_unlock (&self->lock);
+  if (start.cache)
+    inworld_cache_unref (start.cache);
   self->negotiated = TRUE;
   g_rec_mutex_unlock (&self->format_lock);
   /* downstream asked for other caps since negotiate() */
@@ -853,6 +888,7 @@ post_problem (GstInworldTtsSrc * self, const InworldProblem * p,
     case INWORLD_PROBLEM_LOST:
     case INWORLD_PROBLEM_TOO_BIG:
     case INWORLD_PROBLEM_TIMEOUT:
+    case INWORLD_PROBLEM_CACHE:
       code = GST_RESOURCE_ERROR_READ;
       break;
     case INWORLD_PROBLEM_BAD_FRAME:

@@ -17,6 +17,7 @@ GST_DEBUG_CATEGORY (inworld_connection_debug);
 GST_DEBUG_CATEGORY (inworld_audio_debug);
 GST_DEBUG_CATEGORY (inworld_pool_debug);
 GST_DEBUG_CATEGORY (inworld_session_debug);
+GST_DEBUG_CATEGORY (inworld_cache_debug);
 
 void
 inworld_debug_init (void)
@@ -32,6 +33,8 @@ inworld_debug_init (void)
         "Inworld TTS contexts on shared connections");
     GST_DEBUG_CATEGORY_INIT (inworld_session_debug, "inworldsession", 0,
         "Inworld TTS sessions (one element's conversation with the server)");
+    GST_DEBUG_CATEGORY_INIT (inworld_cache_debug, "inworldcache", 0,
+        "Inworld TTS synthesis cache on disk");
     g_once_init_leave (&initialized, 1);
   }
 }

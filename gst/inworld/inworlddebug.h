@@ -17,7 +17,8 @@
  *   inworldconnection  the libsoup thread, WebSockets, TLS and proxies
  *   inworldaudio       audio framing (WAV headers, MP3, Ogg Opus, FLAC)
  *   inworldpool        contexts on shared connections
- *   inworldsession     one element's conversation with the server */
+ *   inworldsession     one element's conversation with the server
+ *   inworldcache       the synthesis cache on disk */
 
 #pragma once
 
@@ -29,8 +30,9 @@ GST_DEBUG_CATEGORY_EXTERN (inworld_connection_debug);
 GST_DEBUG_CATEGORY_EXTERN (inworld_audio_debug);
 GST_DEBUG_CATEGORY_EXTERN (inworld_pool_debug);
 GST_DEBUG_CATEGORY_EXTERN (inworld_session_debug);
+GST_DEBUG_CATEGORY_EXTERN (inworld_cache_debug);
 
-/* Registers the four categories; any thread, any number of times (only
+/* Registers the five categories; any thread, any number of times (only
  * the first call does anything). Call it before logging in any of them. */
 void inworld_debug_init (void);
 

@@ -90,6 +90,11 @@ typedef struct
   guint chars;                  /* characters sent for it */
   gint64 processed;             /* the server's count for it */
   gboolean processed_known;     /* every synthesis of it gave one */
+  /* the cache */
+  gboolean cache_checked;       /* looked up already */
+  gboolean from_cache;          /* replayed: no context spoke it */
+  gchar *cache_key;             /* a miss: its key... */
+  InworldCacheEntry *record;    /* ...and its outputs so far, or NULL */
 } Utterance;
 
 #define UTT(u) ((Utterance *) (u))
@@ -128,6 +133,7 @@ typedef struct
   gboolean partial;             /* a flushCompleted came before the
                                  * server counted all of it */
   gint64 first_sent;            /* monotonic time its first text went */
+  InworldCacheEntry *cached;    /* local: the outputs to give (a hit) */
 } Synthesis;
 
 /* Text sent in auto mode, until a synthesis is known to cover it. */
@@ -165,6 +171,7 @@ typedef struct
   gint bitrate;
   guint timeout_s;
   gchar *name;
+  InworldCache *cache;          /* START */
   gint64 handed_over;           /* SPEAK: when it was called */
   gchar *speaker;               /* SPEAK: who speaks it, or NULL */
 } Op;
@@ -246,6 +253,11 @@ struct _InworldSession
   guint sequence_errors;
   gboolean chunk_seen;          /* of the server synthesis under way */
 
+  /* the cache, or NULL */
+  InworldCache *cache;
+  gchar *cache_server;          /* the server part of the keys */
+  GList *recording;             /* Utterance * (refs) with a record */
+
   GMutex stats_lock;
   InworldSessionStats stats;
 };
@@ -255,6 +267,7 @@ static gint ctx_serial;
 
 static void pump (InworldSession * session);
 static void check_end (InworldSession * session);
+static void cache_spoil (InworldSession * session, const gchar * why);
 static void watchdog_update (InworldSession * session);
 static void on_event (InworldEvent * event, gpointer user_data);
 
@@ -280,6 +293,8 @@ inworld_utterance_unref (InworldUtterance * utterance)
   g_free (utterance->speaker);
   if (u->text)
     g_string_free (u->text, TRUE);
+  g_free (u->cache_key);
+  inworld_cache_entry_unref (u->record);
   g_free (u);
 }
 
@@ -351,7 +366,7 @@ inworld_problem_kind_name (InworldProblemKind kind)
 {
   static const gchar *const names[] = {
     "auth", "settings", "busy", "unreachable", "lost", "too-big", "timeout",
-    "server", "bad-frame", "bad-audio", "settings-ignored"
+    "server", "bad-frame", "bad-audio", "settings-ignored", "cache"
   };
 
   return (guint) kind < G_N_ELEMENTS (names) ? names[kind] : "?";
@@ -434,9 +449,13 @@ output_new (InworldSession * session, InworldOutputType type,
   return output;
 }
 
+static void cache_record (InworldSession * session,
+    const InworldOutput * output);
+
 static void
 emit (InworldSession * session, InworldOutput * output)
 {
+  cache_record (session, output);
   GST_LOG ("%s: %s of utterance %u, synthesis %u", session->name,
       inworld_output_type_name (output->type), output->utterance ?
       output->utterance->index : 0, output->synthesis);
@@ -499,6 +518,9 @@ emit_problem (InworldSession * session, InworldOutputType type,
         problem->debug ? problem->debug : "");
   else
     GST_INFO ("%s: warning: %s", session->name, problem->message);
+  /* what the server sends around a problem is not kept for later */
+  if (problem->kind != INWORLD_PROBLEM_CACHE)
+    cache_spoil (session, problem->message);
   emit (session, output);
 }
 
@@ -556,6 +578,7 @@ synthesis_free (Synthesis * s)
     return;
   utt_unref (s->utterance);
   utt_unref (s->ends);
+  inworld_cache_entry_unref (s->cached);
   g_ptr_array_unref (s->pieces);
   inworld_synth_config_free (s->config);
   g_free (s);
@@ -1028,6 +1051,230 @@ send_text (InworldSession * session, Work * work, Work * end)
   g_ptr_array_unref (pieces);
 }
 
+/* ------------------------------------------------------------------------
+ * The cache (docs/cache.md)
+ * ------------------------------------------------------------------------ */
+
+/* The server part of the keys: the URI's scheme, host, port and path
+ * (not its user info or query, which may hold credentials), and the
+ * region; NULL when the URI cannot be read (nothing is cached then). */
+static gchar *
+cache_server (const InworldConnectionParams * params)
+{
+  GUri *uri = g_uri_parse (params->uri, G_URI_FLAGS_NONE, NULL);
+  gchar *server;
+
+  if (uri == NULL)
+    return NULL;
+  server = g_strdup_printf ("%s://%s:%d%s region=%s", g_uri_get_scheme (uri),
+      g_uri_get_host (uri) ? g_uri_get_host (uri) : "", g_uri_get_port (uri),
+      g_uri_get_path (uri), params->region ? params->region : "");
+  g_uri_unref (uri);
+  return server;
+}
+
+/* The key of @text spoken with @c: everything the audio, the timings and
+ * the character count depend on, one line each. The enums are written as
+ * numbers: reordering one means raising the key's version. */
+static gchar *
+cache_key (InworldSession * session, const InworldSynthConfig * c,
+    const gchar * text)
+{
+  gchar temperature[G_ASCII_DTOSTR_BUF_SIZE];
+  gchar rate[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_ascii_dtostr (temperature, sizeof (temperature), c->temperature);
+  g_ascii_dtostr (rate, sizeof (rate), c->speaking_rate);
+  return g_strdup_printf ("inworldttssrc cache key 1\n"
+      "protocol %s\nserver %s\nmodel %s\nvoice %s\nlanguage %s\n"
+      "temperature %s\nspeaking-rate %s\nencoding %s\nsample-rate %d\n"
+      "bitrate %d\ntimestamp-type %d\ntimestamp-transport %d\n"
+      "text-normalization %d\ndelivery-mode %d\ntext %s",
+      session->proto->name, session->cache_server, c->model ? c->model : "",
+      c->voice ? c->voice : "", c->language ? c->language : "", temperature,
+      rate, inworld_encoding_to_string (c->encoding), c->sample_rate,
+      c->bitrate, c->timestamp_type, c->timestamp_transport,
+      c->text_normalization, c->delivery_mode, text);
+}
+
+static void
+count_cache (InworldSession * session, gboolean hit)
+{
+  g_mutex_lock (&session->stats_lock);
+  if (hit)
+    session->stats.cache_hits++;
+  else
+    session->stats.cache_misses++;
+  g_mutex_unlock (&session->stats_lock);
+}
+
+/* Nothing recorded so far is stored: an interrupt, a restart, a warning
+ * or an error came while it was spoken. */
+static void
+cache_spoil (InworldSession * session, const gchar * why)
+{
+  Utterance *u;
+
+  while (session->recording) {
+    u = session->recording->data;
+    session->recording = g_list_delete_link (session->recording,
+        session->recording);
+    GST_DEBUG ("%s: utterance %u is not cached: %s", session->name,
+        u->pub.index, why);
+    g_clear_pointer (&u->record, inworld_cache_entry_unref);
+    utt_unref (u);
+  }
+}
+
+/* Keeps @output in its utterance's record; its end stores the record. */
+static void
+cache_record (InworldSession * session, const InworldOutput * output)
+{
+  Utterance *u = output->utterance ? UTT (output->utterance) : NULL;
+  InworldCacheEntry *r = u ? u->record : NULL;
+  GList *link;
+
+  if (r == NULL)
+    return;
+  switch (output->type) {
+    case INWORLD_OUTPUT_AUDIO:
+      /* the key has the format: audio of another one is not this key's */
+      if (r->sample_rate != 0 && (r->encoding != output->encoding
+              || r->sample_rate != output->sample_rate)) {
+        cache_spoil (session, "its audio changed format");
+        return;
+      }
+      r->encoding = output->encoding;
+      r->sample_rate = output->sample_rate;
+      inworld_cache_entry_add_audio (r, output->audio);
+      break;
+    case INWORLD_OUTPUT_TIMINGS:
+      inworld_cache_entry_add_timings (r, output->timings);
+      break;
+    case INWORLD_OUTPUT_SYNTHESIS_END:
+      inworld_cache_entry_add_synthesis_end (r);
+      break;
+    case INWORLD_OUTPUT_UTTERANCE_END:
+      link = g_list_find (session->recording, u);
+      if (link) {
+        session->recording = g_list_delete_link (session->recording, link);
+        utt_unref (u);
+      }
+      r = g_steal_pointer (&u->record);
+      r->characters = output->characters;
+      if (r->sample_rate == 0) {
+        GST_DEBUG ("%s: utterance %u gave no audio: not cached",
+            session->name, u->pub.index);
+        inworld_cache_entry_unref (r);
+        break;
+      }
+      GST_DEBUG ("%s: storing utterance %u (%" G_GSIZE_FORMAT " bytes of "
+          "audio)", session->name, u->pub.index,
+          inworld_cache_entry_audio_size (r));
+      inworld_cache_store (session->cache, u->cache_key, r);
+      break;
+    default:
+      break;
+  }
+}
+
+/* Gives the outputs of a hit, as the server gave them, each synthesis
+ * with a serial of its own. */
+static void
+cache_replay (InworldSession * session, Synthesis * s)
+{
+  InworldCacheEntry *e = s->cached;
+  Utterance *u = s->ends;
+  guint serial = session->serial;
+
+  session->serial = 0;
+  for (guint i = 0; i < e->items->len; i++) {
+    InworldCacheItem *item = g_ptr_array_index (e->items, i);
+    InworldOutput *output;
+
+    if (session->serial == 0)
+      session->serial = ++session->serials;
+    switch (item->type) {
+      case INWORLD_CACHE_ITEM_AUDIO:
+        output = output_new (session, INWORLD_OUTPUT_AUDIO, u);
+        output->audio = g_bytes_ref (item->audio);
+        break;
+      case INWORLD_CACHE_ITEM_TIMINGS:
+        output = output_new (session, INWORLD_OUTPUT_TIMINGS, u);
+        output->timings = inworld_timings_copy (item->timings);
+        break;
+      case INWORLD_CACHE_ITEM_SYNTHESIS_END:
+      default:
+        output = output_new (session, INWORLD_OUTPUT_SYNTHESIS_END, u);
+        break;
+    }
+    g_clear_pointer ((gchar **) & output->context_id, g_free);
+    output->encoding = e->encoding;
+    output->sample_rate = e->sample_rate;
+    emit (session, output);
+    if (item->type == INWORLD_CACHE_ITEM_SYNTHESIS_END)
+      session->serial = 0;
+  }
+  session->serial = serial;
+  u->processed = e->characters;
+  u->processed_known = TRUE;
+}
+
+/* An utterance at the head of the work that is there whole (its only
+ * text, then its end): with a cache, a hit takes it off the work as a
+ * local entry that gives the stored outputs when it reaches the head of
+ * the syntheses, after those owed before it; a miss is recorded and sent.
+ * TRUE when the work was taken. */
+static gboolean
+cache_lookup (InworldSession * session, Work * work)
+{
+  Work *end = g_queue_peek_nth (&session->work, 1);
+  Utterance *u = work->utterance;
+  InworldCacheEntry *entry;
+  GError *error = NULL;
+  Synthesis *s;
+  gchar *key;
+
+  if (session->cache == NULL || session->cache_server == NULL
+      || session->auto_mode || u == NULL || u->cache_checked || work->resend
+      || end == NULL || end->type != WORK_END || end->utterance != u
+      || strcmp (u->text->str, work->text) != 0
+      || !inworld_text_has_speech (work->text))
+    return FALSE;
+  u->cache_checked = TRUE;
+  key = cache_key (session, work->config, work->text);
+  entry = inworld_cache_lookup (session->cache, key, &error);
+  if (error) {
+    InworldProblem *p = problem_new (session, INWORLD_PROBLEM_CACHE,
+        g_strdup_printf ("A cache entry could not be used; the utterance "
+            "goes to the server: %s", error->message));
+
+    g_clear_pointer (&p->context_id, g_free);
+    emit_problem (session, INWORLD_OUTPUT_WARNING, p);
+    g_clear_error (&error);
+  }
+  if (entry == NULL) {
+    GST_DEBUG ("%s: utterance %u not in the cache", session->name,
+        u->pub.index);
+    count_cache (session, FALSE);
+    u->cache_key = key;
+    u->record = inworld_cache_entry_new ();
+    session->recording = g_list_append (session->recording, utt_ref (u));
+    return FALSE;
+  }
+  GST_DEBUG ("%s: utterance %u from the cache", session->name, u->pub.index);
+  g_free (key);
+  count_cache (session, TRUE);
+  u->from_cache = TRUE;
+  s = synthesis_new_local (u);
+  s->cached = entry;
+  work_free (g_queue_pop_head (&session->work));
+  work_free (g_queue_pop_head (&session->work));
+  g_queue_push_tail (&session->syntheses, s);
+  complete_ready (session);
+  return TRUE;
+}
+
 /* Carries out what can be sent now, in order. */
 static void
 pump (InworldSession * session)
@@ -1041,6 +1288,8 @@ pump (InworldSession * session)
     Work *end = NULL;
 
     if (work->type == WORK_TEXT) {
+      if (cache_lookup (session, work))
+        continue;
       if (!ensure_context (session, work->config))
         break;
       end = g_queue_peek_nth (&session->work, 1);
@@ -1090,6 +1339,8 @@ end_utterance (InworldSession * session, Utterance * u)
   g_free (u->pub.text);
   u->pub.text = g_strdup (u->text->str);
   output = output_new (session, INWORLD_OUTPUT_UTTERANCE_END, u);
+  if (u->from_cache)
+    g_clear_pointer ((gchar **) & output->context_id, g_free);
   output->characters = u->processed_known && u->processed >= 0 ?
       (guint) MIN (u->processed, G_MAXUINT) : u->chars;
   GST_DEBUG ("%s: utterance %u spoken (%u characters)", session->name,
@@ -1125,6 +1376,8 @@ complete_ready (InworldSession * session)
 
   while ((s = head (session)) && s->local) {
     g_queue_pop_head (&session->syntheses);
+    if (s->cached)
+      cache_replay (session, s);
     end_utterance (session, s->ends);
     synthesis_free (s);
   }
@@ -1650,8 +1903,10 @@ recover (InworldSession * session, const InworldEvent * event,
 
   requeue (session);
   drop_context (session);
-  if (restart)
+  if (restart) {
+    cache_spoil (session, "its synthesis was lost and restarted");
     emit (session, output_new (session, INWORLD_OUTPUT_RESTART, NULL));
+  }
   pump (session);
 }
 
@@ -1870,6 +2125,8 @@ op_free (Op * op)
   inworld_connection_params_free (op->params);
   g_free (op->name);
   g_free (op->speaker);
+  if (op->cache)
+    inworld_cache_unref (op->cache);
   g_free (op);
 }
 
@@ -1890,6 +2147,10 @@ do_start (InworldSession * session, Op * op)
   session->sample_rate = op->sample_rate;
   session->bitrate = op->bitrate;
   session->timeout_s = op->timeout_s;
+  if (op->cache) {
+    session->cache = g_steal_pointer (&op->cache);
+    session->cache_server = cache_server (session->params);
+  }
   g_free (session->name);
   session->name = g_steal_pointer (&op->name);
   session->state = SESSION_RUNNING;
@@ -1941,9 +2202,13 @@ do_start (InworldSession * session, Op * op)
     }
   }
   /* a warm start: the connection and the context are made now, so that
-   * the first text goes over an open socket */
-  if (g_queue_is_empty (&session->work)
-      || ((Work *) g_queue_peek_head (&session->work))->type != WORK_TEXT)
+   * the first text goes over an open socket; not with a cache, where the
+   * first utterances may need no server at all (auto mode is never
+   * cached) */
+  if ((session->cache == NULL || session->auto_mode)
+      && (g_queue_is_empty (&session->work)
+          || ((Work *) g_queue_peek_head (&session->work))->type !=
+          WORK_TEXT))
     open_context (session, warm);
   inworld_synth_config_free (warm);
   pump (session);
@@ -2108,6 +2373,7 @@ do_interrupt (InworldSession * session, Op * op)
       && session->ended && op->epoch > session->epoch;
 
   session->epoch = MAX (session->epoch, op->epoch);
+  cache_spoil (session, "interrupted");
   g_queue_clear_full (&session->work, (GDestroyNotify) work_free);
   g_queue_clear_full (&session->syntheses, (GDestroyNotify) synthesis_free);
   g_queue_clear_full (&session->auto_text, (GDestroyNotify) auto_text_free);
@@ -2255,6 +2521,7 @@ inworld_session_start (InworldSession * session,
   op->name = g_strdup (start->name ? start->name : "session");
   op->epoch = start->epoch;
   op->config = inworld_synth_config_dup (start->config);
+  op->cache = start->cache ? inworld_cache_ref (start->cache) : NULL;
   submit (session, op);
 }
 
@@ -2340,6 +2607,10 @@ destroy (gpointer user_data)
   utt_unref (session->open);
   inworld_synth_config_free (session->open_config);
   g_free (session->held);
+  cache_spoil (session, "the session is freed");
+  if (session->cache)
+    inworld_cache_unref (session->cache);
+  g_free (session->cache_server);
   inworld_synth_config_free (session->last_config);
   inworld_connection_params_free (session->params);
   g_free (session->ctx_id);

@@ -40,11 +40,18 @@
  *
  * The audio format comes with start(); set_format() (downstream
  * renegotiated) changes it for the utterances begun afterwards, on a new
- * context. */
+ * context.
+ *
+ * With a cache (docs/cache.md), an utterance handed over whole (its text
+ * and its end in one speak()) is looked up before it is sent: a hit gives
+ * the stored outputs in its place in the order, without the server; a
+ * miss is recorded and stored once its UTTERANCE_END is given, unless an
+ * interrupt, a restart, a warning or an error came meanwhile. */
 
 #pragma once
 
 #include "inworldconnection.h"
+#include "inworldcache.h"
 
 G_BEGIN_DECLS
 
@@ -107,6 +114,7 @@ typedef enum
   INWORLD_PROBLEM_BAD_FRAME,    /* a frame not valid for the protocol */
   INWORLD_PROBLEM_BAD_AUDIO,    /* audio out of order, or lost */
   INWORLD_PROBLEM_SETTINGS_IGNORED,     /* a setting the protocol lacks */
+  INWORLD_PROBLEM_CACHE,        /* a cache entry could not be read */
 } InworldProblemKind;
 
 /* A warning or an error, with facts an application can read. */
@@ -189,6 +197,8 @@ typedef struct
   guint epoch;                  /* the epoch of the first outputs */
   const InworldSynthConfig *config;     /* the settings of a context
                                          * opened before any text */
+  InworldCache *cache;          /* the synthesis cache (a reference is
+                                 * taken), or NULL (docs/cache.md) */
 } InworldSessionStart;
 
 /* A session on @context, reaching the server through @transport. */
@@ -248,6 +258,8 @@ typedef struct
   gchar *uri;                   /* the server, once started, or NULL */
   guint connection_id;          /* the transport's id of the connection
                                  * of the latest context, or 0 */
+  guint64 cache_hits;           /* utterances replayed from the cache */
+  guint64 cache_misses;         /* utterances looked up and not found */
 } InworldSessionStats;
 
 /* A copy of the counters now, from any thread; clear @stats with

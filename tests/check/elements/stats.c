@@ -148,7 +148,8 @@ audio_bytes_pushed (Rec * rec)
 static const gchar *const all_fields[] = {
   "characters-sent", "utterances-completed", "time-to-first-audio-last",
   "time-to-first-audio-mean", "reconnections", "late-buffers",
-  "bytes-received", "uri", "connection-id", NULL
+  "bytes-received", "uri", "connection-id", "cache-hits", "cache-misses",
+  NULL
 };
 
 /* before the element ever ran: every field, all zero, no time yet */
@@ -168,6 +169,8 @@ GST_START_TEST (test_stats_before_start)
   fail_unless_equals_uint64 (get_u64 (s, "utterances-completed"), 0);
   fail_unless_equals_uint64 (get_u64 (s, "bytes-received"), 0);
   fail_unless_equals_uint64 (get_u64 (s, "late-buffers"), 0);
+  fail_unless_equals_uint64 (get_u64 (s, "cache-hits"), 0);
+  fail_unless_equals_uint64 (get_u64 (s, "cache-misses"), 0);
   fail_unless_equals_int (get_uint (s, "reconnections"), 0);
   fail_unless_equals_int (get_uint (s, "connection-id"), 0);
   fail_unless (get_time (s, "time-to-first-audio-last") ==

@@ -28,6 +28,8 @@
 
 #include "inworldsession.h"
 
+#include <glib/gstdio.h>
+
 #define WAIT_US (10 * G_USEC_PER_SEC)
 
 #define INWORLD INWORLD_PROTOCOL_INWORLD
@@ -54,6 +56,8 @@ typedef struct
   GPtrArray *frames;            /* JsonObject *: the frames, create too */
   GPtrArray *outputs;           /* InworldOutput * */
   guint late_outputs;           /* given after inworld_session_free() */
+  InworldCache *cache;          /* given to the start, or NULL */
+  gchar *cache_dir;
   gint freed;                   /* inworld_session_free() returned */
 } Fixture;
 
@@ -298,6 +302,21 @@ teardown (void)
   g_ptr_array_unref (f->frames);
   g_ptr_array_unref (f->outputs);
   g_mutex_clear (&f->lock);
+  if (f->cache) {
+    GDir *d = g_dir_open (f->cache_dir, 0, NULL);
+    const gchar *name;
+
+    inworld_cache_unref (f->cache);
+    while ((name = g_dir_read_name (d))) {
+      gchar *path = g_build_filename (f->cache_dir, name, NULL);
+
+      g_unlink (path);
+      g_free (path);
+    }
+    g_dir_close (d);
+    g_rmdir (f->cache_dir);
+    g_free (f->cache_dir);
+  }
   settle ();
   g_main_context_unref (f->context);
   g_free (f);
@@ -327,6 +346,7 @@ session_start_full (InworldProtocolKind kind,
   start.name = "test";
   start.epoch = epoch;
   start.config = config;
+  start.cache = f->cache;
   f->proto = inworld_protocol_get (kind);
   inworld_session_start (f->session, &start);
   settle ();
@@ -1819,6 +1839,82 @@ GST_START_TEST (test_free_from_thread)
 
 GST_END_TEST;
 
+/* With a cache: a whole utterance that was spoken before gives its
+ * stored outputs without a frame sent, after the utterances owed before
+ * it; a restarted one is not stored (docs/cache.md). */
+GST_START_TEST (test_cache)
+{
+  InworldSynthConfig a;
+  InworldSessionStats stats = { 0 };
+  guint log0, out0;
+
+  f->cache_dir = g_dir_make_tmp ("inworld-session-cache-XXXXXX", NULL);
+  f->cache = inworld_cache_new (f->cache_dir, 0, NULL);
+  config_init (&a, "A");
+  session_new ();
+  session_start (INWORLD, &a);
+  /* no warm start: the first utterances may need no server */
+  assert_log (0, "");
+  speak ("One.", TRUE, &a);
+  speak ("Two.", TRUE, &a);
+  server_created ();
+  server_synthesis (4);
+  server_synthesis (4);
+  assert_log (0, "open1(A) text(One.)+flush text(Two.)+flush");
+  assert_outputs (0, "audio:1 synth-end:1 utt-end:1 audio:2 synth-end:2 "
+      "utt-end:2");
+  inworld_session_get_stats (f->session, &stats);
+  fail_unless_equals_int (stats.cache_misses, 2);
+  fail_unless_equals_int (stats.cache_hits, 0);
+  inworld_session_stats_clear (&stats);
+  session_free ();
+  g_atomic_int_set (&f->freed, FALSE);
+
+  /* a miss, then the two hits: they wait for it */
+  session_new ();
+  session_start (INWORLD, &a);
+  log0 = f->log->len;
+  out0 = f->outputs->len;
+  speak ("Three.", TRUE, &a);
+  speak ("One.", TRUE, &a);
+  speak ("Two.", TRUE, &a);
+  assert_log (log0, "open2(A) text(Three.)+flush");
+  assert_outputs (out0, "");
+  server_created ();
+  server_synthesis (6);
+  assert_outputs (out0, "audio:1 synth-end:1 utt-end:1 audio:2 synth-end:2 "
+      "utt-end:2 audio:3 synth-end:3 utt-end:3");
+  fail_unless_equals_string (output (out0 + 2)->context_id, context (2)->id);
+  fail_unless (output (out0 + 3)->context_id == NULL);
+  fail_unless (output (out0 + 5)->context_id == NULL);
+  fail_unless_equals_int (output (out0 + 5)->characters, 4);
+  fail_unless_equals_int (g_bytes_get_size (output (out0 + 3)->audio), 320);
+  fail_unless (output (out0 + 3)->synthesis != output (out0 + 6)->synthesis);
+  inworld_session_get_stats (f->session, &stats);
+  fail_unless_equals_int (stats.cache_misses, 1);
+  fail_unless_equals_int (stats.cache_hits, 2);
+  inworld_session_stats_clear (&stats);
+
+  /* lost mid-synthesis and spoken again: not stored */
+  log0 = f->log->len;
+  speak ("Four.", TRUE, &a);
+  server_audio (-1);
+  server_disconnected (1006);
+  server_created ();
+  server_synthesis (5);
+  inworld_cache_sync (f->cache);
+  out0 = f->outputs->len;
+  speak ("Four.", TRUE, &a);
+  speak ("One.", TRUE, &a);
+  assert_log (log0, "text(Four.)+flush free2 open3(A) text(Four.)+flush "
+      "text(Four.)+flush");
+  server_synthesis (5);
+  assert_outputs (out0, "audio:5 synth-end:5 utt-end:5 audio:6 synth-end:6 "
+      "utt-end:6");
+}
+
+GST_END_TEST;
+
 static Suite *
 session_suite (void)
 {
@@ -1853,6 +1949,7 @@ session_suite (void)
   tcase_add_test (tc, test_timeout_create);
   tcase_add_test (tc, test_keep_words);
   tcase_add_test (tc, test_free_from_thread);
+  tcase_add_test (tc, test_cache);
   return s;
 }
 
