@@ -34,6 +34,7 @@
 #include "inworldaudio.h"
 #include "inworldsession.h"
 #include "inworldtext.h"
+#include "inworldoverflow.h"
 #include "inworldsoupthread.h"
 
 G_BEGIN_DECLS
@@ -53,6 +54,23 @@ typedef struct
   GstClockTime first_audio_total;
   guint64 first_audio_count;
 } GstInworldTtsStats;
+
+/* The task's side of the overflow policies (gstinworldttsoverflow.c):
+ * what it holds back of the cue under way until it knows whether the
+ * speech ends within its slot. */
+typedef struct
+{
+  GstInworldTtsOverflow policy; /* read when the cue begins */
+  GstClockTime max;             /* max-overflow, read then too */
+  GstClockTime slot_end;        /* the next cue's start, or NONE */
+  GQueue held;                  /* GstBuffer * not pushed yet */
+  InworldOverflowResult decided;        /* NONE: not decided yet */
+  guint64 dropped;              /* clipped samples */
+  GByteArray *spill;            /* overlap: this cue's audio past its slot */
+  GByteArray *tail;             /* overlap: the previous cue's spill, mixed
+                                 * into the audio from `position` on */
+  gboolean warned;              /* encoded audio: said once */
+} GstInworldTtsOverflowState;
 
 struct _GstInworldTtsSrc
 {
@@ -90,6 +108,8 @@ struct _GstInworldTtsSrc
   gchar *proxy;                 /* NULL: the environment's proxy */
   guint keepalive;
   GstInworldTtsTextSegmentation text_segmentation;
+  GstInworldTtsOverflow overflow;
+  GstClockTime max_overflow;
 
   GMutex control_lock;
 
@@ -104,6 +124,9 @@ struct _GstInworldTtsSrc
                                  * running (NULL, READY), spoken at the
                                  * next activation */
   gboolean pending_eos;         /* end-of-stream asked while not running */
+  GArray *cue_starts;           /* guint64: the starts of the timed text
+                                 * handed to the session and not spoken
+                                 * yet, for the overflow policies */
 
   GMutex qlock;
   GCond qcond;
@@ -153,6 +176,7 @@ struct _GstInworldTtsSrc
   guint late_buffers;           /* live: audio later than PTS + latency */
   GstClockTime late_total;
   guint flushes_completed;
+  GstInworldTtsOverflowState ovf;
 
   /* the stats property, since the element last started: the task counts
    * under the object lock; the counters of the last session under
@@ -187,6 +211,26 @@ void gst_inworld_tts_src_queue_output (InworldOutput * output,
  * one when @new_epoch). */
 gint gst_inworld_tts_src_flush_outputs (GstInworldTtsSrc * self,
     gboolean flushing, gboolean new_epoch);
+
+/* The overflow policies (gstinworldttsoverflow.c), called by the task. */
+/* A timed utterance starting at @start was handed to the session; under
+ * `lock`. */
+void gst_inworld_tts_src_note_cue (GstInworldTtsSrc * self, guint64 start);
+/* A new utterance's audio begins; its gap, if any, is pushed next. */
+void gst_inworld_tts_overflow_begin (GstInworldTtsSrc * self);
+/* Pushes @buf (taken), timed, or holds, cuts or mixes it by the policy. */
+GstFlowReturn gst_inworld_tts_overflow_push (GstInworldTtsSrc * self,
+    GstBuffer * buf);
+/* The utterance ended: what it held goes, `position` is where the next
+ * one may start; *@end is where its audio ends, *@result and *@time what
+ * the policy did and how far the speech ran past its slot. */
+GstFlowReturn gst_inworld_tts_overflow_end (GstInworldTtsSrc * self,
+    InworldOverflowResult * result, GstClockTime * time, GstClockTime * end);
+/* The overlap tail still to be mixed goes out on its own (before a gap,
+ * at the end of the stream). */
+GstFlowReturn gst_inworld_tts_overflow_drain (GstInworldTtsSrc * self);
+/* Drops what is held (an interruption, a new stream). */
+void gst_inworld_tts_overflow_reset (GstInworldTtsSrc * self);
 
 /* The URI and protocol to use, from the uri and protocol properties
  * (under the object lock); *uri is newly allocated. */

@@ -13,6 +13,8 @@
  *
  *  - each utterance's speech starts at max(its requested start, the end
  *    of what was pushed before); the silence between is a GAP event;
+ *    speech running past the next cue's start is shifted, clipped or
+ *    mixed by the overflow property (gstinworldttsoverflow.c);
  *  - within a server synthesis, PTS are exact by sample count from its
  *    start; word timings count from there too;
  *  - live, audio later than PTS + latency is shifted to be just in time,
@@ -568,8 +570,12 @@ begin_utterance (GstInworldTtsSrc * self, InworldUtterance * utterance)
     inworld_utterance_unref (self->utterance);
   self->utterance = inworld_utterance_ref (utterance);
   self->synthesis = 0;
+  gst_inworld_tts_overflow_begin (self);
   start = utterance->start == INWORLD_SESSION_NO_TIME ? GST_CLOCK_TIME_NONE
       : utterance->start;
+  /* an overlap's tail still to mix goes out before the silence */
+  if (GST_CLOCK_TIME_IS_VALID (start) && start > self->position)
+    gst_inworld_tts_overflow_drain (self);
   if (GST_CLOCK_TIME_IS_VALID (start) && start > self->position) {
     GST_DEBUG_OBJECT (self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
         GST_TIME_ARGS (self->position), GST_TIME_ARGS (start));
@@ -704,7 +710,7 @@ push_audio (GstInworldTtsSrc * self, gint epoch, GstClockTime received)
         GST_TIME_FORMAT, n, GST_TIME_ARGS (pts));
     if (n > 0)
       count_first_audio (self);
-    ret = gst_pad_push (self->srcpad, buf);
+    ret = gst_inworld_tts_overflow_push (self, buf);
     if (interrupted_since (self, epoch))
       return GST_FLOW_FLUSHING;
   }
@@ -783,16 +789,21 @@ on_synthesis_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
   return ret;
 }
 
-static void
-on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output)
+static GstFlowReturn
+on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
 {
-  GstClockTime end;
+  InworldOverflowResult overflow;
+  GstClockTime end, overflow_time;
   GstStructure *s;
   GstMessage *msg;
+  GstFlowReturn ret;
 
   /* an utterance without audio still takes its place in the timeline */
   begin_utterance (self, output->utterance);
-  end = self->position;
+  /* what the overflow policy held back goes now */
+  ret = gst_inworld_tts_overflow_end (self, &overflow, &overflow_time, &end);
+  if (ret != GST_FLOW_OK || interrupted_since (self, epoch))
+    return ret != GST_FLOW_OK ? ret : GST_FLOW_FLUSHING;
   self->flushes_completed++;
   GST_OBJECT_LOCK (self);
   self->stats.utterances++;
@@ -801,7 +812,9 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output)
       "context-id", G_TYPE_STRING, output->context_id,
       "flush-index", G_TYPE_UINT, output->utterance->index,
       "timestamp", GST_TYPE_CLOCK_TIME, end,
-      "characters", G_TYPE_UINT, output->characters, NULL);
+      "characters", G_TYPE_UINT, output->characters,
+      "overflow", G_TYPE_STRING, inworld_overflow_result_name (overflow),
+      "overflow-time", GST_TYPE_CLOCK_TIME, overflow_time, NULL);
   GST_DEBUG_OBJECT (self, "flush completed: %" GST_PTR_FORMAT, s);
 
   msg = gst_message_new_element (GST_OBJECT (self), gst_structure_copy (s));
@@ -814,6 +827,7 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output)
   gst_element_post_message (GST_ELEMENT (self), msg);
   g_clear_pointer (&self->utterance, inworld_utterance_unref);
   self->synthesis = 0;
+  return GST_FLOW_OK;
 }
 
 /* A warning or error of the session, with a details structure an
@@ -906,7 +920,7 @@ handle_output (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
       ret = on_synthesis_end (self, output, epoch);
       break;
     case INWORLD_OUTPUT_UTTERANCE_END:
-      on_utterance_end (self, output);
+      ret = on_utterance_end (self, output, epoch);
       break;
     case INWORLD_OUTPUT_RESTART:
       /* the synthesis under way is spoken again from its start */
@@ -923,7 +937,9 @@ handle_output (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
       ret = GST_FLOW_ERROR;
       break;
     case INWORLD_OUTPUT_END:
-      ret = GST_FLOW_EOS;
+      ret = gst_inworld_tts_overflow_drain (self);
+      if (ret == GST_FLOW_OK)
+        ret = GST_FLOW_EOS;
       break;
   }
   inworld_output_free (output);
@@ -998,6 +1014,8 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   g_clear_pointer (&self->framer, inworld_audio_framer_free);
   g_clear_pointer (&self->uri_in_use, g_free);
   g_clear_pointer (&self->utterance, inworld_utterance_unref);
+  gst_inworld_tts_overflow_reset (self);
+  self->ovf.warned = FALSE;
   self->started = FALSE;
   self->segment_sent = FALSE;
   self->segment_time = 0;
