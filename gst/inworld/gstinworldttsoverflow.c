@@ -197,8 +197,7 @@ decide (GstInworldTtsSrc * self)
   } else {
     if (ovf->spill == NULL)
       ovf->spill = g_byte_array_new ();
-    g_byte_array_append (ovf->spill, all->data + keep * 2,
-        (total - keep) * 2);
+    g_byte_array_append (ovf->spill, all->data + keep * 2, (total - keep) * 2);
     ovf->decided = INWORLD_OVERFLOW_OVERLAPPED;
   }
   GST_DEBUG_OBJECT (self, "speech past %" GST_TIME_FORMAT " + %"
@@ -321,6 +320,7 @@ gst_inworld_tts_overflow_end (GstInworldTtsSrc * self,
     if (ret == GST_FLOW_OK)
       ret = release_held (self);
     held_clear (self);
+    ovf->slot_end = GST_CLOCK_TIME_NONE;
     return ret;
   }
   *time = audio_end - slot_end;
@@ -360,6 +360,9 @@ gst_inworld_tts_overflow_end (GstInworldTtsSrc * self,
   }
   *result = ovf->decided == INWORLD_OVERFLOW_NONE ?
       INWORLD_OVERFLOW_SHIFTED : ovf->decided;
+  /* audio pushed after this (a tail drained) is no longer this cue's */
+  ovf->decided = INWORLD_OVERFLOW_NONE;
+  ovf->slot_end = GST_CLOCK_TIME_NONE;
   GST_DEBUG_OBJECT (self, "utterance %u ran %" GST_TIME_FORMAT " past its "
       "slot: %s", self->utterance->index, GST_TIME_ARGS (*time),
       inworld_overflow_result_name (*result));

@@ -411,8 +411,14 @@ gst_inworld_tts_src_renegotiate (GstInworldTtsSrc * self)
 static GstFlowReturn
 change_format (GstInworldTtsSrc * self, const InworldOutput * output)
 {
+  GstFlowReturn ret;
+
   GST_INFO_OBJECT (self, "audio now %s at %d Hz",
       inworld_encoding_to_string (output->encoding), output->sample_rate);
+  /* an overlap's tail is in the old format */
+  ret = gst_inworld_tts_overflow_drain (self);
+  if (ret != GST_FLOW_OK)
+    return ret;
   g_clear_pointer (&self->framer, inworld_audio_framer_free);
   self->wire_encoding = output->encoding;
   self->rate = output->sample_rate;

@@ -92,7 +92,8 @@ t_speak (T * t, const gchar * first, ...)
   va_list args;
 
   va_start (args, first);
-  for (const gchar * text = first; text; text = va_arg (args, const gchar *)) {
+  for (const gchar * text = first; text; text = va_arg (args, const gchar *))
+  {
     GstClockTime pts = va_arg (args, GstClockTime);
     GstBuffer *buf = gst_buffer_new_memdup (text, strlen (text));
 
@@ -165,8 +166,7 @@ signal_of (const gchar * text, guint64 from, guint64 to)
  * @start, and its event says @timestamp, @overflow and @overflow_time. */
 static void
 check (Flush * f, const gchar * what, GArray * want, GstClockTime start,
-    GstClockTime timestamp, const gchar * overflow,
-    GstClockTime overflow_time)
+    GstClockTime timestamp, const gchar * overflow, GstClockTime overflow_time)
 {
   const gint16 *s = (const gint16 *) f->audio->data;
   GstClockTime ts = GST_CLOCK_TIME_NONE, ot = GST_CLOCK_TIME_NONE;
@@ -356,8 +356,7 @@ GST_START_TEST (test_overlap_outlasts)
   GArray *f;
 
   g_object_set (t->el, "overflow", 2 /* overlap */ , NULL);
-  f = t_speak (t, cue_a, 0 * MS, cue_short, 400 * MS, cue_c, 2000 * MS,
-      NULL);
+  f = t_speak (t, cue_a, 0 * MS, cue_short, 400 * MS, cue_c, 2000 * MS, NULL);
   fail_unless_equals_int (f->len, 3);
   check (FLUSH_AT (f, 0), "a", signal_of (cue_a, 0, 6400), 0,
       duration (na), "overlapped", duration (na) - 400 * MS);
