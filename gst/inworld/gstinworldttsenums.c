@@ -173,6 +173,9 @@ gst_inworld_tts_overflow_get_type (void)
           "the next cue's start (raw audio)", "clip"},
     {GST_INWORLD_TTS_OVERFLOW_OVERLAP, "The next cue starts on time, mixed "
           "over the speech (raw audio)", "overlap"},
+    {GST_INWORLD_TTS_OVERFLOW_FIT, "The speech is spoken again faster to "
+          "fit before the next cue, clipped if it still runs past (raw "
+          "audio)", "fit"},
     {0, NULL, NULL},
   };
 

@@ -2262,10 +2262,15 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * `shift`: the next cue waits for the speech to end. `clip`: the speech
    * is cut where the next cue starts, its last 15 ms faded out, so that
    * every cue keeps its time. `overlap`: the next cue starts on time and
-   * the two are mixed (S16 samples added, saturating). `clip` and
-   * `overlap` need raw audio (audio/x-raw); encoded speech is shifted,
-   * with a warning. Each `inworld-flush-completed` says what was done in
-   * its `overflow` and `overflow-time` fields (docs/subtitles.md).
+   * the two are mixed (S16 samples added, saturating). `fit`: a cue whose
+   * next cue is known is held whole; if it runs past, it is synthesized
+   * again with a faster speaking rate (up to 1.5) and that audio replaces
+   * it, clipped as under `clip` if it still runs past (one more synthesis,
+   * and the held cue is latency: not for live). `clip`, `overlap` and
+   * `fit` need raw audio (audio/x-raw); encoded speech is shifted, with a
+   * warning. Each `inworld-flush-completed` says what was done in its
+   * `overflow` and `overflow-time` fields, and `speaking-rate` after a
+   * retry (docs/subtitles.md).
    *
    * Since: 0.3
    */
@@ -2273,8 +2278,9 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
       g_param_spec_enum ("overflow", "Overflow",
           "When a cue's speech runs past the next cue's start: shift (the "
           "next cue waits), clip (cut with a fade-out at the next cue's "
-          "start) or overlap (the next cue starts on time, mixed over it); "
-          "clip and overlap need raw audio",
+          "start), overlap (the next cue starts on time, mixed over it) or "
+          "fit (spoken again faster to fit, then clipped); clip, overlap "
+          "and fit need raw audio",
           GST_TYPE_INWORLD_TTS_OVERFLOW, DEFAULT_OVERFLOW, rw_playing));
 
   /**

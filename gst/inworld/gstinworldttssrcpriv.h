@@ -70,6 +70,12 @@ typedef struct
   GByteArray *tail;             /* overlap: the previous cue's spill, mixed
                                  * into the audio from `position` on */
   gboolean warned;              /* encoded audio: said once */
+  gboolean fit_hold;            /* fit: the whole cue is held, so that a
+                                 * faster retry can replace it */
+  gdouble fit_rate;             /* fit: the retry's speakingRate, or 0 */
+  InworldSession *retry;        /* fit: the session of the retry under way
+                                 * (the task's) */
+  GQueue retry_outputs;         /* its InworldOutput *, under qlock */
 } GstInworldTtsOverflowState;
 
 struct _GstInworldTtsSrc
@@ -224,13 +230,24 @@ GstFlowReturn gst_inworld_tts_overflow_push (GstInworldTtsSrc * self,
 /* The utterance ended: what it held goes, `position` is where the next
  * one may start; *@end is where its audio ends, *@result and *@time what
  * the policy did and how far the speech ran past its slot. */
+/* Under fit, a cue held whole that ran past its slot is spoken again
+ * faster first: that waits for the retry's audio, or returns
+ * GST_FLOW_FLUSHING when @epoch is interrupted meanwhile. *@rate is the
+ * retry's speakingRate, or 0 when none was made. */
 GstFlowReturn gst_inworld_tts_overflow_end (GstInworldTtsSrc * self,
-    InworldOverflowResult * result, GstClockTime * time, GstClockTime * end);
+    gint epoch, InworldOverflowResult * result, GstClockTime * time,
+    GstClockTime * end, gdouble * rate);
 /* The overlap tail still to be mixed goes out on its own (before a gap,
  * at the end of the stream). */
 GstFlowReturn gst_inworld_tts_overflow_drain (GstInworldTtsSrc * self);
 /* Drops what is held (an interruption, a new stream). */
 void gst_inworld_tts_overflow_reset (GstInworldTtsSrc * self);
+
+/* What a session needs to start, with the settings in force now (all
+ * copied); clear it with gst_inworld_tts_src_session_start_clear(). */
+void gst_inworld_tts_src_session_start_init (GstInworldTtsSrc * self,
+    InworldProtocolKind kind, InworldSessionStart * start);
+void gst_inworld_tts_src_session_start_clear (InworldSessionStart * start);
 
 /* The URI and protocol to use, from the uri and protocol properties
  * (under the object lock); *uri is newly allocated. */

@@ -435,37 +435,54 @@ change_format (GstInworldTtsSrc * self, const InworldOutput * output)
  * The start of the stream
  * ------------------------------------------------------------------------ */
 
-/* Hands the session what it needs to talk to the server: where, with
- * which key, in which format. */
-static void
-start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
+/* What a session needs to talk to the server: where, with which key, in
+ * which format, with the settings in force now. */
+void
+gst_inworld_tts_src_session_start_init (GstInworldTtsSrc * self,
+    InworldProtocolKind kind, InworldSessionStart * start)
 {
-  InworldSessionStart start = { 0 };
-  InworldConnectionParams *c = &start.connection;
-  InworldSynthConfig *config = gst_inworld_tts_src_read_config (self);
-  gchar *key = gst_inworld_tts_src_resolve_api_key (self, kind);
-  gchar *region, *ca_file, *proxy;
+  InworldConnectionParams *c = &start->connection;
 
+  memset (start, 0, sizeof (*start));
   GST_OBJECT_LOCK (self);
   c->timeout_s = self->timeout;
   c->keepalive_s = self->keepalive;
   c->net.ssl_insecure = !self->ssl_strict;
-  region = g_strdup (self->region);
-  ca_file = g_strdup (self->ssl_ca_file);
-  proxy = g_strdup (self->proxy);
+  c->region = g_strdup (self->region);
+  c->net.ssl_ca_file = g_strdup (self->ssl_ca_file);
+  c->net.proxy = g_strdup (self->proxy);
   GST_OBJECT_UNLOCK (self);
-  c->region = region;
-  c->net.ssl_ca_file = ca_file;
-  c->net.proxy = proxy;
   c->uri = self->uri_in_use;
-  c->api_key = key;
+  c->api_key = gst_inworld_tts_src_resolve_api_key (self, kind);
   c->protocol = kind;
-  start.timeout_s = c->timeout_s;
-  start.encoding = self->wire_encoding;
-  start.sample_rate = self->rate;
-  start.bitrate = self->bitrate_in_use;
-  start.name = GST_OBJECT_NAME (self);
-  start.config = config;
+  start->timeout_s = c->timeout_s;
+  start->encoding = self->wire_encoding;
+  start->sample_rate = self->rate;
+  start->bitrate = self->bitrate_in_use;
+  start->name = GST_OBJECT_NAME (self);
+  start->config = gst_inworld_tts_src_read_config (self);
+}
+
+void
+gst_inworld_tts_src_session_start_clear (InworldSessionStart * start)
+{
+  InworldConnectionParams *c = &start->connection;
+
+  inworld_secret_free ((gchar *) c->api_key);
+  g_free ((gchar *) c->region);
+  g_free ((gchar *) c->net.ssl_ca_file);
+  g_free ((gchar *) c->net.proxy);
+  inworld_synth_config_free ((InworldSynthConfig *) start->config);
+  memset (start, 0, sizeof (*start));
+}
+
+/* Hands the session what it needs to talk to the server. */
+static void
+start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
+{
+  InworldSessionStart start;
+
+  gst_inworld_tts_src_session_start_init (self, kind, &start);
   g_mutex_lock (&self->qlock);
   start.epoch = self->epoch;
   g_mutex_unlock (&self->qlock);
@@ -486,11 +503,7 @@ start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
   if (gst_pad_needs_reconfigure (self->srcpad))
     gst_inworld_tts_src_renegotiate (self);
 
-  inworld_secret_free (key);
-  g_free (region);
-  g_free (ca_file);
-  g_free (proxy);
-  inworld_synth_config_free (config);
+  gst_inworld_tts_src_session_start_clear (&start);
 }
 
 static GstFlowReturn
@@ -800,6 +813,7 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
 {
   InworldOverflowResult overflow;
   GstClockTime end, overflow_time;
+  gdouble fit_rate;
   GstStructure *s;
   GstMessage *msg;
   GstFlowReturn ret;
@@ -807,7 +821,8 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
   /* an utterance without audio still takes its place in the timeline */
   begin_utterance (self, output->utterance);
   /* what the overflow policy held back goes now */
-  ret = gst_inworld_tts_overflow_end (self, &overflow, &overflow_time, &end);
+  ret = gst_inworld_tts_overflow_end (self, epoch, &overflow, &overflow_time,
+      &end, &fit_rate);
   if (ret != GST_FLOW_OK || interrupted_since (self, epoch))
     return ret != GST_FLOW_OK ? ret : GST_FLOW_FLUSHING;
   self->flushes_completed++;
@@ -821,6 +836,9 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
       "characters", G_TYPE_UINT, output->characters,
       "overflow", G_TYPE_STRING, inworld_overflow_result_name (overflow),
       "overflow-time", GST_TYPE_CLOCK_TIME, overflow_time, NULL);
+  /* overflow=fit spoke it again: at which rate */
+  if (fit_rate > 0.0)
+    gst_structure_set (s, "speaking-rate", G_TYPE_DOUBLE, fit_rate, NULL);
   GST_DEBUG_OBJECT (self, "flush completed: %" GST_PTR_FORMAT, s);
 
   msg = gst_message_new_element (GST_OBJECT (self), gst_structure_copy (s));

@@ -13,6 +13,8 @@
 
 #include "inworldoverflow.h"
 
+#include <math.h>
+
 const gchar *
 inworld_overflow_result_name (InworldOverflowResult result)
 {
@@ -25,6 +27,10 @@ inworld_overflow_result_name (InworldOverflowResult result)
       return "clipped";
     case INWORLD_OVERFLOW_OVERLAPPED:
       return "overlapped";
+    case INWORLD_OVERFLOW_FITTED:
+      return "fitted";
+    case INWORLD_OVERFLOW_FITTED_CLIPPED:
+      return "fitted-clipped";
   }
   g_return_val_if_reached ("none");
 }
@@ -51,4 +57,18 @@ inworld_overflow_mix (gint16 * dst, const gint16 * src, gsize n)
   for (gsize i = 0; i < n; i++)
     dst[i] = (gint16) CLAMP ((gint32) dst[i] + (gint32) src[i], G_MININT16,
         G_MAXINT16);
+}
+
+gdouble
+inworld_overflow_fit_rate (gdouble rate, guint64 speech, guint64 slot)
+{
+  gdouble want;
+
+  if (rate <= 0.0)
+    rate = 1.0;
+  if (slot == 0)
+    return INWORLD_OVERFLOW_MAX_RATE;
+  want = rate * ((gdouble) speech / (gdouble) slot) * 1.05;
+  want = ceil (want * 100.0 - 1e-9) / 100.0;
+  return MIN (want, INWORLD_OVERFLOW_MAX_RATE);
 }

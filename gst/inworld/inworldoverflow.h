@@ -28,6 +28,9 @@ typedef enum
   INWORLD_OVERFLOW_SHIFTED,     /* it ran past: the next cue waited */
   INWORLD_OVERFLOW_CLIPPED,     /* cut at the next cue's start */
   INWORLD_OVERFLOW_OVERLAPPED,  /* the next cue started on time over it */
+  INWORLD_OVERFLOW_FITTED,      /* spoken again faster, within its slot */
+  INWORLD_OVERFLOW_FITTED_CLIPPED,      /* spoken again faster, still too
+                                         * long: cut at the next cue */
 } InworldOverflowResult;
 
 const gchar *inworld_overflow_result_name (InworldOverflowResult result);
@@ -44,5 +47,16 @@ void inworld_overflow_fade_out (gint16 * samples, gsize n);
 
 /* Adds @src into @dst, @n samples, saturating at the S16 limits. */
 void inworld_overflow_mix (gint16 * dst, const gint16 * src, gsize n);
+
+/* The highest speakingRate the service takes. */
+#define INWORLD_OVERFLOW_MAX_RATE 1.5
+
+/* The speakingRate that should make @speech (ns, spoken at @rate) last
+ * @slot: @rate scaled by speech / slot, 5 % more for margin (a voice's
+ * speed is not exactly proportional), rounded up to a hundredth and
+ * capped at INWORLD_OVERFLOW_MAX_RATE. @rate 0 means the service's 1.0.
+ * No faster rate than @rate is possible when the result is not higher. */
+gdouble inworld_overflow_fit_rate (gdouble rate, guint64 speech,
+    guint64 slot);
 
 G_END_DECLS
