@@ -442,6 +442,253 @@ GST_START_TEST (test_clip_encoded)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------
+ * fit: a retry with a faster speakingRate
+ * ------------------------------------------------------------------------ */
+
+/* The emulator's sine: 60 ms per character divided by speakingRate, so
+ * that a retry's speech is shorter, as the service's is; its own log
+ * shows the frames that ask for the rate. */
+static InworldEmulator *
+start_sine_emulator (const gchar * speed)
+{
+  return inworld_emulator_start_logged ("--first-audio-delay", "100",
+      "--audio", "sine", "--speed", speed, NULL);
+}
+
+static guint64
+sine_samples (const gchar * text, gdouble rate)
+{
+  return (guint64) (g_utf8_strlen (text, -1) * 60 * (guint64) RATE
+      / (1000.0 * rate));
+}
+
+/* The speakingRate values of the create frames the emulator got, in
+ * order; 1.0 for a create without one (the service's default). */
+static GArray *
+created_rates (InworldEmulator * emu)
+{
+  gchar **lines = inworld_emulator_log_lines (emu, "<- ", "\"create\"",
+      NULL);
+  GArray *rates = g_array_new (FALSE, FALSE, sizeof (gdouble));
+
+  for (guint i = 0; lines[i]; i++) {
+    const gchar *r = strstr (lines[i], "\"speakingRate\":");
+    gdouble v = r ? g_ascii_strtod (r + strlen ("\"speakingRate\":"),
+        NULL) : 1.0;
+
+    g_array_append_val (rates, v);
+  }
+  g_strfreev (lines);
+  return rates;
+}
+
+static gdouble
+flush_rate (Flush * f)
+{
+  gdouble rate = 0.0;
+
+  fail_unless (gst_structure_get_double (f->done, "speaking-rate", &rate),
+      "no speaking-rate in %" GST_PTR_FORMAT, f->done);
+  return rate;
+}
+
+/* 10 characters: 600 ms of sine, its slot 500 ms: spoken again at
+ * 1.2 x 1.05 = 1.26, 7619 samples (476 ms) that end before the next cue,
+ * which starts at its PTS, as does the third */
+GST_START_TEST (test_fit)
+{
+  InworldEmulator *emu = start_sine_emulator ("0");
+  T *t = t_new (emu, NULL);
+  const gchar *const overflows[] = { "fitted", "none", "none", NULL };
+  guint64 n_fit = sine_samples (cue_short, 1.26);
+  GstClockTime ot = GST_CLOCK_TIME_NONE;
+  GArray *f, *rates;
+
+  fail_unless_equals_int (n_fit, 7619);
+  gst_util_set_object_arg (G_OBJECT (t->el), "overflow", "fit");
+  f = t_speak (t, cue_short, 0 * MS, cue_b, 500 * MS, cue_c, 3000 * MS,
+      NULL);
+  fail_unless_equals_int (f->len, 3);
+  /* the retry's create asks for the faster rate; the first had none */
+  rates = created_rates (emu);
+  fail_unless_equals_int (rates->len, 2);
+  fail_unless_equals_float (g_array_index (rates, gdouble, 0), 1.0);
+  fail_unless_equals_float (g_array_index (rates, gdouble, 1), 1.26);
+  g_array_unref (rates);
+
+  /* the retry's audio, not the first's, ends before the next cue */
+  fail_unless_equals_int (FLUSH_AT (f, 0)->audio->len / 2, n_fit);
+  fail_unless_equals_uint64 (FLUSH_AT (f, 0)->first_pts, 0);
+  fail_unless_equals_uint64 (FLUSH_AT (f, 0)->end, duration (n_fit));
+  fail_unless (FLUSH_AT (f, 0)->end <= 500 * MS);
+  fail_unless_equals_string (gst_structure_get_string (FLUSH_AT (f,
+              0)->done, "overflow"), "fitted");
+  fail_unless (gst_structure_get_clock_time (FLUSH_AT (f, 0)->done,
+          "overflow-time", &ot));
+  fail_unless_equals_uint64 (ot, 100 * MS);
+  fail_unless_equals_float (flush_rate (FLUSH_AT (f, 0)), 1.26);
+  /* the later cues at their PTS, their audio after the fitted cue's */
+  fail_unless_equals_uint64 (FLUSH_AT (f, 1)->first_pts, 500 * MS);
+  fail_unless_equals_int (FLUSH_AT (f, 1)->audio->len / 2,
+      sine_samples (cue_b, 1.0));
+  fail_unless (FLUSH_AT (f, 1)->first_buffer > FLUSH_AT (f, 0)->done_index);
+  fail_unless_equals_uint64 (FLUSH_AT (f, 2)->first_pts, 3000 * MS);
+  fail_unless (!gst_structure_has_field (FLUSH_AT (f, 1)->done,
+          "speaking-rate"));
+  check_messages (&t->rec, overflows);
+  rec_fail_if_problem (&t->rec);
+
+  g_array_unref (f);
+  t_free (t);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
+/* 60 characters (3.6 s) for a 400 ms slot: even at 1.5 (2.4 s) it runs
+ * past, so the retry is clipped at the next cue's start, faded to 0 */
+GST_START_TEST (test_fit_clipped)
+{
+  InworldEmulator *emu = start_sine_emulator ("0");
+  T *t = t_new (emu, NULL);
+  const gchar *const overflows[] = { "fitted-clipped", "none", NULL };
+  GstClockTime ts = GST_CLOCK_TIME_NONE, ot = GST_CLOCK_TIME_NONE;
+  GArray *f, *rates;
+  const gint16 *s;
+
+  gst_util_set_object_arg (G_OBJECT (t->el), "overflow", "fit");
+  f = t_speak (t, cue_a, 0 * MS, cue_b, 400 * MS, NULL);
+  fail_unless_equals_int (f->len, 2);
+  rates = created_rates (emu);
+  fail_unless_equals_int (rates->len, 2);
+  fail_unless_equals_float (g_array_index (rates, gdouble, 1), 1.5);
+  g_array_unref (rates);
+
+  fail_unless_equals_int (FLUSH_AT (f, 0)->audio->len / 2, 400 * RATE / 1000);
+  fail_unless_equals_uint64 (FLUSH_AT (f, 0)->end, 400 * MS);
+  s = (const gint16 *) FLUSH_AT (f, 0)->audio->data;
+  fail_unless_equals_int (s[400 * RATE / 1000 - 1], 0);
+  fail_unless (gst_structure_get_clock_time (FLUSH_AT (f, 0)->done,
+          "timestamp", &ts));
+  fail_unless_equals_uint64 (ts, 400 * MS);
+  fail_unless (gst_structure_get_clock_time (FLUSH_AT (f, 0)->done,
+          "overflow-time", &ot));
+  fail_unless_equals_uint64 (ot, duration (sine_samples (cue_a, 1.0))
+      - 400 * MS);
+  fail_unless_equals_float (flush_rate (FLUSH_AT (f, 0)), 1.5);
+  fail_unless_equals_uint64 (FLUSH_AT (f, 1)->first_pts, 400 * MS);
+  check_messages (&t->rec, overflows);
+  rec_fail_if_problem (&t->rec);
+
+  g_array_unref (f);
+  t_free (t);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
+static void
+push_cue (T * t, const gchar * text, GstClockTime pts)
+{
+  GstBuffer *buf = gst_buffer_new_memdup (text, strlen (text));
+
+  GST_BUFFER_PTS (buf) = pts;
+  fail_unless_equals_int (gst_pad_push (t->text, buf), GST_FLOW_OK);
+}
+
+/* Waits (10 s at most) until @n lines of the emulator's log hold
+ * @needle and @needle2. */
+static void
+wait_log (InworldEmulator * emu, const gchar * needle, const gchar * needle2,
+    guint n)
+{
+  gint64 until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  for (;;) {
+    gchar **lines = inworld_emulator_log_lines (emu, needle, needle2, NULL);
+    guint len = g_strv_length (lines);
+
+    g_strfreev (lines);
+    if (len >= n)
+      return;
+    fail_unless (g_get_monotonic_time () < until, "no %s %s in the log",
+        needle, needle2);
+    g_usleep (10 * 1000);
+  }
+}
+
+/* an interruption while a cue is held (its first synthesis under way),
+ * then another while its retry is: nothing of either goes out, no
+ * flush-completed for them, and the element speaks on */
+GST_START_TEST (test_fit_interrupt)
+{
+  /* real time: the first synthesis (600 ms) and the retry (476 ms) take
+   * that long to come */
+  InworldEmulator *emu = start_sine_emulator ("1");
+  T *t = t_new (emu, NULL);
+  GArray *f;
+
+  gst_util_set_object_arg (G_OBJECT (t->el), "overflow", "fit");
+  push_cue (t, cue_short, 0 * MS);
+  push_cue (t, cue_b, 500 * MS);
+  /* the first audio of the held cue has come: it is held, not pushed */
+  wait_log (emu, "-> ", "audioChunk", 1);
+  fail_unless_equals_int (t->rec.buffers, 0);
+  g_signal_emit_by_name (t->el, "interrupt");
+
+  push_cue (t, cue_short, 3000 * MS);
+  push_cue (t, cue_b, 3500 * MS);
+  /* the retry is asked for: interrupt it */
+  wait_log (emu, "<- ", "\"speakingRate\"", 1);
+  g_signal_emit_by_name (t->el, "interrupt");
+
+  push_cue (t, cue_c, 6000 * MS);
+  f = t_speak (t, NULL);
+  /* only the last cue was spoken */
+  fail_unless_equals_int (f->len, 1);
+  fail_unless_equals_uint64 (FLUSH_AT (f, 0)->first_pts, 6000 * MS);
+  fail_unless_equals_int (FLUSH_AT (f, 0)->audio->len / 2,
+      sine_samples (cue_c, 1.0));
+  fail_unless_equals_string (gst_structure_get_string (FLUSH_AT (f,
+              0)->done, "overflow"), "none");
+  rec_fail_if_problem (&t->rec);
+
+  g_array_unref (f);
+  t_free (t);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
+/* encoded speech cannot be replaced in part or cut: fit shifts it, with
+ * the same warning as clip */
+GST_START_TEST (test_fit_encoded)
+{
+  InworldEmulator *emu = start_emulator ();
+  T *t = t_new (emu, "audio/x-alaw, rate=8000, channels=1");
+  GArray *f;
+  gchar *problem;
+
+  gst_util_set_object_arg (G_OBJECT (t->el), "overflow", "fit");
+  f = t_speak (t, cue_a, 0 * MS, cue_b, 400 * MS, NULL);
+  fail_unless_equals_int (f->len, 2);
+  fail_unless_equals_uint64 (FLUSH_AT (f, 1)->first_pts, 600 * MS);
+  fail_unless_equals_string (gst_structure_get_string (FLUSH_AT (f, 0)->done,
+          "overflow"), "shifted");
+  fail_unless_equals_int (t->rec.warnings, 1);
+  problem = rec_problem (&t->rec);
+  fail_unless (strstr (problem, "overflow=fit needs raw audio") != NULL,
+      "%s", problem);
+  g_free (problem);
+
+  g_array_unref (f);
+  t_free (t);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
 static Suite *
 overflow_suite (void)
 {
@@ -456,6 +703,10 @@ overflow_suite (void)
   tcase_add_test (tc, test_overlap_outlasts);
   tcase_add_test (tc, test_max_overflow);
   tcase_add_test (tc, test_clip_encoded);
+  tcase_add_test (tc, test_fit);
+  tcase_add_test (tc, test_fit_clipped);
+  tcase_add_test (tc, test_fit_interrupt);
+  tcase_add_test (tc, test_fit_encoded);
   return s;
 }
 

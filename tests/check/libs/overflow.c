@@ -57,6 +57,31 @@ GST_START_TEST (test_names)
       (INWORLD_OVERFLOW_CLIPPED), "clipped");
   fail_unless_equals_string (inworld_overflow_result_name
       (INWORLD_OVERFLOW_OVERLAPPED), "overlapped");
+  fail_unless_equals_string (inworld_overflow_result_name
+      (INWORLD_OVERFLOW_FITTED), "fitted");
+  fail_unless_equals_string (inworld_overflow_result_name
+      (INWORLD_OVERFLOW_FITTED_CLIPPED), "fitted-clipped");
+}
+
+GST_END_TEST;
+
+/* rate x speech / slot, 5 % more, a hundredth up, at most 1.5 */
+GST_START_TEST (test_fit_rate)
+{
+  /* 600 ms for 500: 1.2 x 1.05 = 1.26 exactly, not 1.27 */
+  fail_unless_equals_float (inworld_overflow_fit_rate (0.0, 600, 500), 1.26);
+  fail_unless_equals_float (inworld_overflow_fit_rate (1.0, 600, 500), 1.26);
+  /* 1.26 x 1.05 = 1.323: up to 1.33 */
+  fail_unless_equals_float (inworld_overflow_fit_rate (1.0, 1260, 1000),
+      1.33);
+  /* from a slower rate */
+  fail_unless_equals_float (inworld_overflow_fit_rate (0.8, 1100, 1000),
+      0.93);
+  /* capped */
+  fail_unless_equals_float (inworld_overflow_fit_rate (1.0, 3600, 400), 1.5);
+  fail_unless_equals_float (inworld_overflow_fit_rate (1.0, 600, 0), 1.5);
+  /* already at the cap: no faster rate */
+  fail_unless (inworld_overflow_fit_rate (1.5, 600, 500) <= 1.5);
 }
 
 GST_END_TEST;
@@ -71,6 +96,7 @@ overflow_suite (void)
   tcase_add_test (tc, test_fade_out);
   tcase_add_test (tc, test_mix);
   tcase_add_test (tc, test_names);
+  tcase_add_test (tc, test_fit_rate);
   return s;
 }
 
