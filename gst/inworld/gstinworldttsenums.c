@@ -161,3 +161,23 @@ gst_inworld_tts_text_segmentation_get_type (void)
 
   return register_enum (&type, "GstInworldTtsTextSegmentation", values);
 }
+
+GType
+gst_inworld_tts_overflow_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_INWORLD_TTS_OVERFLOW_SHIFT, "The next cue waits for the speech to "
+          "end", "shift"},
+    {GST_INWORLD_TTS_OVERFLOW_CLIP, "The speech is cut, with a fade-out, at "
+          "the next cue's start (raw audio)", "clip"},
+    {GST_INWORLD_TTS_OVERFLOW_OVERLAP, "The next cue starts on time, mixed "
+          "over the speech (raw audio)", "overlap"},
+    {GST_INWORLD_TTS_OVERFLOW_FIT, "The speech is spoken again faster to "
+          "fit before the next cue, clipped if it still runs past (raw "
+          "audio)", "fit"},
+    {0, NULL, NULL},
+  };
+
+  return register_enum (&type, "GstInworldTtsOverflow", values);
+}

@@ -195,4 +195,30 @@ typedef enum
   (gst_inworld_tts_text_segmentation_get_type ())
 GType gst_inworld_tts_text_segmentation_get_type (void);
 
+/**
+ * GstInworldTtsOverflow:
+ * @GST_INWORLD_TTS_OVERFLOW_SHIFT: the next cue waits for the speech to end
+ * @GST_INWORLD_TTS_OVERFLOW_CLIP: the speech is cut, with a fade-out, where
+ *   the next cue starts (raw audio)
+ * @GST_INWORLD_TTS_OVERFLOW_OVERLAP: the next cue starts on time and the two
+ *   are mixed (raw audio)
+ * @GST_INWORLD_TTS_OVERFLOW_FIT: the speech is synthesized again with a
+ *   faster speaking rate to fit before the next cue, then clipped if it
+ *   still runs past (raw audio)
+ *
+ * What happens when a cue's speech runs past the next cue's start.
+ *
+ * Since: 0.3
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_OVERFLOW_SHIFT,
+  GST_INWORLD_TTS_OVERFLOW_CLIP,
+  GST_INWORLD_TTS_OVERFLOW_OVERLAP,
+  GST_INWORLD_TTS_OVERFLOW_FIT,
+} GstInworldTtsOverflow;
+
+#define GST_TYPE_INWORLD_TTS_OVERFLOW (gst_inworld_tts_overflow_get_type ())
+GType gst_inworld_tts_overflow_get_type (void);
+
 G_END_DECLS

@@ -112,6 +112,8 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_VOICE_MAP NULL
 #define DEFAULT_CACHE_DIR NULL
 #define DEFAULT_CACHE_SIZE (G_GUINT64_CONSTANT (100) * 1024 * 1024)
+#define DEFAULT_OVERFLOW GST_INWORLD_TTS_OVERFLOW_SHIFT
+#define DEFAULT_MAX_OVERFLOW 0
 
 enum
 {
@@ -148,6 +150,8 @@ enum
   PROP_VOICE_MAP,
   PROP_CACHE_DIR,
   PROP_CACHE_SIZE,
+  PROP_OVERFLOW,
+  PROP_MAX_OVERFLOW,
 };
 
 enum
@@ -353,9 +357,11 @@ speak_full (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
   g_mutex_lock (&self->lock);
   if (self->session) {
     accepted = !self->eos_requested && !self->finished;
-    if (accepted)
+    if (accepted) {
       inworld_session_speak_as (self->session, text, flush, config, start,
           speaker);
+      gst_inworld_tts_src_note_cue (self, start);
+    }
   } else {
     accepted = !self->pending_eos;
     if (accepted) {
@@ -961,6 +967,9 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
   }
   if (cancel_eos)
     self->eos_requested = FALSE;
+  /* the cues dropped no longer end a slot */
+  if (self->cue_starts)
+    g_array_set_size (self->cue_starts, 0);
   running = self->running;
   g_mutex_unlock (&self->lock);
 
@@ -1020,6 +1029,7 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
     if (self->framer)
       inworld_audio_framer_reset (self->framer);
     g_clear_pointer (&self->utterance, inworld_utterance_unref);
+    gst_inworld_tts_overflow_reset (self);
     self->synthesis = 0;
     self->discont = TRUE;
     /* what was queued downstream is gone: speak again from now on */
@@ -1143,6 +1153,8 @@ on_activate (GstInworldTtsSrc * self)
   /* under the lock all along: text pushed meanwhile comes after */
   g_mutex_lock (&self->lock);
   self->session = session;
+  if (self->cue_starts)
+    g_array_set_size (self->cue_starts, 0);
   self->active = TRUE;
   self->running = FALSE;
   self->finished = FALSE;
@@ -1156,12 +1168,15 @@ on_activate (GstInworldTtsSrc * self)
     inworld_session_speak_as (session, turn->text, TRUE,
         g_ptr_array_index (configs, i), i == 0 ? start :
         INWORLD_SESSION_NO_TIME, turn->speaker);
+    if (i == 0)
+      gst_inworld_tts_src_note_cue (self, start);
   }
   /* then what was pushed before the element ran, in order */
   while ((p = g_queue_pop_head (&self->pending))) {
     GST_DEBUG_OBJECT (self, "speaking text pushed before the start");
     inworld_session_speak_as (session, p->text, p->flush, p->config,
         p->start, p->speaker);
+    gst_inworld_tts_src_note_cue (self, p->start);
     pending_text_free (p);
   }
   if (self->pending_eos || (turns && !has_sinkpad)) {
@@ -1747,6 +1762,16 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
     case PROP_VOICE_MAP:
       set_voice_map (self, g_value_get_string (value));
       break;
+    case PROP_OVERFLOW:
+      GST_OBJECT_LOCK (self);
+      self->overflow = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_OVERFLOW:
+      GST_OBJECT_LOCK (self);
+      self->max_overflow = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1857,6 +1882,12 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
     case PROP_VOICE_MAP:
       g_value_set_string (value, self->voice_map_string);
       break;
+    case PROP_OVERFLOW:
+      g_value_set_enum (value, self->overflow);
+      break;
+    case PROP_MAX_OVERFLOW:
+      g_value_set_uint64 (value, self->max_overflow);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1885,6 +1916,8 @@ gst_inworld_tts_src_finalize (GObject * object)
   g_hash_table_unref (self->unknown_speakers);
   g_free (self->sink_speaker);
   g_queue_clear_full (&self->pending, (GDestroyNotify) pending_text_free);
+  if (self->cue_starts)
+    g_array_unref (self->cue_starts);
   if (self->st)
     inworld_soup_thread_release (self->st);
   inworld_session_stats_clear (&self->session_stats);
@@ -1944,6 +1977,10 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   self->voice_map = inworld_voice_map_parse (DEFAULT_VOICE_MAP, NULL);
   self->unknown_speakers = g_hash_table_new_full (g_str_hash, g_str_equal,
       g_free, NULL);
+  self->overflow = DEFAULT_OVERFLOW;
+  self->max_overflow = DEFAULT_MAX_OVERFLOW;
+  self->ovf.slot_end = GST_CLOCK_TIME_NONE;
+  g_queue_init (&self->ovf.held);
 
   g_mutex_init (&self->sink_lock);
   self->sink_tail = g_string_new (NULL);
@@ -2528,6 +2565,52 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           DEFAULT_VOICE_MAP, rw_playing));
 
   /**
+   * GstInworldTtsSrc:overflow:
+   *
+   * What happens when the speech of a timed text (a subtitle cue: its PTS
+   * is when its speech starts) runs past the start of the next one.
+   * `shift`: the next cue waits for the speech to end. `clip`: the speech
+   * is cut where the next cue starts, its last 15 ms faded out, so that
+   * every cue keeps its time. `overlap`: the next cue starts on time and
+   * the two are mixed (S16 samples added, saturating). `fit`: a cue whose
+   * next cue is known is held whole; if it runs past, it is synthesized
+   * again with a faster speaking rate (up to 1.5) and that audio replaces
+   * it, clipped as under `clip` if it still runs past (one more synthesis,
+   * and the held cue is latency: not for live). `clip`, `overlap` and
+   * `fit` need raw audio (audio/x-raw); encoded speech is shifted, with a
+   * warning. Each `inworld-flush-completed` says what was done in its
+   * `overflow` and `overflow-time` fields, and `speaking-rate` after a
+   * retry (docs/subtitles.md).
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_OVERFLOW,
+      g_param_spec_enum ("overflow", "Overflow",
+          "When a cue's speech runs past the next cue's start: shift (the "
+          "next cue waits), clip (cut with a fade-out at the next cue's "
+          "start), overlap (the next cue starts on time, mixed over it) or "
+          "fit (spoken again faster to fit, then clipped); clip, overlap "
+          "and fit need raw audio",
+          GST_TYPE_INWORLD_TTS_OVERFLOW, DEFAULT_OVERFLOW, rw_playing));
+
+  /**
+   * GstInworldTtsSrc:max-overflow:
+   *
+   * How far, in nanoseconds, a cue's speech may run past the next cue's
+   * start before #GstInworldTtsSrc:overflow applies: a shorter overrun
+   * goes out whole and the next cue waits for it, as under `shift`.
+   * Under `clip` and `overlap` the element holds back up to this much
+   * audio past the slot until it knows which.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_OVERFLOW,
+      g_param_spec_uint64 ("max-overflow", "Maximum overflow",
+          "How far (ns) a cue's speech may run past the next cue's start "
+          "before the overflow policy applies; shorter overruns shift the "
+          "next cue", 0, G_MAXUINT64, DEFAULT_MAX_OVERFLOW, rw_playing));
+
+  /**
    * GstInworldTtsSrc::push-text:
    * @src: the element
    * @text: UTF-8 text
@@ -2638,4 +2721,5 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_DELIVERY_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_AUTO_MODE_STRATEGY, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_TEXT_SEGMENTATION, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_OVERFLOW, 0);
 }

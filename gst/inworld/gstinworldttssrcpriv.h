@@ -35,6 +35,7 @@
 #include "inworldsession.h"
 #include "inworldtext.h"
 #include "inworldspeakers.h"
+#include "inworldoverflow.h"
 #include "inworldsoupthread.h"
 
 G_BEGIN_DECLS
@@ -54,6 +55,29 @@ typedef struct
   GstClockTime first_audio_total;
   guint64 first_audio_count;
 } GstInworldTtsStats;
+
+/* The task's side of the overflow policies (gstinworldttsoverflow.c):
+ * what it holds back of the cue under way until it knows whether the
+ * speech ends within its slot. */
+typedef struct
+{
+  GstInworldTtsOverflow policy; /* read when the cue begins */
+  GstClockTime max;             /* max-overflow, read then too */
+  GstClockTime slot_end;        /* the next cue's start, or NONE */
+  GQueue held;                  /* GstBuffer * not pushed yet */
+  InworldOverflowResult decided;        /* NONE: not decided yet */
+  guint64 dropped;              /* clipped samples */
+  GByteArray *spill;            /* overlap: this cue's audio past its slot */
+  GByteArray *tail;             /* overlap: the previous cue's spill, mixed
+                                 * into the audio from `position` on */
+  gboolean warned;              /* encoded audio: said once */
+  gboolean fit_hold;            /* fit: the whole cue is held, so that a
+                                 * faster retry can replace it */
+  gdouble fit_rate;             /* fit: the retry's speakingRate, or 0 */
+  InworldSession *retry;        /* fit: the session of the retry under way
+                                 * (the task's) */
+  GQueue retry_outputs;         /* its InworldOutput *, under qlock */
+} GstInworldTtsOverflowState;
 
 struct _GstInworldTtsSrc
 {
@@ -97,6 +121,8 @@ struct _GstInworldTtsSrc
                                  * was set */
   gchar *cache_dir;             /* NULL: no cache */
   guint64 cache_size;           /* bytes, 0: no limit */
+  GstInworldTtsOverflow overflow;
+  GstClockTime max_overflow;
 
   GMutex control_lock;
 
@@ -112,6 +138,9 @@ struct _GstInworldTtsSrc
                                  * running (NULL, READY), spoken at the
                                  * next activation */
   gboolean pending_eos;         /* end-of-stream asked while not running */
+  GArray *cue_starts;           /* guint64: the starts of the timed text
+                                 * handed to the session and not spoken
+                                 * yet, for the overflow policies */
 
   GMutex qlock;
   GCond qcond;
@@ -162,6 +191,7 @@ struct _GstInworldTtsSrc
   guint late_buffers;           /* live: audio later than PTS + latency */
   GstClockTime late_total;
   guint flushes_completed;
+  GstInworldTtsOverflowState ovf;
 
   /* the stats property, since the element last started: the task counts
    * under the object lock; the counters of the last session under
@@ -196,6 +226,37 @@ void gst_inworld_tts_src_queue_output (InworldOutput * output,
  * one when @new_epoch). */
 gint gst_inworld_tts_src_flush_outputs (GstInworldTtsSrc * self,
     gboolean flushing, gboolean new_epoch);
+
+/* The overflow policies (gstinworldttsoverflow.c), called by the task. */
+/* A timed utterance starting at @start was handed to the session; under
+ * `lock`. */
+void gst_inworld_tts_src_note_cue (GstInworldTtsSrc * self, guint64 start);
+/* A new utterance's audio begins; its gap, if any, is pushed next. */
+void gst_inworld_tts_overflow_begin (GstInworldTtsSrc * self);
+/* Pushes @buf (taken), timed, or holds, cuts or mixes it by the policy. */
+GstFlowReturn gst_inworld_tts_overflow_push (GstInworldTtsSrc * self,
+    GstBuffer * buf);
+/* The utterance ended: what it held goes, `position` is where the next
+ * one may start; *@end is where its audio ends, *@result and *@time what
+ * the policy did and how far the speech ran past its slot. */
+/* Under fit, a cue held whole that ran past its slot is spoken again
+ * faster first: that waits for the retry's audio, or returns
+ * GST_FLOW_FLUSHING when @epoch is interrupted meanwhile. *@rate is the
+ * retry's speakingRate, or 0 when none was made. */
+GstFlowReturn gst_inworld_tts_overflow_end (GstInworldTtsSrc * self,
+    gint epoch, InworldOverflowResult * result, GstClockTime * time,
+    GstClockTime * end, gdouble * rate);
+/* The overlap tail still to be mixed goes out on its own (before a gap,
+ * at the end of the stream). */
+GstFlowReturn gst_inworld_tts_overflow_drain (GstInworldTtsSrc * self);
+/* Drops what is held (an interruption, a new stream). */
+void gst_inworld_tts_overflow_reset (GstInworldTtsSrc * self);
+
+/* What a session needs to start, with the settings in force now (all
+ * copied); clear it with gst_inworld_tts_src_session_start_clear(). */
+void gst_inworld_tts_src_session_start_init (GstInworldTtsSrc * self,
+    InworldProtocolKind kind, InworldSessionStart * start);
+void gst_inworld_tts_src_session_start_clear (InworldSessionStart * start);
 
 /* The URI and protocol to use, from the uri and protocol properties
  * (under the object lock); *uri is newly allocated. */

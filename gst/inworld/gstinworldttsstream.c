@@ -13,6 +13,8 @@
  *
  *  - each utterance's speech starts at max(its requested start, the end
  *    of what was pushed before); the silence between is a GAP event;
+ *    speech running past the next cue's start is shifted, clipped or
+ *    mixed by the overflow property (gstinworldttsoverflow.c);
  *  - within a server synthesis, PTS are exact by sample count from its
  *    start; word timings count from there too;
  *  - live, audio later than PTS + latency is shifted to be just in time,
@@ -409,8 +411,14 @@ gst_inworld_tts_src_renegotiate (GstInworldTtsSrc * self)
 static GstFlowReturn
 change_format (GstInworldTtsSrc * self, const InworldOutput * output)
 {
+  GstFlowReturn ret;
+
   GST_INFO_OBJECT (self, "audio now %s at %d Hz",
       inworld_encoding_to_string (output->encoding), output->sample_rate);
+  /* an overlap's tail is in the old format */
+  ret = gst_inworld_tts_overflow_drain (self);
+  if (ret != GST_FLOW_OK)
+    return ret;
   g_clear_pointer (&self->framer, inworld_audio_framer_free);
   self->wire_encoding = output->encoding;
   self->rate = output->sample_rate;
@@ -456,37 +464,54 @@ open_cache (GstInworldTtsSrc * self)
   return cache;
 }
 
-/* Hands the session what it needs to talk to the server: where, with
- * which key, in which format. */
-static void
-start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
+/* What a session needs to talk to the server: where, with which key, in
+ * which format, with the settings in force now. */
+void
+gst_inworld_tts_src_session_start_init (GstInworldTtsSrc * self,
+    InworldProtocolKind kind, InworldSessionStart * start)
 {
-  InworldSessionStart start = { 0 };
-  InworldConnectionParams *c = &start.connection;
-  InworldSynthConfig *config = gst_inworld_tts_src_read_config (self);
-  gchar *key = gst_inworld_tts_src_resolve_api_key (self, kind);
-  gchar *region, *ca_file, *proxy;
+  InworldConnectionParams *c = &start->connection;
 
+  memset (start, 0, sizeof (*start));
   GST_OBJECT_LOCK (self);
   c->timeout_s = self->timeout;
   c->keepalive_s = self->keepalive;
   c->net.ssl_insecure = !self->ssl_strict;
-  region = g_strdup (self->region);
-  ca_file = g_strdup (self->ssl_ca_file);
-  proxy = g_strdup (self->proxy);
+  c->region = g_strdup (self->region);
+  c->net.ssl_ca_file = g_strdup (self->ssl_ca_file);
+  c->net.proxy = g_strdup (self->proxy);
   GST_OBJECT_UNLOCK (self);
-  c->region = region;
-  c->net.ssl_ca_file = ca_file;
-  c->net.proxy = proxy;
   c->uri = self->uri_in_use;
-  c->api_key = key;
+  c->api_key = gst_inworld_tts_src_resolve_api_key (self, kind);
   c->protocol = kind;
-  start.timeout_s = c->timeout_s;
-  start.encoding = self->wire_encoding;
-  start.sample_rate = self->rate;
-  start.bitrate = self->bitrate_in_use;
-  start.name = GST_OBJECT_NAME (self);
-  start.config = config;
+  start->timeout_s = c->timeout_s;
+  start->encoding = self->wire_encoding;
+  start->sample_rate = self->rate;
+  start->bitrate = self->bitrate_in_use;
+  start->name = GST_OBJECT_NAME (self);
+  start->config = gst_inworld_tts_src_read_config (self);
+}
+
+void
+gst_inworld_tts_src_session_start_clear (InworldSessionStart * start)
+{
+  InworldConnectionParams *c = &start->connection;
+
+  inworld_secret_free ((gchar *) c->api_key);
+  g_free ((gchar *) c->region);
+  g_free ((gchar *) c->net.ssl_ca_file);
+  g_free ((gchar *) c->net.proxy);
+  inworld_synth_config_free ((InworldSynthConfig *) start->config);
+  memset (start, 0, sizeof (*start));
+}
+
+/* Hands the session what it needs to talk to the server. */
+static void
+start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
+{
+  InworldSessionStart start;
+
+  gst_inworld_tts_src_session_start_init (self, kind, &start);
   start.cache = open_cache (self);
   g_mutex_lock (&self->qlock);
   start.epoch = self->epoch;
@@ -513,11 +538,7 @@ start_session (GstInworldTtsSrc * self, InworldProtocolKind kind)
   if (gst_pad_needs_reconfigure (self->srcpad))
     gst_inworld_tts_src_renegotiate (self);
 
-  inworld_secret_free (key);
-  g_free (region);
-  g_free (ca_file);
-  g_free (proxy);
-  inworld_synth_config_free (config);
+  gst_inworld_tts_src_session_start_clear (&start);
 }
 
 static GstFlowReturn
@@ -603,8 +624,12 @@ begin_utterance (GstInworldTtsSrc * self, InworldUtterance * utterance)
     inworld_utterance_unref (self->utterance);
   self->utterance = inworld_utterance_ref (utterance);
   self->synthesis = 0;
+  gst_inworld_tts_overflow_begin (self);
   start = utterance->start == INWORLD_SESSION_NO_TIME ? GST_CLOCK_TIME_NONE
       : utterance->start;
+  /* an overlap's tail still to mix goes out before the silence */
+  if (GST_CLOCK_TIME_IS_VALID (start) && start > self->position)
+    gst_inworld_tts_overflow_drain (self);
   if (GST_CLOCK_TIME_IS_VALID (start) && start > self->position) {
     GST_DEBUG_OBJECT (self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
         GST_TIME_ARGS (self->position), GST_TIME_ARGS (start));
@@ -739,7 +764,7 @@ push_audio (GstInworldTtsSrc * self, gint epoch, GstClockTime received)
         GST_TIME_FORMAT, n, GST_TIME_ARGS (pts));
     if (n > 0)
       count_first_audio (self);
-    ret = gst_pad_push (self->srcpad, buf);
+    ret = gst_inworld_tts_overflow_push (self, buf);
     if (interrupted_since (self, epoch))
       return GST_FLOW_FLUSHING;
   }
@@ -818,16 +843,23 @@ on_synthesis_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
   return ret;
 }
 
-static void
-on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output)
+static GstFlowReturn
+on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
 {
-  GstClockTime end;
+  InworldOverflowResult overflow;
+  GstClockTime end, overflow_time;
+  gdouble fit_rate;
   GstStructure *s;
   GstMessage *msg;
+  GstFlowReturn ret;
 
   /* an utterance without audio still takes its place in the timeline */
   begin_utterance (self, output->utterance);
-  end = self->position;
+  /* what the overflow policy held back goes now */
+  ret = gst_inworld_tts_overflow_end (self, epoch, &overflow, &overflow_time,
+      &end, &fit_rate);
+  if (ret != GST_FLOW_OK || interrupted_since (self, epoch))
+    return ret != GST_FLOW_OK ? ret : GST_FLOW_FLUSHING;
   self->flushes_completed++;
   GST_OBJECT_LOCK (self);
   self->stats.utterances++;
@@ -836,11 +868,16 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output)
       "context-id", G_TYPE_STRING, output->context_id,
       "flush-index", G_TYPE_UINT, output->utterance->index,
       "timestamp", GST_TYPE_CLOCK_TIME, end,
-      "characters", G_TYPE_UINT, output->characters, NULL);
+      "characters", G_TYPE_UINT, output->characters,
+      "overflow", G_TYPE_STRING, inworld_overflow_result_name (overflow),
+      "overflow-time", GST_TYPE_CLOCK_TIME, overflow_time, NULL);
   /* who spoke it, when the text said so (docs/scripts.md) */
   if (output->utterance->speaker)
     gst_structure_set (s, "speaker", G_TYPE_STRING,
         output->utterance->speaker, NULL);
+  /* overflow=fit spoke it again: at which rate */
+  if (fit_rate > 0.0)
+    gst_structure_set (s, "speaking-rate", G_TYPE_DOUBLE, fit_rate, NULL);
   GST_DEBUG_OBJECT (self, "flush completed: %" GST_PTR_FORMAT, s);
 
   msg = gst_message_new_element (GST_OBJECT (self), gst_structure_copy (s));
@@ -853,6 +890,7 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output)
   gst_element_post_message (GST_ELEMENT (self), msg);
   g_clear_pointer (&self->utterance, inworld_utterance_unref);
   self->synthesis = 0;
+  return GST_FLOW_OK;
 }
 
 /* A warning or error of the session, with a details structure an
@@ -946,7 +984,7 @@ handle_output (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
       ret = on_synthesis_end (self, output, epoch);
       break;
     case INWORLD_OUTPUT_UTTERANCE_END:
-      on_utterance_end (self, output);
+      ret = on_utterance_end (self, output, epoch);
       break;
     case INWORLD_OUTPUT_RESTART:
       /* the synthesis under way is spoken again from its start */
@@ -963,7 +1001,9 @@ handle_output (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
       ret = GST_FLOW_ERROR;
       break;
     case INWORLD_OUTPUT_END:
-      ret = GST_FLOW_EOS;
+      ret = gst_inworld_tts_overflow_drain (self);
+      if (ret == GST_FLOW_OK)
+        ret = GST_FLOW_EOS;
       break;
   }
   inworld_output_free (output);
@@ -1038,6 +1078,8 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   g_clear_pointer (&self->framer, inworld_audio_framer_free);
   g_clear_pointer (&self->uri_in_use, g_free);
   g_clear_pointer (&self->utterance, inworld_utterance_unref);
+  gst_inworld_tts_overflow_reset (self);
+  self->ovf.warned = FALSE;
   self->started = FALSE;
   self->segment_sent = FALSE;
   self->segment_time = 0;

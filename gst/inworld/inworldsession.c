@@ -291,6 +291,7 @@ inworld_utterance_unref (InworldUtterance * utterance)
     return;
   g_free (utterance->text);
   g_free (utterance->speaker);
+  inworld_synth_config_free (utterance->config);
   if (u->text)
     g_string_free (u->text, TRUE);
   g_free (u->cache_key);
@@ -2192,6 +2193,7 @@ do_start (InworldSession * session, Op * op)
     if (session->open == NULL) {
       session->open = utterance_new (session, w->start);
       session->open->pub.handed_over = w->handed_over;
+      session->open->pub.config = inworld_synth_config_dup (w->config);
     }
     w->utterance = utt_ref (session->open);
     if (w->type == WORK_TEXT)
@@ -2282,6 +2284,7 @@ do_speak (InworldSession * session, Op * op)
 
       u->pub.handed_over = op->handed_over;
       u->pub.speaker = g_strdup (op->speaker);
+      u->pub.config = inworld_synth_config_dup (op->config);
       work = work_new (WORK_TEXT, u);
       work->text = g_strdup (g_ptr_array_index (pieces, i));
       work->start = u->pub.start;
@@ -2317,6 +2320,7 @@ do_speak (InworldSession * session, Op * op)
     session->open = utterance_new (session, op->start);
     session->open->pub.handed_over = op->handed_over;
     session->open->pub.speaker = g_strdup (op->speaker);
+    session->open->pub.config = inworld_synth_config_dup (op->config);
     g_clear_pointer (&session->open_config, inworld_synth_config_free);
     session->open_config = inworld_synth_config_dup (op->config);
   }

@@ -95,6 +95,9 @@ typedef struct
                                  * time, us), or 0 */
   gchar *speaker;               /* who speaks it (a name of the text,
                                  * inworld_session_speak_as()), or NULL */
+  InworldSynthConfig *config;   /* the settings its first text was handed
+                                 * over with (voice, rate...), or NULL
+                                 * (auto mode) */
 } InworldUtterance;
 
 InworldUtterance *inworld_utterance_ref (InworldUtterance * utterance);
