@@ -95,7 +95,6 @@ gst_inworld_tts_captions_reset (GstInworldTtsSrc * self)
 {
   GstInworldTtsCaptions *c = &self->captions;
 
-  gst_clear_object (&c->started);
   gst_clear_event (&c->segment);
   c->position = 0;
   c->utterance = 0;
@@ -118,16 +117,30 @@ text_pad (GstInworldTtsSrc * self)
 /* The sticky events a new text_src needs: its own stream-start, its caps,
  * and the audio's segment (a segment like the audio's when the audio has
  * sent none yet, FLAC's caps waiting for its first frame). */
-static void
+static gboolean
+has_started (GstPad * pad)
+{
+  GstEvent *event = gst_pad_get_sticky_event (pad, GST_EVENT_STREAM_START, 0);
+
+  if (event == NULL)
+    return FALSE;
+  gst_event_unref (event);
+  return TRUE;
+}
+
+/* FALSE when @pad is not active yet (the task starts when the src pad is
+ * activated, which may be just before text_src is) or any more. */
+static gboolean
 ensure_started (GstInworldTtsSrc * self, GstPad * pad)
 {
   GstInworldTtsCaptions *c = &self->captions;
   gchar *stream_id;
   GstCaps *caps;
 
-  if (c->started == pad)
-    return;
-  gst_object_replace ((GstObject **) & c->started, GST_OBJECT (pad));
+  if (has_started (pad))
+    return TRUE;
+  if (GST_PAD_IS_FLUSHING (pad))
+    return FALSE;
   stream_id = gst_pad_create_stream_id (pad, GST_ELEMENT (self), "text");
   gst_pad_push_event (pad, gst_event_new_stream_start (stream_id));
   g_free (stream_id);
@@ -144,6 +157,7 @@ ensure_started (GstInworldTtsSrc * self, GstPad * pad)
   gst_pad_push_event (pad, gst_event_ref (c->segment));
   GST_DEBUG_OBJECT (pad, "started, captions from %" GST_TIME_FORMAT,
       GST_TIME_ARGS (c->position));
+  return has_started (pad);
 }
 
 void
@@ -160,12 +174,12 @@ gst_inworld_tts_captions_push_event (GstInworldTtsSrc * self, GstEvent * event)
   if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START
       || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
     /* a pad not started has nothing to flush */
-    if (c->started == pad)
+    if (has_started (pad))
       gst_pad_push_event (pad, gst_event_ref (event));
-  } else if (c->started != pad) {
+  } else if (!has_started (pad)) {
     /* its segment is the one just stored */
-    ensure_started (self, pad);
-    if (GST_EVENT_TYPE (event) != GST_EVENT_SEGMENT)
+    if (ensure_started (self, pad)
+        && GST_EVENT_TYPE (event) != GST_EVENT_SEGMENT)
       gst_pad_push_event (pad, gst_event_ref (event));
   } else {
     gst_pad_push_event (pad, gst_event_ref (event));
@@ -196,7 +210,8 @@ gap_to (GstInworldTtsSrc * self, GstPad * pad, GstClockTime end,
 {
   GstInworldTtsCaptions *c = &self->captions;
 
-  ensure_started (self, pad);
+  if (!ensure_started (self, pad))
+    return;
   if (end > c->position) {
     GST_LOG_OBJECT (pad, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
         GST_TIME_ARGS (c->position), GST_TIME_ARGS (end));
@@ -259,6 +274,8 @@ push_caption (GstInworldTtsSrc * self, GstPad * pad, const gchar * text,
   gsize len = strlen (text);
   GstBuffer *buf;
 
+  if (!ensure_started (self, pad))
+    return GST_FLOW_OK;
   gap_to (self, pad, start, FALSE);
   /* never behind what text_src covered already (timings that overlap) */
   start = MAX (start, c->position);

@@ -59,8 +59,6 @@ typedef struct
  * task's state, also touched by an interruption with the task paused. */
 typedef struct
 {
-  GstPad *started;              /* the pad that has had its stream-start
-                                 * and caps (a ref), or NULL */
   GstEvent *segment;            /* the audio pad's last segment, or NULL */
   GstClockTime position;        /* end of what text_src covers */
   guint utterance;              /* the utterance of first_audio */
