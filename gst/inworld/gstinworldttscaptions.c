@@ -205,8 +205,7 @@ gst_inworld_tts_captions_restart (GstInworldTtsSrc * self)
  * duration even when it covers that already (live: lets a sink complete
  * its change to PLAYING, as the audio's does). */
 static void
-gap_to (GstInworldTtsSrc * self, GstPad * pad, GstClockTime end,
-    gboolean zero)
+gap_to (GstInworldTtsSrc * self, GstPad * pad, GstClockTime end, gboolean zero)
 {
   GstInworldTtsCaptions *c = &self->captions;
 
