@@ -181,3 +181,17 @@ gst_inworld_tts_overflow_get_type (void)
 
   return register_enum (&type, "GstInworldTtsOverflow", values);
 }
+
+GType
+gst_inworld_tts_caption_unit_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_INWORLD_TTS_CAPTION_UNIT_WORD, "One caption per word", "word"},
+    {GST_INWORLD_TTS_CAPTION_UNIT_UTTERANCE,
+        "One caption per utterance, its whole text", "utterance"},
+    {0, NULL, NULL},
+  };
+
+  return register_enum (&type, "GstInworldTtsCaptionUnit", values);
+}

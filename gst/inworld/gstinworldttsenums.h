@@ -221,4 +221,24 @@ typedef enum
 #define GST_TYPE_INWORLD_TTS_OVERFLOW (gst_inworld_tts_overflow_get_type ())
 GType gst_inworld_tts_overflow_get_type (void);
 
+/**
+ * GstInworldTtsCaptionUnit:
+ * @GST_INWORLD_TTS_CAPTION_UNIT_WORD: one caption buffer per spoken word
+ * @GST_INWORLD_TTS_CAPTION_UNIT_UTTERANCE: one caption buffer per
+ *   utterance, its whole text
+ *
+ * What one buffer of the `text_src` pad holds.
+ *
+ * Since: 0.3
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_CAPTION_UNIT_WORD,
+  GST_INWORLD_TTS_CAPTION_UNIT_UTTERANCE,
+} GstInworldTtsCaptionUnit;
+
+#define GST_TYPE_INWORLD_TTS_CAPTION_UNIT \
+  (gst_inworld_tts_caption_unit_get_type ())
+GType gst_inworld_tts_caption_unit_get_type (void);
+
 G_END_DECLS

@@ -114,6 +114,7 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_CACHE_SIZE (G_GUINT64_CONSTANT (100) * 1024 * 1024)
 #define DEFAULT_OVERFLOW GST_INWORLD_TTS_OVERFLOW_SHIFT
 #define DEFAULT_MAX_OVERFLOW 0
+#define DEFAULT_CAPTION_UNIT GST_INWORLD_TTS_CAPTION_UNIT_WORD
 
 enum
 {
@@ -152,6 +153,7 @@ enum
   PROP_CACHE_SIZE,
   PROP_OVERFLOW,
   PROP_MAX_OVERFLOW,
+  PROP_CAPTION_UNIT,
 };
 
 enum
@@ -176,6 +178,12 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_REQUEST,
     GST_STATIC_CAPS ("text/x-raw, format = (string) { utf8, pango-markup }"));
 
+static GstStaticPadTemplate text_src_template =
+GST_STATIC_PAD_TEMPLATE ("text_src",
+    GST_PAD_SRC,
+    GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("text/x-raw, format = (string) utf8"));
+
 #define gst_inworld_tts_src_parent_class parent_class
 G_DEFINE_TYPE (GstInworldTtsSrc, gst_inworld_tts_src, GST_TYPE_ELEMENT);
 
@@ -183,6 +191,8 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (inworldttssrc, "inworldttssrc",
     GST_RANK_NONE, GST_TYPE_INWORLD_TTS_SRC,
     GST_DEBUG_CATEGORY_INIT (gst_inworld_tts_src_debug, "inworldttssrc", 0,
         "Inworld text-to-speech source");
+    GST_DEBUG_CATEGORY_INIT (gst_inworld_tts_captions_debug,
+        "inworldcaptions", 0, "Captions of inworldttssrc (text_src pad)");
     inworld_debug_init ());
 
 /* ------------------------------------------------------------------------
@@ -285,6 +295,9 @@ gst_inworld_tts_src_read_config (GstInworldTtsSrc * self)
       INWORLD_AUTO_MODE_STRATEGY_SENTENCE_BOUNDARY :
       INWORLD_AUTO_MODE_STRATEGY_UNSET;
   config.timestamp_type = timestamp_types[self->timestamp_type];
+  /* captions need word timings, whether or not messages are wanted */
+  if (self->textpad && config.timestamp_type == INWORLD_TIMESTAMP_NONE)
+    config.timestamp_type = INWORLD_TIMESTAMP_WORD;
   config.timestamp_transport = transports[self->timestamp_transport];
   config.text_normalization = normalizations[self->text_normalization];
   config.delivery_mode = delivery_modes[self->delivery_mode];
@@ -893,6 +906,8 @@ gst_inworld_tts_src_request_new_pad (GstElement * element,
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (element);
   GstPad *pad;
 
+  if (templ->direction == GST_PAD_SRC)
+    return gst_inworld_tts_captions_request_pad (self, templ);
   pad = gst_pad_new_from_template (templ, "sink");
   gst_pad_set_chain_function (pad,
       GST_DEBUG_FUNCPTR (gst_inworld_tts_src_sink_chain));
@@ -925,6 +940,8 @@ gst_inworld_tts_src_release_pad (GstElement * element, GstPad * pad)
 {
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (element);
 
+  if (gst_inworld_tts_captions_release_pad (self, pad))
+    return;
   /* waits for a chain or event function in progress */
   gst_pad_set_active (pad, FALSE);
   GST_OBJECT_LOCK (self);
@@ -985,6 +1002,7 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
   event = gst_event_new_flush_start ();
   if (seek)
     gst_event_set_seqnum (event, seek->seqnum);
+  gst_inworld_tts_captions_push_event (self, event);
   gst_pad_push_event (self->srcpad, event);
   epoch = gst_inworld_tts_src_flush_outputs (self, TRUE, TRUE);
   gst_pad_pause_task (self->srcpad);
@@ -993,6 +1011,7 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
   event = gst_event_new_flush_stop (seek != NULL);
   if (seek)
     gst_event_set_seqnum (event, seek->seqnum);
+  gst_inworld_tts_captions_push_event (self, event);
   gst_pad_push_event (self->srcpad, event);
 
   /* the task is paused: its state is ours for a moment */
@@ -1024,6 +1043,7 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
       event = gst_event_new_segment (&segment);
       if (seek)
         gst_event_set_seqnum (event, seek->seqnum);
+      gst_inworld_tts_captions_push_event (self, event);
       gst_pad_push_event (self->srcpad, event);
     }
     if (self->framer)
@@ -1035,6 +1055,7 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
     /* what was queued downstream is gone: speak again from now on */
     if (GST_CLOCK_TIME_IS_VALID (now) && now < self->position)
       self->position = now;
+    gst_inworld_tts_captions_restart (self);
     GST_INFO_OBJECT (self, "interrupted; speech resumes at %" GST_TIME_FORMAT,
         GST_TIME_ARGS (self->position));
   }
@@ -1772,6 +1793,11 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       self->max_overflow = g_value_get_uint64 (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_CAPTION_UNIT:
+      GST_OBJECT_LOCK (self);
+      self->caption_unit = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1888,6 +1914,9 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
     case PROP_MAX_OVERFLOW:
       g_value_set_uint64 (value, self->max_overflow);
       break;
+    case PROP_CAPTION_UNIT:
+      g_value_set_enum (value, self->caption_unit);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1901,6 +1930,7 @@ gst_inworld_tts_src_finalize (GObject * object)
   GstInworldTtsSrc *self = GST_INWORLD_TTS_SRC (object);
 
   gst_inworld_tts_src_reset_stream (self);
+  gst_inworld_tts_captions_finalize (self);
   g_free (self->text);
   inworld_secret_free (self->api_key);
   g_free (self->uri);
@@ -1981,6 +2011,8 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   self->max_overflow = DEFAULT_MAX_OVERFLOW;
   self->ovf.slot_end = GST_CLOCK_TIME_NONE;
   g_queue_init (&self->ovf.held);
+  self->caption_unit = DEFAULT_CAPTION_UNIT;
+  gst_inworld_tts_captions_init (self);
 
   g_mutex_init (&self->sink_lock);
   self->sink_tail = g_string_new (NULL);
@@ -2611,6 +2643,27 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           "next cue", 0, G_MAXUINT64, DEFAULT_MAX_OVERFLOW, rw_playing));
 
   /**
+   * GstInworldTtsSrc:caption-unit:
+   *
+   * What one buffer of the `text_src` request pad holds: `word`, one
+   * buffer per spoken word, its text with PTS and duration from the
+   * server's word timings on the audio's timeline (the times of the
+   * `inworld-word-timing` messages); `utterance`, one buffer per
+   * utterance, its whole text, from its first audio to its end (the
+   * `timestamp` of its `inworld-flush-completed`), pushed once the
+   * utterance is spoken. Changed while playing, it applies to the next
+   * caption.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_CAPTION_UNIT,
+      g_param_spec_enum ("caption-unit", "Caption unit",
+          "What one buffer of the text_src pad holds: one word, or the "
+          "whole text of an utterance",
+          GST_TYPE_INWORLD_TTS_CAPTION_UNIT, DEFAULT_CAPTION_UNIT,
+          rw_playing));
+
+  /**
    * GstInworldTtsSrc::push-text:
    * @src: the element
    * @text: UTF-8 text
@@ -2699,6 +2752,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class,
+      &text_src_template);
   element_class->request_new_pad =
       GST_DEBUG_FUNCPTR (gst_inworld_tts_src_request_new_pad);
   element_class->release_pad =
@@ -2722,4 +2777,5 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_AUTO_MODE_STRATEGY, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_TEXT_SEGMENTATION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_OVERFLOW, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_CAPTION_UNIT, 0);
 }

@@ -31,6 +31,7 @@
 #pragma once
 
 #include "gstinworldttssrc.h"
+#include "gstinworldttsenums.h"
 #include "inworldaudio.h"
 #include "inworldsession.h"
 #include "inworldtext.h"
@@ -78,6 +79,17 @@ typedef struct
                                  * (the task's) */
   GQueue retry_outputs;         /* its InworldOutput *, under qlock */
 } GstInworldTtsOverflowState;
+/* The captions of the text_src pad (gstinworldttscaptions.c): the src
+ * task's state, also touched by an interruption with the task paused. */
+typedef struct
+{
+  GstEvent *segment;            /* the audio pad's last segment, or NULL */
+  GstClockTime position;        /* end of what text_src covers */
+  guint utterance;              /* the utterance of first_audio */
+  GstClockTime first_audio;     /* PTS of its first audio, or NONE */
+  GString *word;                /* character timings: the word gathered */
+  GstClockTime word_start, word_end;
+} GstInworldTtsCaptions;
 
 struct _GstInworldTtsSrc
 {
@@ -85,6 +97,7 @@ struct _GstInworldTtsSrc
 
   GstPad *srcpad;
   GstPad *sinkpad;              /* the request pad or NULL; object lock */
+  GstPad *textpad;              /* text_src or NULL; object lock */
 
   /* properties, under the object lock */
   gchar *text;
@@ -123,6 +136,7 @@ struct _GstInworldTtsSrc
   guint64 cache_size;           /* bytes, 0: no limit */
   GstInworldTtsOverflow overflow;
   GstClockTime max_overflow;
+  GstInworldTtsCaptionUnit caption_unit;
 
   GMutex control_lock;
 
@@ -192,6 +206,7 @@ struct _GstInworldTtsSrc
   GstClockTime late_total;
   guint flushes_completed;
   GstInworldTtsOverflowState ovf;
+  GstInworldTtsCaptions captions;
 
   /* the stats property, since the element last started: the task counts
    * under the object lock; the counters of the last session under
@@ -269,5 +284,43 @@ gchar *gst_inworld_tts_src_resolve_api_key (GstInworldTtsSrc * self,
 /* The synthesis settings of the properties now (owned strings). */
 InworldSynthConfig *gst_inworld_tts_src_read_config (GstInworldTtsSrc *
     self);
+
+/* Captions (gstinworldttscaptions.c): the request pad text_src, fed by
+ * the src task through the hooks below. Each hook does nothing when there
+ * is no text_src pad. The task pushes both pads, as a demuxer does: each
+ * branch needs its own queue when downstream joins them (a muxer,
+ * textoverlay). */
+GST_DEBUG_CATEGORY_EXTERN (gst_inworld_tts_captions_debug);
+
+void gst_inworld_tts_captions_init (GstInworldTtsSrc * self);
+void gst_inworld_tts_captions_finalize (GstInworldTtsSrc * self);
+/* The text_src pad (at most one), or NULL. */
+GstPad *gst_inworld_tts_captions_request_pad (GstInworldTtsSrc * self,
+    GstPadTemplate * templ);
+/* TRUE if @pad was text_src (it is released). */
+gboolean gst_inworld_tts_captions_release_pad (GstInworldTtsSrc * self,
+    GstPad * pad);
+/* The stream starts again (the task is stopped). */
+void gst_inworld_tts_captions_reset (GstInworldTtsSrc * self);
+/* @event (a segment, flush or EOS), about to go out of the src pad, goes
+ * out of text_src too (not taken). */
+void gst_inworld_tts_captions_push_event (GstInworldTtsSrc * self,
+    GstEvent * event);
+/* After an interruption (the task paused): the captions go on from the
+ * audio's position. */
+void gst_inworld_tts_captions_restart (GstInworldTtsSrc * self);
+/* The audio pad got a GAP event. */
+void gst_inworld_tts_captions_gap (GstInworldTtsSrc * self,
+    GstClockTime start, GstClockTime duration);
+/* Audio of self->utterance goes out at @pts. */
+void gst_inworld_tts_captions_audio (GstInworldTtsSrc * self,
+    GstClockTime pts);
+/* A word (or character) timing on the audio's timeline. */
+GstFlowReturn gst_inworld_tts_captions_timing (GstInworldTtsSrc * self,
+    const gchar * token, gboolean character, GstClockTime start,
+    GstClockTime end);
+/* @utterance is spoken; its audio ends at @end. */
+GstFlowReturn gst_inworld_tts_captions_utterance_end (GstInworldTtsSrc *
+    self, InworldUtterance * utterance, GstClockTime end);
 
 G_END_DECLS

@@ -272,9 +272,13 @@ push_segment (GstInworldTtsSrc * self)
 {
   GstSegment segment;
 
+  GstEvent *event;
+
   gst_segment_init (&segment, GST_FORMAT_TIME);
   segment.time = self->segment_time;
-  gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+  event = gst_event_new_segment (&segment);
+  gst_inworld_tts_captions_push_event (self, event);
+  gst_pad_push_event (self->srcpad, event);
   self->segment_sent = TRUE;
 }
 
@@ -548,8 +552,14 @@ start_stream (GstInworldTtsSrc * self)
   gchar *stream_id;
   InworldProtocolKind kind;
   gboolean ok;
+  guint src_pads;
 
-  stream_id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), NULL);
+  /* with text_src the element has two streams, each needs an id */
+  GST_OBJECT_LOCK (self);
+  src_pads = GST_ELEMENT (self)->numsrcpads;
+  GST_OBJECT_UNLOCK (self);
+  stream_id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self),
+      src_pads > 1 ? "audio" : NULL);
   gst_pad_push_event (self->srcpad, gst_event_new_stream_start (stream_id));
   g_free (stream_id);
 
@@ -594,9 +604,11 @@ start_stream (GstInworldTtsSrc * self)
     self->position = GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
     /* sinks and mixers complete their change to PLAYING on data: with
      * nothing to say yet, a gap lets them */
-    if (self->segment_sent)
+    if (self->segment_sent) {
+      gst_inworld_tts_captions_gap (self, self->position, 0);
       gst_pad_push_event (self->srcpad, gst_event_new_gap (self->position,
               0));
+    }
   }
 
   self->started = TRUE;
@@ -633,9 +645,12 @@ begin_utterance (GstInworldTtsSrc * self, InworldUtterance * utterance)
   if (GST_CLOCK_TIME_IS_VALID (start) && start > self->position) {
     GST_DEBUG_OBJECT (self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
         GST_TIME_ARGS (self->position), GST_TIME_ARGS (start));
-    if (self->segment_sent)
+    if (self->segment_sent) {
+      gst_inworld_tts_captions_gap (self, self->position,
+          start - self->position);
       gst_pad_push_event (self->srcpad, gst_event_new_gap (self->position,
               start - self->position));
+    }
     self->position = start;
   }
 }
@@ -762,8 +777,10 @@ push_audio (GstInworldTtsSrc * self, gint epoch, GstClockTime received)
     self->position = pts + GST_BUFFER_DURATION (buf);
     GST_LOG_OBJECT (self, "pushing %" G_GUINT64_FORMAT " samples at %"
         GST_TIME_FORMAT, n, GST_TIME_ARGS (pts));
-    if (n > 0)
+    if (n > 0) {
       count_first_audio (self);
+      gst_inworld_tts_captions_audio (self, pts);
+    }
     ret = gst_inworld_tts_overflow_push (self, buf);
     if (interrupted_since (self, epoch))
       return GST_FLOW_FLUSHING;
@@ -799,18 +816,30 @@ on_audio (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
   return push_audio (self, epoch, output->received);
 }
 
-static void
+/* The timings on the output timeline: inworld-word-timing messages when
+ * the timestamp-type property asks for them, captions when there is a
+ * text_src pad (which asks for word timings itself). */
+static GstFlowReturn
 post_timings (GstInworldTtsSrc * self, InworldOutput * output)
 {
   const InworldTimings *timings = output->timings;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gboolean messages;
 
+  GST_OBJECT_LOCK (self);
+  messages = self->timestamp_type != GST_INWORLD_TTS_TIMESTAMP_NONE;
+  GST_OBJECT_UNLOCK (self);
   begin_synthesis (self, output);
-  for (guint i = 0; i < timings->n; i++) {
+  for (guint i = 0; i < timings->n && ret == GST_FLOW_OK; i++) {
     GstClockTime start = self->synth_base + (GstClockTime) (MAX (0.0,
             timings->start[i]) * GST_SECOND + 0.5);
     GstClockTime end = self->synth_base + (GstClockTime) (MAX (0.0,
             timings->end[i]) * GST_SECOND + 0.5);
 
+    ret = gst_inworld_tts_captions_timing (self, timings->tokens[i],
+        timings->characters, start, MAX (start, end));
+    if (!messages)
+      continue;
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_element (GST_OBJECT (self),
             gst_structure_new (GST_INWORLD_WORD_TIMING,
@@ -822,6 +851,7 @@ post_timings (GstInworldTtsSrc * self, InworldOutput * output)
                 output->utterance->index : self->flushes_completed + 1,
                 NULL)));
   }
+  return ret;
 }
 
 /* A server synthesis ended: the frames it completes only now (FLAC's
@@ -888,9 +918,10 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
   gst_pad_push_event (self->srcpad,
       gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s));
   gst_element_post_message (GST_ELEMENT (self), msg);
+  ret = gst_inworld_tts_captions_utterance_end (self, output->utterance, end);
   g_clear_pointer (&self->utterance, inworld_utterance_unref);
   self->synthesis = 0;
-  return GST_FLOW_OK;
+  return ret;
 }
 
 /* A warning or error of the session, with a details structure an
@@ -978,7 +1009,7 @@ handle_output (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
       ret = on_audio (self, output, epoch);
       break;
     case INWORLD_OUTPUT_TIMINGS:
-      post_timings (self, output);
+      ret = post_timings (self, output);
       break;
     case INWORLD_OUTPUT_SYNTHESIS_END:
       ret = on_synthesis_end (self, output, epoch);
@@ -1069,7 +1100,12 @@ pause:
      * GstBaseSrc does, rather than end silently */
     GST_ELEMENT_FLOW_ERROR (self, ret);
   }
-  gst_pad_push_event (pad, gst_event_new_eos ());
+  {
+    GstEvent *eos = gst_event_new_eos ();
+
+    gst_inworld_tts_captions_push_event (self, eos);
+    gst_pad_push_event (pad, eos);
+  }
 }
 
 void
@@ -1093,6 +1129,7 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   self->late_buffers = 0;
   self->late_total = 0;
   self->flushes_completed = 0;
+  gst_inworld_tts_captions_reset (self);
   g_rec_mutex_lock (&self->format_lock);
   self->negotiated = FALSE;
   g_rec_mutex_unlock (&self->format_lock);
