@@ -107,6 +107,7 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_PROXY NULL
 #define DEFAULT_KEEPALIVE 60
 #define DEFAULT_TEXT_SEGMENTATION GST_INWORLD_TTS_TEXT_SEGMENTATION_AUTO
+#define DEFAULT_INTERRUPT_MODE GST_INWORLD_TTS_INTERRUPT_MODE_FLUSH
 
 enum
 {
@@ -140,6 +141,7 @@ enum
   PROP_MAX_BUFFER_DELAY,
   PROP_STATS,
   PROP_TEXT_SEGMENTATION,
+  PROP_INTERRUPT_MODE,
 };
 
 enum
@@ -342,8 +344,10 @@ speak (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
   g_mutex_lock (&self->lock);
   if (self->session) {
     accepted = !self->eos_requested && !self->finished;
-    if (accepted)
+    if (accepted) {
       inworld_session_speak (self->session, text, flush, config, start);
+      gst_inworld_tts_heard_add_text (self->heard, text);
+    }
   } else {
     accepted = !self->pending_eos;
     if (accepted) {
@@ -770,31 +774,148 @@ gst_inworld_tts_src_release_pad (GstElement * element, GstPad * pad)
  * Interruptions: gstqueue's flush discipline
  * ------------------------------------------------------------------------ */
 
-/* Stops the speech now: FLUSH_START downstream (a push in progress
- * returns), the output queue flushed, the task paused, the session told
- * (it drops the text and the context, and tags what follows with a new
- * epoch), FLUSH_STOP, the task restarted. Serialized with pad activation
- * by control_lock, so a restart never sees half of it. With @seek, the
- * flush is that seek's: its seqnum, the running time reset downstream, and
- * the timeline starting again at 0 (at the seek's stream time). */
+/* What was heard and what not (gstinworldttsheard.c), the session told
+ * to drop the rest: under `lock`, so that text pushed meanwhile is either
+ * in the report and dropped, or after both. */
+static GstStructure *
+interrupt_session (GstInworldTtsSrc * self, gint epoch, gboolean cancel_eos,
+    GstClockTime horizon, gboolean by_clock, gboolean cut)
+{
+  GstStructure *report;
+
+  g_mutex_lock (&self->lock);
+  report = gst_inworld_tts_heard_cut (self->heard, horizon, by_clock, NULL,
+      cut ? "cut" : "flush");
+  inworld_session_interrupt (self->session, epoch, cancel_eos);
+  g_mutex_unlock (&self->lock);
+  return report;
+}
+
+/* The message goes once no lock is held: a synchronous bus handler may
+ * interrupt again. */
+static void
+post_interrupted (GstInworldTtsSrc * self, GstStructure * report,
+    gboolean post)
+{
+  if (report == NULL)
+    return;
+  if (!post) {
+    gst_structure_free (report);
+    return;
+  }
+  GST_INFO_OBJECT (self, "interrupted: %" GST_PTR_FORMAT, report);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), report));
+}
+
+/* interrupt-mode=cut, the task paused: the speech goes on from where the
+ * pushed audio ended, with a discontinuity and no flush, so timestamps
+ * never go back. */
+static void
+cut_stream (GstInworldTtsSrc * self)
+{
+  if (self->framer)
+    inworld_audio_framer_reset (self->framer);
+  g_clear_pointer (&self->utterance, inworld_utterance_unref);
+  self->synthesis = 0;
+  self->discont = TRUE;
+  GST_INFO_OBJECT (self, "cut; speech resumes at %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (self->position));
+}
+
+/* interrupt-mode=flush, the task paused and downstream flushed: a new
+ * segment, and the speech goes on from now (or the seek's start). */
+static void
+flush_stream (GstInworldTtsSrc * self, const SeekFlush * seek)
+{
+  GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
+      (self));
+  GstEvent *event;
+
+  if (seek) {
+    /* a new timeline, from running time 0 */
+    self->position = 0;
+    now = GST_CLOCK_TIME_NONE;
+    if (GST_CLOCK_TIME_IS_VALID (seek->time))
+      self->segment_time = seek->time;
+  }
+  if (self->segment_sent) {
+    GstSegment segment;
+
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    segment.time = self->segment_time;
+    event = gst_event_new_segment (&segment);
+    if (seek)
+      gst_event_set_seqnum (event, seek->seqnum);
+    gst_pad_push_event (self->srcpad, event);
+  }
+  if (self->framer)
+    inworld_audio_framer_reset (self->framer);
+  g_clear_pointer (&self->utterance, inworld_utterance_unref);
+  self->synthesis = 0;
+  self->discont = TRUE;
+  /* what was queued downstream is gone: speak again from now on */
+  if (GST_CLOCK_TIME_IS_VALID (now) && now < self->position)
+    self->position = now;
+  GST_INFO_OBJECT (self, "interrupted; speech resumes at %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (self->position));
+}
+
+/* Text kept before the start, all of it, for the report. */
+static gchar *
+pending_text (GstInworldTtsSrc * self)
+{
+  GString *all = g_string_new (NULL);
+
+  for (GList * l = self->pending.head; l; l = l->next)
+    g_string_append (all, ((InworldPendingText *) l->data)->text);
+  return g_string_free (all, FALSE);
+}
+
+/* Stops the speech now, with gstqueue's flush discipline: the output
+ * queue flushed (a wait of the task returns), the task paused, the
+ * session told (it drops the text and the context, and tags what follows
+ * with a new epoch), the task restarted. In flush mode FLUSH_START goes
+ * downstream first (a push in progress returns) and FLUSH_STOP before the
+ * restart; in cut mode nothing is flushed downstream: the pause waits for
+ * the push in progress. Serialized with pad activation by control_lock, so
+ * a restart never sees half of it. With @seek (always a flush), the flush
+ * is that seek's: its seqnum, the running time reset downstream, and the
+ * timeline starting again at 0 (at the seek's stream time). The signal's
+ * interruptions (not @cancel_eos: not a flush from upstream) post
+ * inworld-interrupted. */
 static void
 interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
     const SeekFlush * seek)
 {
-  gboolean running;
+  GstStructure *report = NULL;
+  GstClockTime horizon;
+  gboolean running, by_clock, cut;
   gint epoch;
   GstEvent *event;
+
+  GST_OBJECT_LOCK (self);
+  /* a flush from upstream (@cancel_eos) is a flush downstream too */
+  cut = seek == NULL && !cancel_eos && self->interrupt_mode ==
+      GST_INWORLD_TTS_INTERRUPT_MODE_CUT;
+  GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->control_lock);
   g_mutex_lock (&self->lock);
   if (!self->active && self->pending.length) {
+    gchar *pending = pending_text (self);
+
     GST_INFO_OBJECT (self, "interrupted before the start: %u text(s) "
         "dropped", self->pending.length);
+    report = gst_inworld_tts_heard_cut (self->heard, GST_CLOCK_TIME_NONE,
+        FALSE, pending, cut ? "cut" : "flush");
+    g_free (pending);
     g_queue_clear_full (&self->pending, (GDestroyNotify) pending_text_free);
   }
   if (!self->active || self->finished) {
     g_mutex_unlock (&self->lock);
     g_mutex_unlock (&self->control_lock);
+    post_interrupted (self, report, !cancel_eos);
     return;
   }
   if (cancel_eos)
@@ -805,71 +926,62 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
   if (!running) {
     /* nothing went downstream yet: only the queued text goes */
     epoch = gst_inworld_tts_src_flush_outputs (self, FALSE, TRUE);
-    inworld_session_interrupt (self->session, epoch, cancel_eos);
+    report = interrupt_session (self, epoch, cancel_eos, GST_CLOCK_TIME_NONE,
+        FALSE, cut);
     g_mutex_unlock (&self->control_lock);
+    post_interrupted (self, report, !cancel_eos);
     return;
   }
 
-  GST_INFO_OBJECT (self, "interrupting the speech%s", seek ? " (seek)" : "");
-  event = gst_event_new_flush_start ();
-  if (seek)
-    gst_event_set_seqnum (event, seek->seqnum);
-  gst_pad_push_event (self->srcpad, event);
+  GST_INFO_OBJECT (self, "interrupting the speech%s", seek ? " (seek)" :
+      cut ? " (cut)" : "");
+  /* what a syncing sink has played, judged before its queue goes */
+  horizon = gst_inworld_tts_heard_horizon (self, GST_CLOCK_TIME_NONE,
+      &by_clock);
+  if (!cut) {
+    event = gst_event_new_flush_start ();
+    if (seek)
+      gst_event_set_seqnum (event, seek->seqnum);
+    gst_pad_push_event (self->srcpad, event);
+  }
   epoch = gst_inworld_tts_src_flush_outputs (self, TRUE, TRUE);
   gst_pad_pause_task (self->srcpad);
 
-  inworld_session_interrupt (self->session, epoch, cancel_eos);
-  event = gst_event_new_flush_stop (seek != NULL);
-  if (seek)
-    gst_event_set_seqnum (event, seek->seqnum);
-  gst_pad_push_event (self->srcpad, event);
+  /* the task is paused: its state is ours for a moment. Everything it
+   * pushed plays when nothing is flushed, else what the clock says. */
+  if (cut || !by_clock) {
+    horizon = self->position;
+    by_clock = FALSE;
+  } else {
+    horizon = MIN (horizon, self->position);
+  }
+  report = interrupt_session (self, epoch, cancel_eos, horizon, by_clock, cut);
+  if (!cut) {
+    event = gst_event_new_flush_stop (seek != NULL);
+    if (seek)
+      gst_event_set_seqnum (event, seek->seqnum);
+    gst_pad_push_event (self->srcpad, event);
+  }
 
-  /* the task is paused: its state is ours for a moment */
   g_mutex_lock (&self->lock);
   if (self->finished) {
     /* it ended (EOS, error) just before the pause */
     g_mutex_unlock (&self->lock);
     gst_inworld_tts_src_flush_outputs (self, FALSE, FALSE);
     g_mutex_unlock (&self->control_lock);
+    post_interrupted (self, report, !cancel_eos);
     return;
   }
   g_mutex_unlock (&self->lock);
-  {
-    GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
-        (self));
-
-    if (seek) {
-      /* a new timeline, from running time 0 */
-      self->position = 0;
-      now = GST_CLOCK_TIME_NONE;
-      if (GST_CLOCK_TIME_IS_VALID (seek->time))
-        self->segment_time = seek->time;
-    }
-    if (self->segment_sent) {
-      GstSegment segment;
-
-      gst_segment_init (&segment, GST_FORMAT_TIME);
-      segment.time = self->segment_time;
-      event = gst_event_new_segment (&segment);
-      if (seek)
-        gst_event_set_seqnum (event, seek->seqnum);
-      gst_pad_push_event (self->srcpad, event);
-    }
-    if (self->framer)
-      inworld_audio_framer_reset (self->framer);
-    g_clear_pointer (&self->utterance, inworld_utterance_unref);
-    self->synthesis = 0;
-    self->discont = TRUE;
-    /* what was queued downstream is gone: speak again from now on */
-    if (GST_CLOCK_TIME_IS_VALID (now) && now < self->position)
-      self->position = now;
-    GST_INFO_OBJECT (self, "interrupted; speech resumes at %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (self->position));
-  }
+  if (cut)
+    cut_stream (self);
+  else
+    flush_stream (self, seek);
   gst_inworld_tts_src_flush_outputs (self, FALSE, FALSE);
   gst_pad_start_task (self->srcpad, (GstTaskFunction) gst_inworld_tts_src_loop,
       self->srcpad, NULL);
   g_mutex_unlock (&self->control_lock);
+  post_interrupted (self, report, !cancel_eos);
 }
 
 static void
@@ -968,6 +1080,9 @@ on_activate (GstInworldTtsSrc * self)
 
   /* under the lock all along: text pushed meanwhile comes after */
   g_mutex_lock (&self->lock);
+  /* a new session: what is heard counts from its text */
+  gst_inworld_tts_heard_free (self->heard);
+  self->heard = gst_inworld_tts_heard_new ();
   self->session = session;
   self->active = TRUE;
   self->running = FALSE;
@@ -975,13 +1090,16 @@ on_activate (GstInworldTtsSrc * self)
   self->eos_requested = FALSE;
   inworld_session_stats_clear (&self->session_stats);
   /* the text property is the first utterance; alone, it is all there is */
-  if (config)
+  if (config) {
     inworld_session_speak (session, text, TRUE, config, start);
+    gst_inworld_tts_heard_add_text (self->heard, text);
+  }
   /* then what was pushed before the element ran, in order */
   while ((p = g_queue_pop_head (&self->pending))) {
     GST_DEBUG_OBJECT (self, "speaking text pushed before the start");
     inworld_session_speak (session, p->text, p->flush, p->config,
         INWORLD_SESSION_NO_TIME);
+    gst_inworld_tts_heard_add_text (self->heard, p->text);
     pending_text_free (p);
   }
   if (self->pending_eos || (config && !has_sinkpad)) {
@@ -1520,6 +1638,11 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       self->text_segmentation = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_INTERRUPT_MODE:
+      GST_OBJECT_LOCK (self);
+      self->interrupt_mode = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1621,6 +1744,9 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
     case PROP_TEXT_SEGMENTATION:
       g_value_set_enum (value, self->text_segmentation);
       break;
+    case PROP_INTERRUPT_MODE:
+      g_value_set_enum (value, self->interrupt_mode);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1644,6 +1770,7 @@ gst_inworld_tts_src_finalize (GObject * object)
   g_free (self->ssl_ca_file);
   g_free (self->proxy);
   g_queue_clear_full (&self->pending, (GDestroyNotify) pending_text_free);
+  gst_inworld_tts_heard_free (self->heard);
   if (self->st)
     inworld_soup_thread_release (self->st);
   inworld_session_stats_clear (&self->session_stats);
@@ -1662,6 +1789,7 @@ gst_inworld_tts_src_finalize (GObject * object)
 static void
 gst_inworld_tts_src_init (GstInworldTtsSrc * self)
 {
+  self->heard = gst_inworld_tts_heard_new ();
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_pad_set_activatemode_function (self->srcpad,
       GST_DEBUG_FUNCPTR (gst_inworld_tts_src_activate_mode));
@@ -1698,6 +1826,7 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   self->buffer_char_threshold = DEFAULT_BUFFER_CHAR_THRESHOLD;
   self->max_buffer_delay = DEFAULT_MAX_BUFFER_DELAY;
   self->text_segmentation = DEFAULT_TEXT_SEGMENTATION;
+  self->interrupt_mode = DEFAULT_INTERRUPT_MODE;
 
   g_mutex_init (&self->sink_lock);
   self->sink_tail = g_string_new (NULL);
@@ -2221,6 +2350,28 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           rw_playing));
 
   /**
+   * GstInworldTtsSrc:interrupt-mode:
+   *
+   * What #GstInworldTtsSrc::interrupt does downstream. `flush` (the
+   * default): FLUSH_START and FLUSH_STOP, so the audio queued downstream
+   * (in the sink) is dropped too and the speech stops at once. `cut`: no
+   * flush: the element drops what it holds, the push in progress ends, and
+   * the next speech starts after the cut point with a DISCONT buffer (a GAP
+   * event before it when it starts later); timestamps never go back, so a
+   * `tee` to a recording or a muxer keeps one valid, continuous file across
+   * barge-ins. What is already queued downstream still plays.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_INTERRUPT_MODE,
+      g_param_spec_enum ("interrupt-mode", "Interrupt mode",
+          "What an interrupt does downstream: flush (drop the audio queued "
+          "downstream too) or cut (no flush: go on after the cut with a "
+          "discontinuity, for recordings and muxers)",
+          GST_TYPE_INWORLD_TTS_INTERRUPT_MODE, DEFAULT_INTERRUPT_MODE,
+          rw_playing));
+
+  /**
    * GstInworldTtsSrc::push-text:
    * @src: the element
    * @text: UTF-8 text
@@ -2302,4 +2453,5 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_DELIVERY_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_AUTO_MODE_STRATEGY, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_TEXT_SEGMENTATION, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_INTERRUPT_MODE, 0);
 }

@@ -31,6 +31,7 @@
 #pragma once
 
 #include "gstinworldttssrc.h"
+#include "gstinworldttsheard.h"
 #include "inworldaudio.h"
 #include "inworldsession.h"
 #include "inworldtext.h"
@@ -90,6 +91,7 @@ struct _GstInworldTtsSrc
   gchar *proxy;                 /* NULL: the environment's proxy */
   guint keepalive;
   GstInworldTtsTextSegmentation text_segmentation;
+  GstInworldTtsInterruptMode interrupt_mode;
 
   GMutex control_lock;
 
@@ -153,6 +155,9 @@ struct _GstInworldTtsSrc
   guint late_buffers;           /* live: audio later than PTS + latency */
   GstClockTime late_total;
   guint flushes_completed;
+  guint speech_started;         /* the last utterance announced */
+  /* what was heard, for inworld-interrupted (its own leaf lock) */
+  HeardState *heard;
 
   /* the stats property, since the element last started: the task counts
    * under the object lock; the counters of the last session under

@@ -377,6 +377,7 @@ inworld_output_free (InworldOutput * output)
     inworld_utterance_unref (output->utterance);
   if (output->audio)
     g_bytes_unref (output->audio);
+  g_free (output->text);
   inworld_timings_free (output->timings);
   g_free ((gchar *) output->context_id);
   inworld_problem_free (output->problem);
@@ -1220,6 +1221,9 @@ emit_audio (InworldSession * session, Utterance * utterance,
   if (event->audio) {
     output = output_new (session, INWORLD_OUTPUT_AUDIO, utterance);
     output->audio = g_steal_pointer (&event->audio);
+    /* the element announces the speech with its text (speech-started) */
+    if (utterance && !session->auto_mode)
+      output->text = g_strdup (utterance->text->str);
     emit (session, output);
   }
   if (event->timings) {
