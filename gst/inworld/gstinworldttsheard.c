@@ -374,9 +374,10 @@ cut_at_words (HeardState * h, Record * r, gsize text_end,
     if (w->start < horizon)
       *heard_end = h->base + cursor;
   }
-  /* words may still be on their way when the cut lies past the last
-   * timed one in an utterance whose audio is not all there */
-  *exact = r->ended || (last && horizon <= last->end);
+  /* the timings of the words that start in an audio chunk come before its
+   * audio (inworldsession.c): all the words that start in the audio
+   * pushed are known. Past it (the rest not arrived yet) they may not be. */
+  *exact = last != NULL && (r->ended || horizon <= r->last);
   return TRUE;
 }
 

@@ -1218,14 +1218,9 @@ emit_audio (InworldSession * session, Utterance * utterance,
 {
   InworldOutput *output;
 
-  if (event->audio) {
-    output = output_new (session, INWORLD_OUTPUT_AUDIO, utterance);
-    output->audio = g_steal_pointer (&event->audio);
-    /* the element announces the speech with its text (speech-started) */
-    if (utterance && !session->auto_mode)
-      output->text = g_strdup (utterance->text->str);
-    emit (session, output);
-  }
+  /* the timings of the words that start in this chunk first: once its
+   * audio is pushed, the element knows which words it holds (what an
+   * interruption's listener heard) */
   if (event->timings) {
     InworldTimings *words = inworld_timings_keep_words (g_steal_pointer
         (&event->timings));
@@ -1235,6 +1230,14 @@ emit_audio (InworldSession * session, Utterance * utterance,
       output->timings = words;
       emit (session, output);
     }
+  }
+  if (event->audio) {
+    output = output_new (session, INWORLD_OUTPUT_AUDIO, utterance);
+    output->audio = g_steal_pointer (&event->audio);
+    /* the element announces the speech with its text (speech-started) */
+    if (utterance && !session->auto_mode)
+      output->text = g_strdup (utterance->text->str);
+    emit (session, output);
   }
 }
 
