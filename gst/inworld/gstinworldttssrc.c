@@ -2420,9 +2420,25 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * GstInworldTtsSrc::interrupt:
    * @src: the element
    *
-   * Stops the speech now (barge-in): downstream is flushed, queued text and
-   * audio are dropped, the server context is closed and a fresh one
-   * opened. Nothing of the old context reaches downstream afterwards.
+   * Stops the speech now (barge-in): queued text and audio are dropped,
+   * the server context is closed and a fresh one opened. Nothing of the
+   * old context reaches downstream afterwards. With
+   * #GstInworldTtsSrc:interrupt-mode `flush` (the default) downstream is
+   * flushed (the audio queued there is dropped); with `cut` it is not, and
+   * the stream goes on after the cut with a DISCONT buffer.
+   *
+   * Then an element message `inworld-interrupted` is posted: `running-time`
+   * (#GstClockTime, the running time of the cut: what played up to it was
+   * heard), `flush-index` (guint, the utterance cut, 0 if none),
+   * `text-heard` (its text up to the last word whose audio started before
+   * the cut), `text-not-heard` (the rest of the text accepted: the cut
+   * utterance's remainder and every later utterance, in order),
+   * `exact` (gboolean: TRUE when word timings placed the cut, FALSE for
+   * the estimate without them), `heard-by` (`clock` when a sink downstream
+   * synchronizes and the element is PLAYING: audio whose running time plus
+   * that sink's latency is past was heard; `pushed` otherwise, and in cut
+   * mode: all the audio pushed) and `interrupt-mode`. docs/interrupting.md
+   * has the rules and an example.
    */
   signals[SIGNAL_INTERRUPT] = g_signal_new_class_handler ("interrupt",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
