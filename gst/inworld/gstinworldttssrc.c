@@ -636,6 +636,19 @@ done:
   return GST_FLOW_OK;
 }
 
+/* What the cutter holds, taken (it is reset, a cut character dropped):
+ * an interruption drops it, so it was not heard; NULL when none. Under
+ * sink_lock. */
+static gchar *
+sink_text_take (GstInworldTtsSrc * self)
+{
+  gchar *held = self->cutter ? inworld_sentence_cutter_finish (self->cutter)
+      : NULL;
+
+  sink_text_reset (self);
+  return held;
+}
+
 /* The text held goes (an interruption, a flush upstream). */
 static void
 sink_text_forget (GstInworldTtsSrc * self)
@@ -779,12 +792,12 @@ gst_inworld_tts_src_release_pad (GstElement * element, GstPad * pad)
  * in the report and dropped, or after both. */
 static GstStructure *
 interrupt_session (GstInworldTtsSrc * self, gint epoch, gboolean cancel_eos,
-    GstClockTime horizon, gboolean by_clock, gboolean cut)
+    GstClockTime horizon, gboolean by_clock, gboolean cut, const gchar * held)
 {
   GstStructure *report;
 
   g_mutex_lock (&self->lock);
-  report = gst_inworld_tts_heard_cut (self->heard, horizon, by_clock, NULL,
+  report = gst_inworld_tts_heard_cut (self->heard, horizon, by_clock, held,
       cut ? "cut" : "flush");
   inworld_session_interrupt (self->session, epoch, cancel_eos);
   g_mutex_unlock (&self->lock);
@@ -893,6 +906,7 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
   gboolean running, by_clock, cut;
   gint epoch;
   GstEvent *event;
+  gchar *held;
 
   GST_OBJECT_LOCK (self);
   /* a flush from upstream (@cancel_eos) is a flush downstream too */
@@ -901,20 +915,29 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
   GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->control_lock);
+  /* the sink pad's sentence under way goes with the speech, after all
+   * the text handed over: not heard. sink_lock is held until the session
+   * is told, so that text arriving meanwhile comes after the cut. */
+  g_mutex_lock (&self->sink_lock);
+  held = sink_text_take (self);
   g_mutex_lock (&self->lock);
-  if (!self->active && self->pending.length) {
+  if (!self->active && (self->pending.length || held)) {
     gchar *pending = pending_text (self);
+    gchar *all = g_strconcat (pending, held, NULL);
 
     GST_INFO_OBJECT (self, "interrupted before the start: %u text(s) "
         "dropped", self->pending.length);
     report = gst_inworld_tts_heard_cut (self->heard, GST_CLOCK_TIME_NONE,
-        FALSE, pending, cut ? "cut" : "flush");
+        FALSE, all, cut ? "cut" : "flush");
+    g_free (all);
     g_free (pending);
     g_queue_clear_full (&self->pending, (GDestroyNotify) pending_text_free);
   }
   if (!self->active || self->finished) {
     g_mutex_unlock (&self->lock);
+    g_mutex_unlock (&self->sink_lock);
     g_mutex_unlock (&self->control_lock);
+    g_free (held);
     post_interrupted (self, report, !cancel_eos);
     return;
   }
@@ -927,8 +950,10 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
     /* nothing went downstream yet: only the queued text goes */
     epoch = gst_inworld_tts_src_flush_outputs (self, FALSE, TRUE);
     report = interrupt_session (self, epoch, cancel_eos, GST_CLOCK_TIME_NONE,
-        FALSE, cut);
+        FALSE, cut, held);
+    g_mutex_unlock (&self->sink_lock);
     g_mutex_unlock (&self->control_lock);
+    g_free (held);
     post_interrupted (self, report, !cancel_eos);
     return;
   }
@@ -955,7 +980,10 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
   } else {
     horizon = MIN (horizon, self->position);
   }
-  report = interrupt_session (self, epoch, cancel_eos, horizon, by_clock, cut);
+  report = interrupt_session (self, epoch, cancel_eos, horizon, by_clock, cut,
+      held);
+  g_mutex_unlock (&self->sink_lock);
+  g_clear_pointer (&held, g_free);
   if (!cut) {
     event = gst_event_new_flush_stop (seek != NULL);
     if (seek)
@@ -993,8 +1021,8 @@ interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
 static void
 gst_inworld_tts_src_interrupt (GstInworldTtsSrc * self)
 {
-  /* the sink pad's sentence under way goes with the speech */
-  sink_text_forget (self);
+  /* the sink pad's sentence under way goes with the speech (taken in
+   * interrupt_full, for the report) */
   interrupt (self, FALSE);
 }
 

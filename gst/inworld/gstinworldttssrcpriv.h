@@ -24,9 +24,10 @@
  * and the object lock for the properties, which may be taken inside
  * control_lock (activation, the running time of an interrupt) but never
  * has another lock taken inside it. sink_lock (the sink pad's text in
- * progress) may be taken inside control_lock and has lock and the object
- * lock taken inside it; control_lock is never taken inside it. The task
- * takes none of them while pushing. */
+ * progress) may be taken inside control_lock (an interruption holds it
+ * until the session is told) and has the others but control_lock taken
+ * inside it; control_lock is never taken inside it. The task takes none
+ * of them while pushing. */
 
 #pragma once
 

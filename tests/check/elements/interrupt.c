@@ -411,6 +411,52 @@ GST_START_TEST (test_speech_started)
 
 GST_END_TEST;
 
+/* Text from the sink pad still held by the sentence cutter (no end of
+ * sentence yet) goes with the interruption: it is the end of
+ * text-not-heard, after what was handed to the server. */
+static const gchar held_text[] = " Then a sentence that has no end yet";
+
+GST_START_TEST (test_heard_held)
+{
+  InworldEmulator *emu = inworld_emulator_start ("--chunk-seconds", "0.25",
+      NULL);
+  T *t = t_new (emu, "text-segmentation=sentence", FALSE);
+  GstElement *src = gst_element_factory_make ("appsrc", NULL);
+  GstCaps *caps = gst_caps_from_string ("text/x-raw,format=utf8");
+  const gchar *heard, *not_heard;
+  GstFlowReturn flow;
+  gchar *all;
+
+  g_object_set (src, "caps", caps, "format", GST_FORMAT_TIME, NULL);
+  gst_caps_unref (caps);
+  gst_bin_add (GST_BIN (t->pipe), src);
+  fail_unless (gst_element_link_pads (src, "src", t->tts, "sink"));
+  all = g_strconcat (text1, held_text, NULL);
+  g_signal_emit_by_name (src, "push-buffer", gst_buffer_new_wrapped
+      (g_strdup (all), strlen (all)), &flow);
+  fail_unless_equals_int (flow, GST_FLOW_OK);
+
+  t->cut_after = 3;
+  gst_element_set_state (t->pipe, GST_STATE_PLAYING);
+  t_wait (t, TRUE);
+
+  g_mutex_lock (&t->lock);
+  GST_INFO ("%" GST_PTR_FORMAT, t->interrupted);
+  heard = gst_structure_get_string (t->interrupted, "text-heard");
+  not_heard = gst_structure_get_string (t->interrupted, "text-not-heard");
+  fail_unless (strlen (heard) > 0);
+  fail_unless (g_str_has_suffix (not_heard, held_text), "%s", not_heard);
+  fail_unless (g_str_has_suffix (all, not_heard));
+  fail_unless_equals_int (strlen (heard) + strlen (not_heard), strlen (all));
+  g_mutex_unlock (&t->lock);
+  g_free (all);
+
+  t_free (t);
+  inworld_emulator_stop (emu);
+}
+
+GST_END_TEST;
+
 static Suite *
 interrupt_suite (void)
 {
@@ -423,6 +469,7 @@ interrupt_suite (void)
   tcase_add_test (tc, test_heard_clock);
   tcase_add_test (tc, test_cut_mode);
   tcase_add_test (tc, test_speech_started);
+  tcase_add_test (tc, test_heard_held);
   return s;
 }
 
