@@ -38,6 +38,8 @@ typedef struct
   guint cut_after;              /* interrupt on this audio buffer, or 0 */
   GstClockTime cut_end;         /* the end of that buffer */
   gboolean done;
+  gboolean no_warnings;         /* a WARNING message fails the test */
+  guint64 samples;              /* encoded samples seen on the tts src pad */
   GCond cond;
 } T;
 
@@ -62,6 +64,7 @@ src_probe (GstPad * pad, GstPadProbeInfo * info, T * t)
 
   if (gst_buffer_get_size (buf) == 0)
     return GST_PAD_PROBE_OK;
+  t->samples += GST_BUFFER_OFFSET_END (buf) - GST_BUFFER_OFFSET (buf);
   if (++t->audio_buffers == t->cut_after) {
     t->cut_end = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
     g_signal_emit_by_name (t->tts, "interrupt");
@@ -82,6 +85,11 @@ on_message (GstBus * bus, GstMessage * msg, T * t)
       fail_unless (t->interrupted == NULL, "two inworld-interrupted");
       t->interrupted = gst_structure_copy (s);
     }
+  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING && t->no_warnings) {
+    GError *err = NULL;
+
+    gst_message_parse_warning (msg, &err, NULL);
+    fail ("warning from %s: %s", GST_MESSAGE_SRC_NAME (msg), err->message);
   } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS
       || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
     fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR, "error");
@@ -92,12 +100,14 @@ on_message (GstBus * bus, GstMessage * msg, T * t)
   return GST_BUS_PASS;
 }
 
+/* inworldttssrc with @props ! @chain ! fakesink */
 static T *
-t_new (InworldEmulator * emu, const gchar * props, gboolean sync)
+t_new_chain (InworldEmulator * emu, const gchar * props, gboolean sync,
+    const gchar * chain)
 {
   T *t = g_new0 (T, 1);
   gchar *desc = g_strdup_printf ("inworldttssrc name=tts timestamp-type=word "
-      "%s ! audio/x-raw,rate=16000 ! fakesink name=sink sync=%s", props,
+      "%s ! %s ! fakesink name=sink sync=%s", props, chain,
       sync ? "true" : "false");
   GstElement *sink;
   GstPad *pad;
@@ -129,6 +139,12 @@ t_new (InworldEmulator * emu, const gchar * props, gboolean sync)
   gst_bus_set_sync_handler (bus, (GstBusSyncHandler) on_message, t, NULL);
   gst_object_unref (bus);
   return t;
+}
+
+static T *
+t_new (InworldEmulator * emu, const gchar * props, gboolean sync)
+{
+  return t_new_chain (emu, props, sync, "audio/x-raw,rate=16000");
 }
 
 static void
@@ -457,6 +473,85 @@ GST_START_TEST (test_heard_held)
 
 GST_END_TEST;
 
+/* interrupt-mode=cut with an encoded format and its decoder downstream:
+ * the stream after the cut (a new stream on the wire, its headers dropped
+ * by the framer) goes on decoding, without errors or warnings, and all
+ * the samples pushed come out decoded. */
+static void
+check_cut_decoded (const gchar * chain, gint clock_rate)
+{
+  InworldEmulator *emu = inworld_emulator_start ("--chunk-seconds", "0.25",
+      NULL);
+  T *t = t_new_chain (emu, "interrupt-mode=cut", FALSE, chain);
+  guint64 decoded = 0, after_cut = 0;
+  GstClockTime end = 0;
+  gint rate = 0;
+
+  t->no_warnings = TRUE;
+  t->cut_after = 5;
+  push_text (t, text1);
+  push_text (t, text2);
+  gst_element_set_state (t->pipe, GST_STATE_PLAYING);
+  t_wait (t, TRUE);
+  push_text (t, text3);
+  g_signal_emit_by_name (t->tts, "end-of-stream");
+  t_wait (t, FALSE);
+
+  g_mutex_lock (&t->lock);
+  for (guint i = 0; i < t->items->len; i++) {
+    GstMiniObject *o = g_ptr_array_index (t->items, i);
+    GstBuffer *buf;
+
+    if (GST_IS_EVENT (o)) {
+      if (GST_EVENT_TYPE (o) == GST_EVENT_CAPS) {
+        GstCaps *caps;
+
+        gst_event_parse_caps (GST_EVENT (o), &caps);
+        gst_structure_get_int (gst_caps_get_structure (caps, 0), "rate",
+            &rate);
+      }
+      continue;
+    }
+    buf = GST_BUFFER (o);
+    fail_unless (rate > 0);
+    /* continuous to the sample across the cut */
+    fail_unless (GST_BUFFER_PTS (buf) + GST_SECOND / rate >= end
+        && GST_BUFFER_PTS (buf) <= end + GST_SECOND / rate,
+        "decoded buffer at %" GST_TIME_FORMAT ", the one before ended at %"
+        GST_TIME_FORMAT, GST_TIME_ARGS (GST_BUFFER_PTS (buf)),
+        GST_TIME_ARGS (end));
+    end = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
+    decoded += gst_buffer_get_size (buf) / 2;
+    if (GST_BUFFER_PTS (buf) >= t->cut_end)
+      after_cut += gst_buffer_get_size (buf) / 2;
+  }
+  GST_INFO ("%" G_GUINT64_FORMAT " samples decoded (%" G_GUINT64_FORMAT
+      " after the cut), %" G_GUINT64_FORMAT " pushed at %d Hz", decoded,
+      after_cut, t->samples, clock_rate);
+  fail_unless (after_cut > 0, "nothing decoded after the cut");
+  fail_unless_equals_uint64 (decoded * clock_rate / rate, t->samples);
+  g_mutex_unlock (&t->lock);
+
+  t_free (t);
+  inworld_emulator_stop (emu);
+}
+
+GST_START_TEST (test_cut_opus)
+{
+  check_cut_decoded ("audio/x-opus,rate=48000 ! opusdec ! "
+      "audio/x-raw,format=S16LE", 48000);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_cut_flac)
+{
+  check_cut_decoded ("audio/x-flac,rate=24000 ! flacdec ! "
+      "audio/x-raw,format=S16LE", 24000);
+}
+
+GST_END_TEST;
+
 static Suite *
 interrupt_suite (void)
 {
@@ -470,6 +565,8 @@ interrupt_suite (void)
   tcase_add_test (tc, test_cut_mode);
   tcase_add_test (tc, test_speech_started);
   tcase_add_test (tc, test_heard_held);
+  tcase_add_test (tc, test_cut_opus);
+  tcase_add_test (tc, test_cut_flac);
   return s;
 }
 
