@@ -2460,7 +2460,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * heard), `flush-index` (guint, the utterance cut, 0 if none),
    * `text-heard` (its text up to the last word whose audio started before
    * the cut), `text-not-heard` (the rest of the text accepted: the cut
-   * utterance's remainder and every later utterance, in order),
+   * utterance's remainder and every later utterance, in order, then
+   * the sink pad's sentence not cut yet),
    * `exact` (gboolean: TRUE when word timings placed the cut, FALSE for
    * the estimate without them), `heard-by` (`clock` when a sink downstream
    * synchronizes and the element is PLAYING: audio whose running time plus
