@@ -235,8 +235,7 @@ GST_START_TEST (test_heard_pushed)
   fail_unless (gst_structure_get_clock_time (t->interrupted, "running-time",
           &rt));
   fail_unless (gst_structure_get_boolean (t->interrupted, "exact", &exact));
-  fail_unless (gst_structure_get_uint (t->interrupted, "flush-index",
-          &index));
+  fail_unless (gst_structure_get_uint (t->interrupted, "flush-index", &index));
   GST_INFO ("%" GST_PTR_FORMAT, t->interrupted);
   fail_unless_equals_uint64 (rt, t->cut_end);
   fail_unless_equals_string (by, "pushed");
@@ -507,8 +506,7 @@ check_cut_decoded (const gchar * chain, gint clock_rate)
         GstCaps *caps;
 
         gst_event_parse_caps (GST_EVENT (o), &caps);
-        gst_structure_get_int (gst_caps_get_structure (caps, 0), "rate",
-            &rate);
+        gst_structure_get_int (gst_caps_get_structure (caps, 0), "rate", &rate);
       }
       continue;
     }
