@@ -195,3 +195,18 @@ gst_inworld_tts_caption_unit_get_type (void)
 
   return register_enum (&type, "GstInworldTtsCaptionUnit", values);
 }
+
+GType
+gst_inworld_tts_interrupt_mode_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_INWORLD_TTS_INTERRUPT_MODE_FLUSH,
+        "Flush downstream: the audio queued there is dropped", "flush"},
+    {GST_INWORLD_TTS_INTERRUPT_MODE_CUT,
+        "No flush: go on after the cut with a discontinuity", "cut"},
+    {0, NULL, NULL},
+  };
+
+  return register_enum (&type, "GstInworldTtsInterruptMode", values);
+}

@@ -241,4 +241,26 @@ typedef enum
   (gst_inworld_tts_caption_unit_get_type ())
 GType gst_inworld_tts_caption_unit_get_type (void);
 
+/**
+ * GstInworldTtsInterruptMode:
+ * @GST_INWORLD_TTS_INTERRUPT_MODE_FLUSH: flush downstream: the audio
+ *   queued there is dropped too (FLUSH_START/FLUSH_STOP)
+ * @GST_INWORLD_TTS_INTERRUPT_MODE_CUT: no flush: the element drops what it
+ *   holds and goes on after the cut with a DISCONT buffer, timestamps never
+ *   going back, so a recording or a muxer downstream stays valid
+ *
+ * What #GstInworldTtsSrc::interrupt does downstream.
+ *
+ * Since: 0.3
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_INTERRUPT_MODE_FLUSH,
+  GST_INWORLD_TTS_INTERRUPT_MODE_CUT,
+} GstInworldTtsInterruptMode;
+
+#define GST_TYPE_INWORLD_TTS_INTERRUPT_MODE \
+  (gst_inworld_tts_interrupt_mode_get_type ())
+GType gst_inworld_tts_interrupt_mode_get_type (void);
+
 G_END_DECLS

@@ -115,6 +115,7 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_OVERFLOW GST_INWORLD_TTS_OVERFLOW_SHIFT
 #define DEFAULT_MAX_OVERFLOW 0
 #define DEFAULT_CAPTION_UNIT GST_INWORLD_TTS_CAPTION_UNIT_WORD
+#define DEFAULT_INTERRUPT_MODE GST_INWORLD_TTS_INTERRUPT_MODE_FLUSH
 
 enum
 {
@@ -154,6 +155,7 @@ enum
   PROP_OVERFLOW,
   PROP_MAX_OVERFLOW,
   PROP_CAPTION_UNIT,
+  PROP_INTERRUPT_MODE,
 };
 
 enum
@@ -374,6 +376,7 @@ speak_full (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
       inworld_session_speak_as (self->session, text, flush, config, start,
           speaker);
       gst_inworld_tts_src_note_cue (self, start);
+      gst_inworld_tts_heard_add_text (self->heard, text);
     }
   } else {
     accepted = !self->pending_eos;
@@ -813,6 +816,19 @@ done:
   return GST_FLOW_OK;
 }
 
+/* What the cutter holds, taken (it is reset, a cut character dropped):
+ * an interruption drops it, so it was not heard; NULL when none. Under
+ * sink_lock. */
+static gchar *
+sink_text_take (GstInworldTtsSrc * self)
+{
+  gchar *held = self->cutter ? inworld_sentence_cutter_finish (self->cutter)
+      : NULL;
+
+  sink_text_reset (self);
+  return held;
+}
+
 /* The text held goes (an interruption, a flush upstream). */
 static void
 sink_text_forget (GstInworldTtsSrc * self)
@@ -955,31 +971,169 @@ gst_inworld_tts_src_release_pad (GstElement * element, GstPad * pad)
  * Interruptions: gstqueue's flush discipline
  * ------------------------------------------------------------------------ */
 
-/* Stops the speech now: FLUSH_START downstream (a push in progress
- * returns), the output queue flushed, the task paused, the session told
- * (it drops the text and the context, and tags what follows with a new
- * epoch), FLUSH_STOP, the task restarted. Serialized with pad activation
- * by control_lock, so a restart never sees half of it. With @seek, the
- * flush is that seek's: its seqnum, the running time reset downstream, and
- * the timeline starting again at 0 (at the seek's stream time). */
+/* What was heard and what not (gstinworldttsheard.c), the session told
+ * to drop the rest: under `lock`, so that text pushed meanwhile is either
+ * in the report and dropped, or after both. */
+static GstStructure *
+interrupt_session (GstInworldTtsSrc * self, gint epoch, gboolean cancel_eos,
+    GstClockTime horizon, gboolean by_clock, gboolean cut, const gchar * held)
+{
+  GstStructure *report;
+
+  g_mutex_lock (&self->lock);
+  report = gst_inworld_tts_heard_cut (self->heard, horizon, by_clock, held,
+      cut ? "cut" : "flush");
+  inworld_session_interrupt (self->session, epoch, cancel_eos);
+  g_mutex_unlock (&self->lock);
+  return report;
+}
+
+/* The message goes once no lock is held: a synchronous bus handler may
+ * interrupt again. */
+static void
+post_interrupted (GstInworldTtsSrc * self, GstStructure * report,
+    gboolean post)
+{
+  if (report == NULL)
+    return;
+  if (!post) {
+    gst_structure_free (report);
+    return;
+  }
+  GST_INFO_OBJECT (self, "interrupted: %" GST_PTR_FORMAT, report);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), report));
+}
+
+/* interrupt-mode=cut, the task paused: the speech goes on from where the
+ * pushed audio ended, with a discontinuity and no flush, so timestamps
+ * never go back. */
+static void
+cut_stream (GstInworldTtsSrc * self)
+{
+  GstClockTime captioned = self->captions.position;
+
+  if (self->framer)
+    inworld_audio_framer_reset (self->framer);
+  g_clear_pointer (&self->utterance, inworld_utterance_unref);
+  gst_inworld_tts_overflow_reset (self);
+  self->synthesis = 0;
+  self->discont = TRUE;
+  /* text_src is not flushed either: its timeline never goes back */
+  gst_inworld_tts_captions_restart (self);
+  if (GST_CLOCK_TIME_IS_VALID (captioned)
+      && captioned > self->captions.position)
+    self->captions.position = captioned;
+  GST_INFO_OBJECT (self, "cut; speech resumes at %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (self->position));
+}
+
+/* interrupt-mode=flush, the task paused and downstream flushed: a new
+ * segment, and the speech goes on from now (or the seek's start). */
+static void
+flush_stream (GstInworldTtsSrc * self, const SeekFlush * seek)
+{
+  GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
+      (self));
+  GstEvent *event;
+
+  if (seek) {
+    /* a new timeline, from running time 0 */
+    self->position = 0;
+    now = GST_CLOCK_TIME_NONE;
+    if (GST_CLOCK_TIME_IS_VALID (seek->time))
+      self->segment_time = seek->time;
+  }
+  if (self->segment_sent) {
+    GstSegment segment;
+
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    segment.time = self->segment_time;
+    event = gst_event_new_segment (&segment);
+    if (seek)
+      gst_event_set_seqnum (event, seek->seqnum);
+    gst_inworld_tts_captions_push_event (self, event);
+    gst_pad_push_event (self->srcpad, event);
+  }
+  if (self->framer)
+    inworld_audio_framer_reset (self->framer);
+  g_clear_pointer (&self->utterance, inworld_utterance_unref);
+  gst_inworld_tts_overflow_reset (self);
+  self->synthesis = 0;
+  self->discont = TRUE;
+  /* what was queued downstream is gone: speak again from now on */
+  if (GST_CLOCK_TIME_IS_VALID (now) && now < self->position)
+    self->position = now;
+  gst_inworld_tts_captions_restart (self);
+  GST_INFO_OBJECT (self, "interrupted; speech resumes at %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (self->position));
+}
+
+/* Text kept before the start, all of it, for the report. */
+static gchar *
+pending_text (GstInworldTtsSrc * self)
+{
+  GString *all = g_string_new (NULL);
+
+  for (GList * l = self->pending.head; l; l = l->next)
+    g_string_append (all, ((InworldPendingText *) l->data)->text);
+  return g_string_free (all, FALSE);
+}
+
+/* Stops the speech now, with gstqueue's flush discipline: the output
+ * queue flushed (a wait of the task returns), the task paused, the
+ * session told (it drops the text and the context, and tags what follows
+ * with a new epoch), the task restarted. In flush mode FLUSH_START goes
+ * downstream first (a push in progress returns) and FLUSH_STOP before the
+ * restart; in cut mode nothing is flushed downstream: the pause waits for
+ * the push in progress. Serialized with pad activation by control_lock, so
+ * a restart never sees half of it. With @seek (always a flush), the flush
+ * is that seek's: its seqnum, the running time reset downstream, and the
+ * timeline starting again at 0 (at the seek's stream time). The signal's
+ * interruptions (not @cancel_eos: not a flush from upstream) post
+ * inworld-interrupted. */
 static void
 interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
     const SeekFlush * seek)
 {
-  gboolean running;
+  GstStructure *report = NULL;
+  GstClockTime horizon;
+  gboolean running, by_clock, cut;
   gint epoch;
   GstEvent *event;
+  gchar *held;
+
+  GST_OBJECT_LOCK (self);
+  /* a flush from upstream (@cancel_eos) is a flush downstream too */
+  cut = seek == NULL && !cancel_eos && self->interrupt_mode ==
+      GST_INWORLD_TTS_INTERRUPT_MODE_CUT;
+  GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->control_lock);
+  /* the sink pad's sentence under way goes with the speech, after all
+   * the text handed over: not heard. sink_lock is held until the session
+   * is told, so that text arriving meanwhile comes after the cut. */
+  g_mutex_lock (&self->sink_lock);
+  held = sink_text_take (self);
   g_mutex_lock (&self->lock);
-  if (!self->active && self->pending.length) {
+  if (!self->active && (self->pending.length || held)) {
+    gchar *pending = pending_text (self);
+    gchar *all = g_strconcat (pending, held, NULL);
+
     GST_INFO_OBJECT (self, "interrupted before the start: %u text(s) "
         "dropped", self->pending.length);
+    report = gst_inworld_tts_heard_cut (self->heard, GST_CLOCK_TIME_NONE,
+        FALSE, all, cut ? "cut" : "flush");
+    g_free (all);
+    g_free (pending);
     g_queue_clear_full (&self->pending, (GDestroyNotify) pending_text_free);
   }
   if (!self->active || self->finished) {
     g_mutex_unlock (&self->lock);
+    g_mutex_unlock (&self->sink_lock);
     g_mutex_unlock (&self->control_lock);
+    g_free (held);
+    post_interrupted (self, report, !cancel_eos);
     return;
   }
   if (cancel_eos)
@@ -993,76 +1147,69 @@ interrupt_full (GstInworldTtsSrc * self, gboolean cancel_eos,
   if (!running) {
     /* nothing went downstream yet: only the queued text goes */
     epoch = gst_inworld_tts_src_flush_outputs (self, FALSE, TRUE);
-    inworld_session_interrupt (self->session, epoch, cancel_eos);
+    report = interrupt_session (self, epoch, cancel_eos, GST_CLOCK_TIME_NONE,
+        FALSE, cut, held);
+    g_mutex_unlock (&self->sink_lock);
     g_mutex_unlock (&self->control_lock);
+    g_free (held);
+    post_interrupted (self, report, !cancel_eos);
     return;
   }
 
-  GST_INFO_OBJECT (self, "interrupting the speech%s", seek ? " (seek)" : "");
-  event = gst_event_new_flush_start ();
-  if (seek)
-    gst_event_set_seqnum (event, seek->seqnum);
-  gst_inworld_tts_captions_push_event (self, event);
-  gst_pad_push_event (self->srcpad, event);
+  GST_INFO_OBJECT (self, "interrupting the speech%s", seek ? " (seek)" :
+      cut ? " (cut)" : "");
+  /* what a syncing sink has played, judged before its queue goes */
+  horizon = gst_inworld_tts_heard_horizon (self, GST_CLOCK_TIME_NONE,
+      &by_clock);
+  if (!cut) {
+    event = gst_event_new_flush_start ();
+    if (seek)
+      gst_event_set_seqnum (event, seek->seqnum);
+    gst_inworld_tts_captions_push_event (self, event);
+    gst_pad_push_event (self->srcpad, event);
+  }
   epoch = gst_inworld_tts_src_flush_outputs (self, TRUE, TRUE);
   gst_pad_pause_task (self->srcpad);
 
-  inworld_session_interrupt (self->session, epoch, cancel_eos);
-  event = gst_event_new_flush_stop (seek != NULL);
-  if (seek)
-    gst_event_set_seqnum (event, seek->seqnum);
-  gst_inworld_tts_captions_push_event (self, event);
-  gst_pad_push_event (self->srcpad, event);
+  /* the task is paused: its state is ours for a moment. Everything it
+   * pushed plays when nothing is flushed, else what the clock says. */
+  if (cut || !by_clock) {
+    horizon = self->position;
+    by_clock = FALSE;
+  } else {
+    horizon = MIN (horizon, self->position);
+  }
+  report = interrupt_session (self, epoch, cancel_eos, horizon, by_clock, cut,
+      held);
+  g_mutex_unlock (&self->sink_lock);
+  g_clear_pointer (&held, g_free);
+  if (!cut) {
+    event = gst_event_new_flush_stop (seek != NULL);
+    if (seek)
+      gst_event_set_seqnum (event, seek->seqnum);
+    gst_inworld_tts_captions_push_event (self, event);
+    gst_pad_push_event (self->srcpad, event);
+  }
 
-  /* the task is paused: its state is ours for a moment */
   g_mutex_lock (&self->lock);
   if (self->finished) {
     /* it ended (EOS, error) just before the pause */
     g_mutex_unlock (&self->lock);
     gst_inworld_tts_src_flush_outputs (self, FALSE, FALSE);
     g_mutex_unlock (&self->control_lock);
+    post_interrupted (self, report, !cancel_eos);
     return;
   }
   g_mutex_unlock (&self->lock);
-  {
-    GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT
-        (self));
-
-    if (seek) {
-      /* a new timeline, from running time 0 */
-      self->position = 0;
-      now = GST_CLOCK_TIME_NONE;
-      if (GST_CLOCK_TIME_IS_VALID (seek->time))
-        self->segment_time = seek->time;
-    }
-    if (self->segment_sent) {
-      GstSegment segment;
-
-      gst_segment_init (&segment, GST_FORMAT_TIME);
-      segment.time = self->segment_time;
-      event = gst_event_new_segment (&segment);
-      if (seek)
-        gst_event_set_seqnum (event, seek->seqnum);
-      gst_inworld_tts_captions_push_event (self, event);
-      gst_pad_push_event (self->srcpad, event);
-    }
-    if (self->framer)
-      inworld_audio_framer_reset (self->framer);
-    g_clear_pointer (&self->utterance, inworld_utterance_unref);
-    gst_inworld_tts_overflow_reset (self);
-    self->synthesis = 0;
-    self->discont = TRUE;
-    /* what was queued downstream is gone: speak again from now on */
-    if (GST_CLOCK_TIME_IS_VALID (now) && now < self->position)
-      self->position = now;
-    gst_inworld_tts_captions_restart (self);
-    GST_INFO_OBJECT (self, "interrupted; speech resumes at %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (self->position));
-  }
+  if (cut)
+    cut_stream (self);
+  else
+    flush_stream (self, seek);
   gst_inworld_tts_src_flush_outputs (self, FALSE, FALSE);
   gst_pad_start_task (self->srcpad, (GstTaskFunction) gst_inworld_tts_src_loop,
       self->srcpad, NULL);
   g_mutex_unlock (&self->control_lock);
+  post_interrupted (self, report, !cancel_eos);
 }
 
 static void
@@ -1074,8 +1221,8 @@ interrupt (GstInworldTtsSrc * self, gboolean cancel_eos)
 static void
 gst_inworld_tts_src_interrupt (GstInworldTtsSrc * self)
 {
-  /* the sink pad's sentence under way goes with the speech */
-  sink_text_forget (self);
+  /* the sink pad's sentence under way goes with the speech (taken in
+   * interrupt_full, for the report) */
   interrupt (self, FALSE);
 }
 
@@ -1173,6 +1320,9 @@ on_activate (GstInworldTtsSrc * self)
 
   /* under the lock all along: text pushed meanwhile comes after */
   g_mutex_lock (&self->lock);
+  /* a new session: what is heard counts from its text */
+  gst_inworld_tts_heard_free (self->heard);
+  self->heard = gst_inworld_tts_heard_new ();
   self->session = session;
   if (self->cue_starts)
     g_array_set_size (self->cue_starts, 0);
@@ -1189,6 +1339,7 @@ on_activate (GstInworldTtsSrc * self)
     inworld_session_speak_as (session, turn->text, TRUE,
         g_ptr_array_index (configs, i), i == 0 ? start :
         INWORLD_SESSION_NO_TIME, turn->speaker);
+    gst_inworld_tts_heard_add_text (self->heard, turn->text);
     if (i == 0)
       gst_inworld_tts_src_note_cue (self, start);
   }
@@ -1197,6 +1348,7 @@ on_activate (GstInworldTtsSrc * self)
     GST_DEBUG_OBJECT (self, "speaking text pushed before the start");
     inworld_session_speak_as (session, p->text, p->flush, p->config,
         p->start, p->speaker);
+    gst_inworld_tts_heard_add_text (self->heard, p->text);
     gst_inworld_tts_src_note_cue (self, p->start);
     pending_text_free (p);
   }
@@ -1798,6 +1950,11 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       self->caption_unit = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_INTERRUPT_MODE:
+      GST_OBJECT_LOCK (self);
+      self->interrupt_mode = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1917,6 +2074,9 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
     case PROP_CAPTION_UNIT:
       g_value_set_enum (value, self->caption_unit);
       break;
+    case PROP_INTERRUPT_MODE:
+      g_value_set_enum (value, self->interrupt_mode);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1948,6 +2108,7 @@ gst_inworld_tts_src_finalize (GObject * object)
   g_queue_clear_full (&self->pending, (GDestroyNotify) pending_text_free);
   if (self->cue_starts)
     g_array_unref (self->cue_starts);
+  gst_inworld_tts_heard_free (self->heard);
   if (self->st)
     inworld_soup_thread_release (self->st);
   inworld_session_stats_clear (&self->session_stats);
@@ -1966,6 +2127,7 @@ gst_inworld_tts_src_finalize (GObject * object)
 static void
 gst_inworld_tts_src_init (GstInworldTtsSrc * self)
 {
+  self->heard = gst_inworld_tts_heard_new ();
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_pad_set_activatemode_function (self->srcpad,
       GST_DEBUG_FUNCPTR (gst_inworld_tts_src_activate_mode));
@@ -2013,6 +2175,7 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   g_queue_init (&self->ovf.held);
   self->caption_unit = DEFAULT_CAPTION_UNIT;
   gst_inworld_tts_captions_init (self);
+  self->interrupt_mode = DEFAULT_INTERRUPT_MODE;
 
   g_mutex_init (&self->sink_lock);
   self->sink_tail = g_string_new (NULL);
@@ -2664,6 +2827,28 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           rw_playing));
 
   /**
+   * GstInworldTtsSrc:interrupt-mode:
+   *
+   * What #GstInworldTtsSrc::interrupt does downstream. `flush` (the
+   * default): FLUSH_START and FLUSH_STOP, so the audio queued downstream
+   * (in the sink) is dropped too and the speech stops at once. `cut`: no
+   * flush: the element drops what it holds, the push in progress ends, and
+   * the next speech starts after the cut point with a DISCONT buffer (a GAP
+   * event before it when it starts later); timestamps never go back, so a
+   * `tee` to a recording or a muxer keeps one valid, continuous file across
+   * barge-ins. What is already queued downstream still plays.
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_INTERRUPT_MODE,
+      g_param_spec_enum ("interrupt-mode", "Interrupt mode",
+          "What an interrupt does downstream: flush (drop the audio queued "
+          "downstream too) or cut (no flush: go on after the cut with a "
+          "discontinuity, for recordings and muxers)",
+          GST_TYPE_INWORLD_TTS_INTERRUPT_MODE, DEFAULT_INTERRUPT_MODE,
+          rw_playing));
+
+  /**
    * GstInworldTtsSrc::push-text:
    * @src: the element
    * @text: UTF-8 text
@@ -2741,9 +2926,26 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * GstInworldTtsSrc::interrupt:
    * @src: the element
    *
-   * Stops the speech now (barge-in): downstream is flushed, queued text and
-   * audio are dropped, the server context is closed and a fresh one
-   * opened. Nothing of the old context reaches downstream afterwards.
+   * Stops the speech now (barge-in): queued text and audio are dropped,
+   * the server context is closed and a fresh one opened. Nothing of the
+   * old context reaches downstream afterwards. With
+   * #GstInworldTtsSrc:interrupt-mode `flush` (the default) downstream is
+   * flushed (the audio queued there is dropped); with `cut` it is not, and
+   * the stream goes on after the cut with a DISCONT buffer.
+   *
+   * Then an element message `inworld-interrupted` is posted: `running-time`
+   * (#GstClockTime, the running time of the cut: what played up to it was
+   * heard), `flush-index` (guint, the utterance cut, 0 if none),
+   * `text-heard` (its text up to the last word whose audio started before
+   * the cut), `text-not-heard` (the rest of the text accepted: the cut
+   * utterance's remainder and every later utterance, in order, then
+   * the sink pad's sentence not cut yet),
+   * `exact` (gboolean: TRUE when word timings placed the cut, FALSE for
+   * the estimate without them), `heard-by` (`clock` when a sink downstream
+   * synchronizes and the element is PLAYING: audio whose running time plus
+   * that sink's latency is past was heard; `pushed` otherwise, and in cut
+   * mode: all the audio pushed) and `interrupt-mode`. docs/interrupting.md
+   * has the rules and an example.
    */
   signals[SIGNAL_INTERRUPT] = g_signal_new_class_handler ("interrupt",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
@@ -2778,4 +2980,5 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_TEXT_SEGMENTATION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_OVERFLOW, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_CAPTION_UNIT, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_INTERRUPT_MODE, 0);
 }

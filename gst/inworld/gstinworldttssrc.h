@@ -27,4 +27,11 @@ G_DECLARE_FINAL_TYPE (GstInworldTtsSrc, gst_inworld_tts_src, GST,
 /* Element message of each timed word (or character) of the speech. */
 #define GST_INWORLD_WORD_TIMING "inworld-word-timing"
 
+/* Name of the custom downstream event (serialized, right before the
+ * buffer) and element message of each utterance's first audio. */
+#define GST_INWORLD_SPEECH_STARTED "inworld-speech-started"
+
+/* Element message of an interruption: what was heard and what not. */
+#define GST_INWORLD_INTERRUPTED "inworld-interrupted"
+
 G_END_DECLS

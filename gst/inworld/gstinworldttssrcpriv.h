@@ -24,14 +24,16 @@
  * and the object lock for the properties, which may be taken inside
  * control_lock (activation, the running time of an interrupt) but never
  * has another lock taken inside it. sink_lock (the sink pad's text in
- * progress) may be taken inside control_lock and has lock and the object
- * lock taken inside it; control_lock is never taken inside it. The task
- * takes none of them while pushing. */
+ * progress) may be taken inside control_lock (an interruption holds it
+ * until the session is told) and has the others but control_lock taken
+ * inside it; control_lock is never taken inside it. The task takes none
+ * of them while pushing. */
 
 #pragma once
 
 #include "gstinworldttssrc.h"
 #include "gstinworldttsenums.h"
+#include "gstinworldttsheard.h"
 #include "inworldaudio.h"
 #include "inworldsession.h"
 #include "inworldtext.h"
@@ -137,6 +139,7 @@ struct _GstInworldTtsSrc
   GstInworldTtsOverflow overflow;
   GstClockTime max_overflow;
   GstInworldTtsCaptionUnit caption_unit;
+  GstInworldTtsInterruptMode interrupt_mode;
 
   GMutex control_lock;
 
@@ -207,6 +210,9 @@ struct _GstInworldTtsSrc
   guint flushes_completed;
   GstInworldTtsOverflowState ovf;
   GstInworldTtsCaptions captions;
+  guint speech_started;         /* the last utterance announced */
+  /* what was heard, for inworld-interrupted (its own leaf lock) */
+  HeardState *heard;
 
   /* the stats property, since the element last started: the task counts
    * under the object lock; the counters of the last session under

@@ -637,6 +637,7 @@ begin_utterance (GstInworldTtsSrc * self, InworldUtterance * utterance)
   self->utterance = inworld_utterance_ref (utterance);
   self->synthesis = 0;
   gst_inworld_tts_overflow_begin (self);
+  gst_inworld_tts_heard_begin (self->heard, utterance->index);
   start = utterance->start == INWORLD_SESSION_NO_TIME ? GST_CLOCK_TIME_NONE
       : utterance->start;
   /* an overlap's tail still to mix goes out before the silence */
@@ -738,9 +739,40 @@ count_first_audio (GstInworldTtsSrc * self)
   GST_OBJECT_UNLOCK (self);
 }
 
+/* The first audio of an utterance goes out at @pts: a serialized custom
+ * event right before it, and an element message of the same structure,
+ * the counterpart of inworld-flush-completed. */
+static void
+announce_speech (GstInworldTtsSrc * self, GstClockTime pts,
+    const gchar * context_id)
+{
+  GstStructure *s;
+  GstMessage *msg;
+  gchar *text;
+
+  if (self->utterance == NULL
+      || self->utterance->index == self->speech_started)
+    return;
+  self->speech_started = self->utterance->index;
+  text = gst_inworld_tts_heard_current_text (self->heard);
+  s = gst_structure_new (GST_INWORLD_SPEECH_STARTED,
+      "context-id", G_TYPE_STRING, context_id,
+      "flush-index", G_TYPE_UINT, self->utterance->index,
+      "timestamp", GST_TYPE_CLOCK_TIME, pts,
+      "running-time", GST_TYPE_CLOCK_TIME, pts,
+      "text", G_TYPE_STRING, text ? text : "", NULL);
+  g_free (text);
+  GST_DEBUG_OBJECT (self, "speech started: %" GST_PTR_FORMAT, s);
+  msg = gst_message_new_element (GST_OBJECT (self), gst_structure_copy (s));
+  gst_pad_push_event (self->srcpad,
+      gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, s));
+  gst_element_post_message (GST_ELEMENT (self), msg);
+}
+
 /* Pushes what the framer has ready. */
 static GstFlowReturn
-push_audio (GstInworldTtsSrc * self, gint epoch, GstClockTime received)
+push_audio (GstInworldTtsSrc * self, gint epoch, GstClockTime received,
+    const gchar * context_id)
 {
   GstBuffer *buf;
   guint64 n;
@@ -780,6 +812,8 @@ push_audio (GstInworldTtsSrc * self, gint epoch, GstClockTime received)
     if (n > 0) {
       count_first_audio (self);
       gst_inworld_tts_captions_audio (self, pts);
+      announce_speech (self, pts, context_id);
+      gst_inworld_tts_heard_audio (self->heard, NULL, pts, self->position);
     }
     ret = gst_inworld_tts_overflow_push (self, buf);
     if (interrupted_since (self, epoch))
@@ -805,6 +839,9 @@ on_audio (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
       return ret;
   }
   begin_synthesis (self, output);
+  /* its text so far, for speech-started and inworld-interrupted */
+  gst_inworld_tts_heard_audio (self->heard, g_steal_pointer (&output->text),
+      GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE);
   if (!inworld_audio_framer_push (self->framer, output->audio, &error)) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("The server sent audio in another format than asked for."),
@@ -813,7 +850,7 @@ on_audio (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
     self->error_posted = TRUE;
     return GST_FLOW_ERROR;
   }
-  return push_audio (self, epoch, output->received);
+  return push_audio (self, epoch, output->received, output->context_id);
 }
 
 /* The timings on the output timeline: inworld-word-timing messages when
@@ -838,6 +875,8 @@ post_timings (GstInworldTtsSrc * self, InworldOutput * output)
 
     ret = gst_inworld_tts_captions_timing (self, timings->tokens[i],
         timings->characters, start, MAX (start, end));
+    gst_inworld_tts_heard_word (self->heard, timings->tokens[i], start,
+        MAX (start, end));
     if (!messages)
       continue;
     gst_element_post_message (GST_ELEMENT (self),
@@ -868,7 +907,7 @@ on_synthesis_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
             "whole sample or frame.", left),
         ("%s audio of context %s", inworld_audio_media_type
             (self->wire_encoding), output->context_id));
-  ret = push_audio (self, epoch, output->received);
+  ret = push_audio (self, epoch, output->received, output->context_id);
   self->synthesis = 0;
   return ret;
 }
@@ -890,6 +929,7 @@ on_utterance_end (GstInworldTtsSrc * self, InworldOutput * output, gint epoch)
       &end, &fit_rate);
   if (ret != GST_FLOW_OK || interrupted_since (self, epoch))
     return ret != GST_FLOW_OK ? ret : GST_FLOW_FLUSHING;
+  gst_inworld_tts_heard_end (self->heard, output->utterance->text);
   self->flushes_completed++;
   GST_OBJECT_LOCK (self);
   self->stats.utterances++;
@@ -1130,6 +1170,7 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   self->late_total = 0;
   self->flushes_completed = 0;
   gst_inworld_tts_captions_reset (self);
+  self->speech_started = 0;
   g_rec_mutex_lock (&self->format_lock);
   self->negotiated = FALSE;
   g_rec_mutex_unlock (&self->format_lock);

@@ -395,6 +395,7 @@ inworld_output_free (InworldOutput * output)
     inworld_utterance_unref (output->utterance);
   if (output->audio)
     g_bytes_unref (output->audio);
+  g_free (output->text);
   inworld_timings_free (output->timings);
   g_free ((gchar *) output->context_id);
   inworld_problem_free (output->problem);
@@ -1199,6 +1200,8 @@ cache_replay (InworldSession * session, Synthesis * s)
       case INWORLD_CACHE_ITEM_AUDIO:
         output = output_new (session, INWORLD_OUTPUT_AUDIO, u);
         output->audio = g_bytes_ref (item->audio);
+        /* as from the server: the text it speaks (speech-started) */
+        output->text = g_strdup (u->text->str);
         break;
       case INWORLD_CACHE_ITEM_TIMINGS:
         output = output_new (session, INWORLD_OUTPUT_TIMINGS, u);
@@ -1488,11 +1491,9 @@ emit_audio (InworldSession * session, Utterance * utterance,
 {
   InworldOutput *output;
 
-  if (event->audio) {
-    output = output_new (session, INWORLD_OUTPUT_AUDIO, utterance);
-    output->audio = g_steal_pointer (&event->audio);
-    emit (session, output);
-  }
+  /* the timings of the words that start in this chunk first: once its
+   * audio is pushed, the element knows which words it holds (what an
+   * interruption's listener heard) */
   if (event->timings) {
     InworldTimings *words = inworld_timings_keep_words (g_steal_pointer
         (&event->timings));
@@ -1502,6 +1503,14 @@ emit_audio (InworldSession * session, Utterance * utterance,
       output->timings = words;
       emit (session, output);
     }
+  }
+  if (event->audio) {
+    output = output_new (session, INWORLD_OUTPUT_AUDIO, utterance);
+    output->audio = g_steal_pointer (&event->audio);
+    /* the element announces the speech with its text (speech-started) */
+    if (utterance && !session->auto_mode)
+      output->text = g_strdup (utterance->text->str);
+    emit (session, output);
   }
 }
 

@@ -167,6 +167,9 @@ typedef struct
                                  * UTTERANCE_END */
   guint synthesis;              /* serial of the synthesis, from 1 */
   GBytes *audio;                /* AUDIO */
+  gchar *text;                  /* AUDIO: its utterance's text pushed so
+                                 * far (all of it once flushed); NULL in
+                                 * auto mode */
   InworldTimings *timings;      /* TIMINGS */
   guint characters;             /* UTTERANCE_END: characters synthesized
                                  * (the server's count when it gave one) */

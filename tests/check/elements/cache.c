@@ -411,6 +411,8 @@ GST_START_TEST (test_hit_after_miss_in_order)
   fail_unless_equals_int (stat_u64 (t, "cache-hits"), 1);
   fail_unless_equals_int (stat_u64 (t, "cache-misses"), 1);
   mixed = summary (&t->rec);
+  if (g_strcmp0 (mixed, reference) != 0)
+    g_printerr ("REFERENCE:\n%s\nMIXED:\n%s\n", reference, mixed);
   fail_unless_equals_string (mixed, reference);
   t_free (t);
 

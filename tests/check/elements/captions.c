@@ -227,6 +227,14 @@ is_event (Entry * e, gchar where, GstEventType type)
       && GST_EVENT_TYPE (GST_EVENT (e->obj)) == type;
 }
 
+/* the audio pad's inworld-flush-completed (not its speech-started) */
+static gboolean
+is_done (Entry * e)
+{
+  return is_event (e, 'a', GST_EVENT_CUSTOM_DOWNSTREAM)
+      && gst_event_has_name (GST_EVENT (e->obj), "inworld-flush-completed");
+}
+
 static gboolean
 is_timing (Entry * e)
 {
@@ -287,7 +295,7 @@ last_flush_end (C * c)
   for (guint i = 0; i < c->log->len; i++) {
     Entry *e = ENTRY (c, i);
 
-    if (is_event (e, 'a', GST_EVENT_CUSTOM_DOWNSTREAM))
+    if (is_done (e))
       gst_structure_get_clock_time (gst_event_get_structure (GST_EVENT
               (e->obj)), "timestamp", &end);
   }
@@ -388,7 +396,7 @@ GST_START_TEST (test_utterance_captions)
     if (e->where == 'a' && GST_IS_BUFFER (e->obj)
         && !GST_CLOCK_TIME_IS_VALID (first_audio))
       first_audio = GST_BUFFER_PTS (e->obj);
-    if (is_event (e, 'a', GST_EVENT_CUSTOM_DOWNSTREAM)) {
+    if (is_done (e)) {
       const GstStructure *s = gst_event_get_structure (GST_EVENT (e->obj));
       GstClockTime end;
       Entry *t = NULL;
@@ -400,7 +408,7 @@ GST_START_TEST (test_utterance_captions)
 
         if (x->where == 't' && GST_IS_BUFFER (x->obj))
           t = x;
-        if (is_event (x, 'a', GST_EVENT_CUSTOM_DOWNSTREAM))
+        if (is_done (x))
           break;
       }
       if (utterance == 1) {
@@ -463,7 +471,7 @@ GST_START_TEST (test_gaps_between_cues)
   c_wait_eos (c);
 
   for (guint i = 0; i < c->log->len; i++) {
-    if (is_event (ENTRY (c, i), 'a', GST_EVENT_CUSTOM_DOWNSTREAM)) {
+    if (is_done (ENTRY (c, i))) {
       gst_structure_get_clock_time (gst_event_get_structure (GST_EVENT
               (ENTRY (c, i)->obj)), "timestamp", &end1);
       first_flush = i;
