@@ -90,6 +90,7 @@ struct _GstInworldTtsSrc
   gchar *proxy;                 /* NULL: the environment's proxy */
   guint keepalive;
   GstInworldTtsTextSegmentation text_segmentation;
+  GstInworldTtsIdle idle;
 
   GMutex control_lock;
 
@@ -153,6 +154,16 @@ struct _GstInworldTtsSrc
   guint late_buffers;           /* live: audio later than PTS + latency */
   GstClockTime late_total;
   guint flushes_completed;
+  /* idle=silence (gstinworldttsidle.c): the task fills the time between
+   * utterances with silence; idle_flow keeps a failed push of silence made
+   * inside the timeline code for the next pop; idle_clock_id, under
+   * qlock, is the pacing wait that arriving outputs and state changes
+   * cut short */
+  gboolean idle_silence;
+  GstFlowReturn idle_flow;
+  GstClockID idle_clock_id;
+  GstClockTime idle_base;       /* where the run of silence began */
+  guint64 idle_samples;         /* its samples so far */
 
   /* the stats property, since the element last started: the task counts
    * under the object lock; the counters of the last session under
@@ -187,6 +198,23 @@ void gst_inworld_tts_src_queue_output (InworldOutput * output,
  * one when @new_epoch). */
 gint gst_inworld_tts_src_flush_outputs (GstInworldTtsSrc * self,
     gboolean flushing, gboolean new_epoch);
+
+/* idle=silence (gstinworldttsidle.c), for the task. */
+/* Whether silence fills the idle time of the stream starting now (live,
+ * raw audio); warns when the property asks for it in vain. */
+gboolean gst_inworld_tts_src_idle_decide (GstInworldTtsSrc * self);
+/* The next output; while there is none, pushes silence paced by the
+ * clock. NULL with *@ret when flushing, interrupted since @epoch, or a
+ * push failed. */
+InworldOutput *gst_inworld_tts_src_idle_pop (GstInworldTtsSrc * self,
+    gint epoch, GstFlowReturn * ret);
+/* Pushes silence from the position to @until (to the sample at or after
+ * it), and makes the synthesis under way go on after it. */
+void gst_inworld_tts_src_idle_fill (GstInworldTtsSrc * self,
+    GstClockTime until);
+/* Cuts the pacing wait short (qlock held): an output came, the queue is
+ * flushing, or the element left PLAYING. */
+void gst_inworld_tts_src_idle_wake (GstInworldTtsSrc * self);
 
 /* The URI and protocol to use, from the uri and protocol properties
  * (under the object lock); *uri is newly allocated. */
