@@ -2241,8 +2241,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
    * PLAYING on, silence buffers paced by the pipeline clock between the
    * utterances, every buffer starting where the previous one ended, for
    * RTP payloaders, webrtcbin and muxers that want continuous input. Not
-   * live, or with an encoded format, it is ignored with a warning (docs/live.md,
-   * "Continuous output").
+   * live, or with an encoded format, it is ignored with a warning
+   * (docs/live.md, "Continuous output").
    *
    * Since: 0.3
    */

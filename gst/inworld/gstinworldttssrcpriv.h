@@ -20,7 +20,9 @@
  *                 the task is paused and restarted)
  *   format_lock   the format asked of the session (renegotiation)
  *   lock          the session pointer and the flags marked below
- *   qlock         the output queue, its epoch, `playing`
+ *   qlock         the output queue, its epoch, `playing`, the pacing wait
+ *                 of idle=silence (unscheduled under it: the clock's
+ *                 own locks are leaves)
  * and the object lock for the properties, which may be taken inside
  * control_lock (activation, the running time of an interrupt) but never
  * has another lock taken inside it. sink_lock (the sink pad's text in

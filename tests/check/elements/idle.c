@@ -301,10 +301,12 @@ collect (Idle * t, Out * o, guint bps, gboolean stream)
       fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), offset);
     }
     /* exact by sample count (ns rounding of each run start aside) */
-    fail_unless (!stream || ABS ((gint64) (GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION
-                (buf)) - (gint64) (run_start + gst_util_uint64_scale_int
-                (GST_BUFFER_OFFSET_END (buf) - run_offset, GST_SECOND,
-                    RATE))) < 100, "buffer %u: time and samples differ", k);
+    fail_unless (!stream
+        || ABS ((gint64) (GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf)) -
+            (gint64) (run_start +
+                gst_util_uint64_scale_int (GST_BUFFER_OFFSET_END (buf) -
+                    run_offset, GST_SECOND, RATE))) < 100,
+        "buffer %u: time and samples differ", k);
     next = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
     offset = GST_BUFFER_OFFSET_END (buf);
     v = GST_BUFFER_PTS (buf);
@@ -379,8 +381,7 @@ check_silence_to_end (Out * o, guint64 from)
 {
   fail_unless (from < n_samples (o), "no silence after the speech");
   for (guint64 i = from; i < n_samples (o); i++)
-    fail_unless (sample (o, i) == 0, "sound at sample %" G_GUINT64_FORMAT,
-        i);
+    fail_unless (sample (o, i) == 0, "sound at sample %" G_GUINT64_FORMAT, i);
 }
 
 /* The speech starts at the running time of its push-text (to a sample). */
@@ -709,8 +710,7 @@ has_ignored_warning (Idle * t)
     if (!GST_IS_MESSAGE (m) || GST_MESSAGE_TYPE (m) != GST_MESSAGE_WARNING)
       continue;
     gst_message_parse_warning (GST_MESSAGE (m), &err, NULL);
-    if (g_error_matches (err, GST_RESOURCE_ERROR,
-            GST_RESOURCE_ERROR_SETTINGS)
+    if (g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS)
         && g_str_has_prefix (err->message, "idle=silence is ignored"))
       found = TRUE;
     g_error_free (err);
