@@ -38,8 +38,9 @@
 
 #define RATE 24000
 #define SAMPLE (GST_SECOND / RATE)
-/* larger than the emulator's delay to first audio, valgrind included */
-#define LATENCY (500 * GST_MSECOND)
+/* larger than the emulator's delay to first audio, valgrind included
+ * (its first audio took 590 ms there) */
+#define LATENCY (1500 * GST_MSECOND)
 /* the element's chunk of paced silence */
 #define CHUNK (20 * GST_MSECOND)
 /* scheduling slack of the loose pacing bound */
@@ -57,6 +58,11 @@ typedef struct
   Rec rec;
   GstClockTime first_buffer_at; /* running time the first buffer left */
 } Idle;
+
+/* The test's pipeline, freed by the teardown when a check failed midway:
+ * without fork (valgrind) a pipeline left PLAYING would keep its task
+ * running, and check would wait for it forever. */
+static Idle *current;
 
 static GstClockTime
 running_time (Idle * t)
@@ -103,12 +109,14 @@ idle_new (const gchar * idle, gboolean live, const gchar * caps,
       NULL);
   gst_object_unref (pad);
   rec_attach (&t->rec, t->tts, t->bus);
+  current = t;
   return t;
 }
 
 static void
 idle_free (Idle * t)
 {
+  current = NULL;
   gst_element_set_state (t->pipeline, GST_STATE_NULL);
   gst_bus_set_sync_handler (t->bus, NULL, NULL, NULL);
   gst_object_unref (t->tts);
@@ -205,6 +213,8 @@ check_pacing (Idle * t)
   GST_INFO ("output ends at %" GST_TIME_FORMAT " at running time %"
       GST_TIME_FORMAT, GST_TIME_ARGS (end), GST_TIME_ARGS (now));
   fail_unless (GST_CLOCK_TIME_IS_VALID (end));
+  /* (the first chunk goes at once: checked once the pacing has begun) */
+  fail_unless (now > LATENCY + CHUNK);
   fail_unless (end <= now - LATENCY + 2 * CHUNK, "the silence runs ahead: "
       "output ends at %" GST_TIME_FORMAT " at running time %"
       GST_TIME_FORMAT, GST_TIME_ARGS (end), GST_TIME_ARGS (now));
@@ -405,7 +415,6 @@ GST_START_TEST (test_silence_continuous)
 
   play (t);
   wait_running_time (t, 500 * GST_MSECOND);
-  check_pacing (t);
   push_text (t, text1, &b1, &a1);
   wait_flushes (t, 1);
   wait_running_time (t, a1 + 700 * GST_MSECOND);
@@ -500,7 +509,9 @@ GST_START_TEST (test_interrupt_in_silence)
   Out o;
 
   play (t);
-  wait_running_time (t, 600 * GST_MSECOND);
+  /* the paced silence under way */
+  wait_running_time (t, LATENCY + 400 * GST_MSECOND);
+  check_pacing (t);
   g_signal_emit_by_name (t->tts, "interrupt");
   wait_buffers (t, 10);
   push_text (t, text1, &b1, &a1);
@@ -624,14 +635,14 @@ GST_START_TEST (test_pause_resume)
   Out o;
 
   play (t);
-  wait_running_time (t, 400 * GST_MSECOND);
+  wait_running_time (t, LATENCY + 400 * GST_MSECOND);
   fail_unless_equals_int (gst_element_set_state (t->pipeline,
           GST_STATE_PAUSED), GST_STATE_CHANGE_NO_PREROLL);
   paused_at = running_time (t);
   /* a while paused, by the wall clock (the running time stands still) */
   g_usleep (300 * G_TIME_SPAN_MILLISECOND);
   play (t);
-  wait_running_time (t, paused_at + 300 * GST_MSECOND);
+  wait_running_time (t, paused_at + 400 * GST_MSECOND);
   check_pacing (t);
 
   pad = gst_element_get_static_pad (t->tts, "src");
@@ -754,6 +765,13 @@ GST_START_TEST (test_silence_ignored)
 
 GST_END_TEST;
 
+static void
+teardown (void)
+{
+  if (current)
+    idle_free (current);
+}
+
 static Suite *
 idle_suite (void)
 {
@@ -761,6 +779,7 @@ idle_suite (void)
   TCase *tc = tcase_create ("idle");
 
   suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, NULL, teardown);
   tcase_add_test (tc, test_silence_continuous);
   tcase_add_test (tc, test_gap_unchanged);
   tcase_add_test (tc, test_interrupt_in_silence);
