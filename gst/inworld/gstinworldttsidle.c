@@ -111,8 +111,11 @@ push_silence (GstInworldTtsSrc * self, guint64 n)
 {
   GstBuffer *buf;
   GstClockTime pts = self->position, end;
+  GstClockTime synth_base = self->synth_base;
+  guint64 samples = self->samples, run = self->idle_samples;
   guint bps = 2;
   guint8 fill = 0;
+  GstFlowReturn ret;
 
   silence_format (self->wire_encoding, &bps, &fill);
   if (!GST_CLOCK_TIME_IS_VALID (self->idle_base)
@@ -141,7 +144,16 @@ push_silence (GstInworldTtsSrc * self, guint64 n)
     self->synth_base = end - samples_time (self, self->synth_samples);
   GST_LOG_OBJECT (self, "pushing %" G_GUINT64_FORMAT " samples of silence "
       "at %" GST_TIME_FORMAT, n, GST_TIME_ARGS (pts));
-  return gst_pad_push (self->srcpad, buf);
+  ret = gst_pad_push (self->srcpad, buf);
+  if (ret == GST_FLOW_FLUSHING) {
+    /* an interruption dropped it: it never went out, and the stream goes
+     * on after the flush where it was before it */
+    self->position = pts;
+    self->samples = samples;
+    self->idle_samples = run;
+    self->synth_base = synth_base;
+  }
+  return ret;
 }
 
 static guint64
