@@ -210,3 +210,18 @@ gst_inworld_tts_interrupt_mode_get_type (void)
 
   return register_enum (&type, "GstInworldTtsInterruptMode", values);
 }
+
+GType
+gst_inworld_tts_idle_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_INWORLD_TTS_IDLE_GAP, "GAP events between utterances", "gap"},
+    {GST_INWORLD_TTS_IDLE_SILENCE,
+        "Live raw audio: silence samples between utterances, a continuous "
+          "stream", "silence"},
+    {0, NULL, NULL},
+  };
+
+  return register_enum (&type, "GstInworldTtsIdle", values);
+}

@@ -263,4 +263,23 @@ typedef enum
   (gst_inworld_tts_interrupt_mode_get_type ())
 GType gst_inworld_tts_interrupt_mode_get_type (void);
 
+/**
+ * GstInworldTtsIdle:
+ * @GST_INWORLD_TTS_IDLE_GAP: GAP events between utterances (no samples)
+ * @GST_INWORLD_TTS_IDLE_SILENCE: live raw audio: a continuous stream,
+ *   silence samples between utterances, paced by the pipeline clock
+ *
+ * What the element outputs while it has nothing to say.
+ *
+ * Since: 0.3
+ */
+typedef enum
+{
+  GST_INWORLD_TTS_IDLE_GAP,
+  GST_INWORLD_TTS_IDLE_SILENCE,
+} GstInworldTtsIdle;
+
+#define GST_TYPE_INWORLD_TTS_IDLE (gst_inworld_tts_idle_get_type ())
+GType gst_inworld_tts_idle_get_type (void);
+
 G_END_DECLS

@@ -92,6 +92,7 @@ GST_DEBUG_CATEGORY (gst_inworld_tts_src_debug);
 #define DEFAULT_BITRATE 0
 #define DEFAULT_IS_LIVE FALSE
 #define DEFAULT_LATENCY (300 * GST_MSECOND)
+#define DEFAULT_IDLE GST_INWORLD_TTS_IDLE_GAP
 #define DEFAULT_TIMEOUT 15
 #define DEFAULT_AUTO_MODE FALSE
 #define DEFAULT_TIMESTAMP_TYPE GST_INWORLD_TTS_TIMESTAMP_NONE
@@ -156,6 +157,7 @@ enum
   PROP_MAX_OVERFLOW,
   PROP_CAPTION_UNIT,
   PROP_INTERRUPT_MODE,
+  PROP_IDLE,
 };
 
 enum
@@ -1729,6 +1731,7 @@ gst_inworld_tts_src_change_state (GstElement * element,
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
       g_mutex_lock (&self->qlock);
       self->playing = FALSE;
+      gst_inworld_tts_src_idle_wake (self);
       g_mutex_unlock (&self->qlock);
       if (live)
         ret = GST_STATE_CHANGE_NO_PREROLL;
@@ -1955,6 +1958,11 @@ gst_inworld_tts_src_set_property (GObject * object, guint prop_id,
       self->interrupt_mode = g_value_get_enum (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_IDLE:
+      GST_OBJECT_LOCK (self);
+      self->idle = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2077,6 +2085,9 @@ gst_inworld_tts_src_get_property (GObject * object, guint prop_id,
     case PROP_INTERRUPT_MODE:
       g_value_set_enum (value, self->interrupt_mode);
       break;
+    case PROP_IDLE:
+      g_value_set_enum (value, self->idle);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2148,6 +2159,7 @@ gst_inworld_tts_src_init (GstInworldTtsSrc * self)
   self->bitrate = DEFAULT_BITRATE;
   self->is_live = DEFAULT_IS_LIVE;
   self->latency = DEFAULT_LATENCY;
+  self->idle = DEFAULT_IDLE;
   self->timeout = DEFAULT_TIMEOUT;
   self->auto_mode = DEFAULT_AUTO_MODE;
   self->timestamp_type = DEFAULT_TIMESTAMP_TYPE;
@@ -2849,6 +2861,26 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
           rw_playing));
 
   /**
+   * GstInworldTtsSrc:idle:
+   *
+   * What goes out between utterances. `gap`: GAP events, no samples.
+   * `silence`: a live element (#GstInworldTtsSrc:is-live) putting out raw
+   * audio (audio/x-raw, A-law, mu-law) sends a continuous stream from
+   * PLAYING on, silence buffers paced by the pipeline clock between the
+   * utterances, every buffer starting where the previous one ended, for
+   * RTP payloaders, webrtcbin and muxers that want continuous input. Not
+   * live, or with an encoded format, it is ignored with a warning
+   * (docs/live.md, "Continuous output").
+   *
+   * Since: 0.3
+   */
+  g_object_class_install_property (gobject_class, PROP_IDLE,
+      g_param_spec_enum ("idle", "Idle output",
+          "Between utterances: gap (GAP events) or silence (live raw audio "
+          "only: silence buffers paced by the clock, a continuous stream)",
+          GST_TYPE_INWORLD_TTS_IDLE, DEFAULT_IDLE, rw_ready));
+
+  /**
    * GstInworldTtsSrc::push-text:
    * @src: the element
    * @text: UTF-8 text
@@ -2981,4 +3013,5 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_OVERFLOW, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_CAPTION_UNIT, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_INTERRUPT_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_INWORLD_TTS_IDLE, 0);
 }

@@ -20,7 +20,9 @@
  *                 the task is paused and restarted)
  *   format_lock   the format asked of the session (renegotiation)
  *   lock          the session pointer and the flags marked below
- *   qlock         the output queue, its epoch, `playing`
+ *   qlock         the output queue, its epoch, `playing`, the pacing wait
+ *                 of idle=silence (unscheduled under it: the clock's
+ *                 own locks are leaves)
  * and the object lock for the properties, which may be taken inside
  * control_lock (activation, the running time of an interrupt) but never
  * has another lock taken inside it. sink_lock (the sink pad's text in
@@ -140,6 +142,7 @@ struct _GstInworldTtsSrc
   GstClockTime max_overflow;
   GstInworldTtsCaptionUnit caption_unit;
   GstInworldTtsInterruptMode interrupt_mode;
+  GstInworldTtsIdle idle;
 
   GMutex control_lock;
 
@@ -213,6 +216,16 @@ struct _GstInworldTtsSrc
   guint speech_started;         /* the last utterance announced */
   /* what was heard, for inworld-interrupted (its own leaf lock) */
   HeardState *heard;
+  /* idle=silence (gstinworldttsidle.c): the task fills the time between
+   * utterances with silence; idle_flow keeps a failed push of silence made
+   * inside the timeline code for the next pop; idle_clock_id, under
+   * qlock, is the pacing wait that arriving outputs and state changes
+   * cut short */
+  gboolean idle_silence;
+  GstFlowReturn idle_flow;
+  GstClockID idle_clock_id;
+  GstClockTime idle_base;       /* where the run of silence began */
+  guint64 idle_samples;         /* its samples so far */
 
   /* the stats property, since the element last started: the task counts
    * under the object lock; the counters of the last session under
@@ -278,6 +291,22 @@ void gst_inworld_tts_overflow_reset (GstInworldTtsSrc * self);
 void gst_inworld_tts_src_session_start_init (GstInworldTtsSrc * self,
     InworldProtocolKind kind, InworldSessionStart * start);
 void gst_inworld_tts_src_session_start_clear (InworldSessionStart * start);
+/* idle=silence (gstinworldttsidle.c), for the task. */
+/* Whether silence fills the idle time of the stream starting now (live,
+ * raw audio); warns when the property asks for it in vain. */
+gboolean gst_inworld_tts_src_idle_decide (GstInworldTtsSrc * self);
+/* The next output; while there is none, pushes silence paced by the
+ * clock. NULL with *@ret when flushing, interrupted since @epoch, or a
+ * push failed. */
+InworldOutput *gst_inworld_tts_src_idle_pop (GstInworldTtsSrc * self,
+    gint epoch, GstFlowReturn * ret);
+/* Pushes silence from the position to @until (to the sample at or after
+ * it), and makes the synthesis under way go on after it. */
+void gst_inworld_tts_src_idle_fill (GstInworldTtsSrc * self,
+    GstClockTime until);
+/* Cuts the pacing wait short (qlock held): an output came, the queue is
+ * flushing, or the element left PLAYING. */
+void gst_inworld_tts_src_idle_wake (GstInworldTtsSrc * self);
 
 /* The URI and protocol to use, from the uri and protocol properties
  * (under the object lock); *uri is newly allocated. */

@@ -55,6 +55,7 @@ gst_inworld_tts_src_queue_output (InworldOutput * output, gpointer user_data)
   }
   g_queue_push_tail (&self->outputs, output);
   g_cond_signal (&self->qcond);
+  gst_inworld_tts_src_idle_wake (self);
   g_mutex_unlock (&self->qlock);
 }
 
@@ -71,6 +72,7 @@ gst_inworld_tts_src_flush_outputs (GstInworldTtsSrc * self,
   epoch = self->epoch;
   g_queue_clear_full (&self->outputs, (GDestroyNotify) inworld_output_free);
   g_cond_broadcast (&self->qcond);
+  gst_inworld_tts_src_idle_wake (self);
   g_mutex_unlock (&self->qlock);
   return epoch;
 }
@@ -586,6 +588,7 @@ start_stream (GstInworldTtsSrc * self)
   GST_OBJECT_LOCK (self);
   self->live = self->is_live;
   GST_OBJECT_UNLOCK (self);
+  self->idle_silence = gst_inworld_tts_src_idle_decide (self);
   if (self->live) {
     /* a live source's speech starts when the text is handed over in
      * PLAYING, and its timeline is running time */
@@ -603,11 +606,13 @@ start_stream (GstInworldTtsSrc * self)
         (self));
     self->position = GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
     /* sinks and mixers complete their change to PLAYING on data: with
-     * nothing to say yet, a gap lets them */
+     * nothing to say yet, a gap lets them (idle=silence: the first
+     * silence) */
     if (self->segment_sent) {
       gst_inworld_tts_captions_gap (self, self->position, 0);
-      gst_pad_push_event (self->srcpad, gst_event_new_gap (self->position,
-              0));
+      if (!self->idle_silence)
+        gst_pad_push_event (self->srcpad, gst_event_new_gap (self->position,
+                0));
     }
   }
 
@@ -646,9 +651,15 @@ begin_utterance (GstInworldTtsSrc * self, InworldUtterance * utterance)
   if (GST_CLOCK_TIME_IS_VALID (start) && start > self->position) {
     GST_DEBUG_OBJECT (self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
         GST_TIME_ARGS (self->position), GST_TIME_ARGS (start));
-    if (self->segment_sent) {
+    if (self->segment_sent)
       gst_inworld_tts_captions_gap (self, self->position,
           start - self->position);
+    if (self->idle_silence) {
+      /* to the sample at or after start: the position moves with it */
+      gst_inworld_tts_src_idle_fill (self, start);
+      return;
+    }
+    if (self->segment_sent) {
       gst_pad_push_event (self->srcpad, gst_event_new_gap (self->position,
               start - self->position));
     }
@@ -703,7 +714,12 @@ check_lateness (GstInworldTtsSrc * self, GstClockTime pts,
   GST_OBJECT_LOCK (self);
   self->stats.late_buffers++;
   GST_OBJECT_UNLOCK (self);
-  self->discont = TRUE;
+  if (self->idle_silence)
+    /* a continuous stream: silence fills the shift, no discontinuity */
+    gst_inworld_tts_src_idle_fill (self, synth_time (self,
+            self->synth_samples));
+  else
+    self->discont = TRUE;
   if (self->late_buffers == 1)
     GST_ELEMENT_WARNING (self, CORE, CLOCK,
         ("Speech arrived %" G_GUINT64_FORMAT " ms later than the latency of "
@@ -1099,11 +1115,11 @@ gst_inworld_tts_src_loop (GstPad * pad)
       goto pause;
   }
 
-  output = pop_output (self);
-  if (output == NULL) {
-    ret = GST_FLOW_FLUSHING;
+  ret = GST_FLOW_FLUSHING;
+  output = self->idle_silence ? gst_inworld_tts_src_idle_pop (self, epoch,
+      &ret) : pop_output (self);
+  if (output == NULL)
     goto pause;
-  }
   ret = handle_output (self, output, epoch);
   if (ret != GST_FLOW_OK)
     goto pause;
@@ -1171,6 +1187,7 @@ gst_inworld_tts_src_reset_stream (GstInworldTtsSrc * self)
   self->flushes_completed = 0;
   gst_inworld_tts_captions_reset (self);
   self->speech_started = 0;
+  self->idle_silence = FALSE;
   g_rec_mutex_lock (&self->format_lock);
   self->negotiated = FALSE;
   g_rec_mutex_unlock (&self->format_lock);
