@@ -8,42 +8,11 @@ set -euo pipefail
 
 emulator=$1 python=$2 example=$3
 key=barge-in-test-key
-tmp=$(mktemp -d)
-emu_pid=
-
-cleanup() {
-  if [ -n "$emu_pid" ]; then
-    kill "$emu_pid" 2>/dev/null || true
-    wait "$emu_pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  echo "--- example output:" >&2
-  cat "$tmp/out" >&2 2>/dev/null || true
-  echo "--- emulator log:" >&2
-  cat "$tmp/emu.err" >&2 2>/dev/null || true
-  exit 1
-}
+source "$(dirname "$0")/example-lib.sh"
 
 # Sine audio (60 ms a character): the first sentence alone lasts 1.7 s, so
 # a barge-in after 1 s of playing cuts it.
-"$emulator" --port 0 --api-key "$key" --audio sine --speed 2 \
-  >"$tmp/emu.out" 2>"$tmp/emu.err" &
-emu_pid=$!
-port=
-for _ in $(seq 100); do
-  if read -r word port <"$tmp/emu.out" 2>/dev/null && [ "$word" = listening ]; then
-    break
-  fi
-  port=
-  sleep 0.1
-done
-[ -n "$port" ] || fail "the emulator did not report its port"
-uri="ws://127.0.0.1:$port/tts/v1/voice:streamBidirectional"
+start_emulator "$emulator" "$key" --audio sine --speed 2
 
 rc=0
 INWORLD_API_KEY=$key timeout 30 "$python" "$example" --uri "$uri" \

@@ -8,43 +8,12 @@ set -euo pipefail
 
 emulator=$1 python=$2 example=$3
 key=voice-agent-test-key
-tmp=$(mktemp -d)
-emu_pid=
+source "$(dirname "$0")/example-lib.sh"
 
-cleanup() {
-  if [ -n "$emu_pid" ]; then
-    kill "$emu_pid" 2>/dev/null || true
-    wait "$emu_pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  echo "--- example output:" >&2
-  cat "$tmp/out" >&2 2>/dev/null || true
-  echo "--- emulator log:" >&2
-  cat "$tmp/emu.err" >&2 2>/dev/null || true
-  exit 1
-}
-
-# The emulator's first stdout line is "listening PORT". Sine audio (60 ms
-# a character) makes the first sentence ~10 s long, so the barge-in after
-# 1.5 s is well inside it; --speed 2 halves the run time.
-"$emulator" --port 0 --api-key "$key" --audio sine --speed 2 \
-  >"$tmp/emu.out" 2>"$tmp/emu.err" &
-emu_pid=$!
-port=
-for _ in $(seq 100); do
-  if read -r word port <"$tmp/emu.out" 2>/dev/null && [ "$word" = listening ]; then
-    break
-  fi
-  port=
-  sleep 0.1
-done
-[ -n "$port" ] || fail "the emulator did not report its port"
-uri="ws://127.0.0.1:$port/tts/v1/voice:streamBidirectional"
+# Sine audio (60 ms a character) makes the first sentence ~10 s long, so
+# the barge-in after 1.5 s is well inside it; --speed 2 halves the run
+# time.
+start_emulator "$emulator" "$key" --audio sine --speed 2
 
 wav="$tmp/agent.wav"
 rc=0
