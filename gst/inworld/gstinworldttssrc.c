@@ -361,6 +361,19 @@ pending_text_free (InworldPendingText * p)
   g_free (p);
 }
 
+/* Hands @text to the running session, under `lock`, and notes it where
+ * the element keeps track of what it handed over: the cue starts of the
+ * overflow policy and the ledger of inworld-interrupted. */
+static void
+hand_over (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
+    const InworldSynthConfig * config, guint64 start, const gchar * speaker)
+{
+  inworld_session_speak_as (self->session, text, flush, config, start,
+      speaker);
+  gst_inworld_tts_src_note_cue (self, start);
+  gst_inworld_tts_heard_add_text (self->heard, text);
+}
+
 /* Hands @text to the session with @config (taken), or keeps it for the
  * next activation when the element is not running; FALSE when the
  * stream has ended. @start: when its speech may start (NO_TIME: right
@@ -374,12 +387,8 @@ speak_full (GstInworldTtsSrc * self, const gchar * text, gboolean flush,
   g_mutex_lock (&self->lock);
   if (self->session) {
     accepted = !self->eos_requested && !self->finished;
-    if (accepted) {
-      inworld_session_speak_as (self->session, text, flush, config, start,
-          speaker);
-      gst_inworld_tts_src_note_cue (self, start);
-      gst_inworld_tts_heard_add_text (self->heard, text);
-    }
+    if (accepted)
+      hand_over (self, text, flush, config, start, speaker);
   } else {
     accepted = !self->pending_eos;
     if (accepted) {
@@ -1338,20 +1347,13 @@ on_activate (GstInworldTtsSrc * self)
   for (guint i = 0; turns && i < turns->len; i++) {
     InworldTurn *turn = g_ptr_array_index (turns, i);
 
-    inworld_session_speak_as (session, turn->text, TRUE,
-        g_ptr_array_index (configs, i), i == 0 ? start :
-        INWORLD_SESSION_NO_TIME, turn->speaker);
-    gst_inworld_tts_heard_add_text (self->heard, turn->text);
-    if (i == 0)
-      gst_inworld_tts_src_note_cue (self, start);
+    hand_over (self, turn->text, TRUE, g_ptr_array_index (configs, i),
+        i == 0 ? start : INWORLD_SESSION_NO_TIME, turn->speaker);
   }
   /* then what was pushed before the element ran, in order */
   while ((p = g_queue_pop_head (&self->pending))) {
     GST_DEBUG_OBJECT (self, "speaking text pushed before the start");
-    inworld_session_speak_as (session, p->text, p->flush, p->config,
-        p->start, p->speaker);
-    gst_inworld_tts_heard_add_text (self->heard, p->text);
-    gst_inworld_tts_src_note_cue (self, p->start);
+    hand_over (self, p->text, p->flush, p->config, p->start, p->speaker);
     pending_text_free (p);
   }
   if (self->pending_eos || (turns && !has_sinkpad)) {

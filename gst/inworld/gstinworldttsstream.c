@@ -273,7 +273,6 @@ static void
 push_segment (GstInworldTtsSrc * self)
 {
   GstSegment segment;
-
   GstEvent *event;
 
   gst_segment_init (&segment, GST_FORMAT_TIME);
