@@ -448,6 +448,9 @@ output_new (InworldSession * session, InworldOutputType type,
       : session->encoding;
   output->sample_rate = session->ctx_config ?
       session->ctx_config->sample_rate : session->sample_rate;
+  /* audio carries its utterance's text so far (speech-started) */
+  if (type == INWORLD_OUTPUT_AUDIO && utterance && !session->auto_mode)
+    output->text = g_strdup (utterance->text->str);
   return output;
 }
 
@@ -1200,8 +1203,6 @@ cache_replay (InworldSession * session, Synthesis * s)
       case INWORLD_CACHE_ITEM_AUDIO:
         output = output_new (session, INWORLD_OUTPUT_AUDIO, u);
         output->audio = g_bytes_ref (item->audio);
-        /* as from the server: the text it speaks (speech-started) */
-        output->text = g_strdup (u->text->str);
         break;
       case INWORLD_CACHE_ITEM_TIMINGS:
         output = output_new (session, INWORLD_OUTPUT_TIMINGS, u);
@@ -1507,9 +1508,6 @@ emit_audio (InworldSession * session, Utterance * utterance,
   if (event->audio) {
     output = output_new (session, INWORLD_OUTPUT_AUDIO, utterance);
     output->audio = g_steal_pointer (&event->audio);
-    /* the element announces the speech with its text (speech-started) */
-    if (utterance && !session->auto_mode)
-      output->text = g_strdup (utterance->text->str);
     emit (session, output);
   }
 }
