@@ -2327,8 +2327,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_TEMPERATURE,
       g_param_spec_double ("temperature", "Temperature",
           "Sampling temperature, in (0, 2]; 0 leaves the server default "
-          "(1.0); a change applies to the text pushed afterwards", 0.0, 2.0,
-          DEFAULT_TEMPERATURE, rw_playing));
+          "(1.0); a change applies to the text pushed afterwards", 0.0,
+          INWORLD_MAX_TEMPERATURE, DEFAULT_TEMPERATURE, rw_playing));
 
   /**
    * GstInworldTtsSrc:speaking-rate:
@@ -2343,7 +2343,8 @@ gst_inworld_tts_src_class_init (GstInworldTtsSrcClass * klass)
       g_param_spec_double ("speaking-rate", "Speaking rate",
           "Speed of speech, 0.5 to 1.5 as the service allows (1.0 = normal; "
           "below 0.8 is discouraged); a change applies to the text pushed "
-          "afterwards", 0.5, 1.5, DEFAULT_SPEAKING_RATE, rw_playing));
+          "afterwards", INWORLD_MIN_SPEAKING_RATE, INWORLD_MAX_SPEAKING_RATE,
+          DEFAULT_SPEAKING_RATE, rw_playing));
 
   /**
    * GstInworldTtsSrc:encoding:

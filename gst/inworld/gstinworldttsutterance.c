@@ -16,11 +16,6 @@
 
 #include "gstinworldttsutterance.h"
 
-/* the ranges of the speaking-rate and temperature properties */
-#define MIN_SPEAKING_RATE 0.5
-#define MAX_SPEAKING_RATE 1.5
-#define MAX_TEMPERATURE 2.0
-
 static const gchar *const known_fields[] = {
   "voice", "model", "language", "speaker", "speaking-rate", "temperature",
   "flush", "start", NULL
@@ -155,12 +150,12 @@ read_field (GQuark field, const GValue * v, gpointer user_data)
     return read_string (v, name, FALSE, &out->speaker, d->problem);
   if (strcmp (name, "speaking-rate") == 0) {
     out->has_speaking_rate = TRUE;
-    return read_number (v, name, MIN_SPEAKING_RATE, MAX_SPEAKING_RATE,
+    return read_number (v, name, INWORLD_MIN_SPEAKING_RATE, INWORLD_MAX_SPEAKING_RATE,
         &out->speaking_rate, d->problem);
   }
   if (strcmp (name, "temperature") == 0) {
     out->has_temperature = TRUE;
-    return read_number (v, name, 0.0, MAX_TEMPERATURE, &out->temperature,
+    return read_number (v, name, 0.0, INWORLD_MAX_TEMPERATURE, &out->temperature,
         d->problem);
   }
   if (strcmp (name, "flush") == 0) {

@@ -67,9 +67,9 @@ inworld_overflow_fit_rate (gdouble rate, guint64 speech, guint64 slot)
   if (rate <= 0.0)
     rate = 1.0;
   if (slot == 0)
-    return INWORLD_OVERFLOW_MAX_RATE;
+    return INWORLD_MAX_SPEAKING_RATE;
   want = rate * ((gdouble) speech / (gdouble) slot) * 1.05;
   /* a hundredth up, but not for the rounding error of an exact one */
   want = ceil (want * 100.0 - 1e-6) / 100.0;
-  return MIN (want, INWORLD_OVERFLOW_MAX_RATE);
+  return MIN (want, INWORLD_MAX_SPEAKING_RATE);
 }

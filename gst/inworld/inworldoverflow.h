@@ -18,6 +18,8 @@
 
 #include <glib.h>
 
+#include "inworldprotocol.h"
+
 G_BEGIN_DECLS
 
 /* What happened to one cue's speech, as the flush-completed message's
@@ -48,13 +50,10 @@ void inworld_overflow_fade_out (gint16 * samples, gsize n);
 /* Adds @src into @dst, @n samples, saturating at the S16 limits. */
 void inworld_overflow_mix (gint16 * dst, const gint16 * src, gsize n);
 
-/* The highest speakingRate the service takes. */
-#define INWORLD_OVERFLOW_MAX_RATE 1.5
-
 /* The speakingRate that should make @speech (ns, spoken at @rate) last
  * @slot: @rate scaled by speech / slot, 5 % more for margin (a voice's
  * speed is not exactly proportional), rounded up to a hundredth and
- * capped at INWORLD_OVERFLOW_MAX_RATE. @rate 0 means the service's 1.0.
+ * capped at INWORLD_MAX_SPEAKING_RATE. @rate 0 means the service's 1.0.
  * No faster rate than @rate is possible when the result is not higher. */
 gdouble inworld_overflow_fit_rate (gdouble rate, guint64 speech,
     guint64 slot);

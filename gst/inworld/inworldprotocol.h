@@ -88,6 +88,11 @@ typedef enum
  * default applies. The encoding is always sent (the server default, MP3,
  * is never what an unset field should mean); bitrate only for MP3 and
  * OGG_OPUS. */
+/* The ranges the service takes (audioConfig.speakingRate, temperature). */
+#define INWORLD_MIN_SPEAKING_RATE 0.5
+#define INWORLD_MAX_SPEAKING_RATE 1.5
+#define INWORLD_MAX_TEMPERATURE 2.0
+
 typedef struct
 {
   const gchar *voice;
